@@ -1,0 +1,91 @@
+// Package jixiao holds the domain of project-expenditure performance
+// evaluation: projects with their funds and performance targets, the
+// results of scoring them, and the errors the rest of the program speaks.
+package jixiao
+
+// Project is one funded project of one fiscal year, as a department
+// reports it in its self-evaluation. Money is in yuan.
+type Project struct {
+	ID             string      `json:"id"`
+	Name           string      `json:"name"`
+	Department     string      `json:"department,omitempty"`
+	Year           int         `json:"year"`
+	BudgetInitial  *Decimal    `json:"budget_initial,omitempty"`  // 年初预算数
+	BudgetAdjusted Decimal     `json:"budget_adjusted"`           // 全年（调整后）预算数
+	FundsArrived   *Decimal    `json:"funds_arrived,omitempty"`   // 实际到位资金
+	Spent          Decimal     `json:"spent"`                     // 全年执行数
+	Balance        *Decimal    `json:"balance,omitempty"`         // stated 结余
+	ExecutionRate  *Decimal    `json:"execution_rate,omitempty"`  // stated 执行率, percent
+	Compliance     Rating      `json:"compliance,omitempty"`      // 资金使用合规性
+	Indicators     []Indicator `json:"indicators"`
+}
+
+// Indicator is one of the project's own third-level (三级) performance
+// targets, with what was achieved.
+type Indicator struct {
+	Level1          string    `json:"level1"` // 一级指标, e.g. 产出指标
+	Level2          string    `json:"level2"` // 二级指标, e.g. 数量指标
+	Name            string    `json:"name"`   // 三级指标
+	Direction       Direction `json:"direction"`
+	Target          *float64  `json:"target,omitempty"` // 年度指标值
+	Actual          *float64  `json:"actual,omitempty"` // 实际完成值
+	Rating          Rating    `json:"rating,omitempty"` // qualitative only
+	Unit            string    `json:"unit,omitempty"`
+	Weight          *Decimal  `json:"weight,omitempty"` // 分值 set by the unit
+	DeviationReason string    `json:"deviation_reason,omitempty"`
+}
+
+// Direction says how an indicator's actual value is judged against its target.
+type Direction string
+
+const (
+	AtLeast     Direction = ">="          // 正向: more is better
+	AtMost      Direction = "<="          // 反向: less is better
+	Exactly     Direction = "="           // must equal the target
+	Qualitative Direction = "qualitative" // 定性: judged by a rating
+)
+
+// ParseDirection accepts the canonical forms and the aliases used on
+// Chinese forms.
+func ParseDirection(s string) (Direction, bool) {
+	switch s {
+	case ">=", "≥", "正向", "正向指标":
+		return AtLeast, true
+	case "<=", "≤", "反向", "反向指标":
+		return AtMost, true
+	case "=", "==":
+		return Exactly, true
+	case "qualitative", "定性", "定性指标":
+		return Qualitative, true
+	}
+	return "", false
+}
+
+// Label is the direction as printed on a 自评表.
+func (d Direction) Label() string {
+	switch d {
+	case AtLeast:
+		return "≥"
+	case AtMost:
+		return "≤"
+	case Exactly:
+		return "="
+	case Qualitative:
+		return "定性"
+	}
+	return string(d)
+}
+
+// Rating is a qualitative judgement.
+type Rating string
+
+const (
+	Achieved          Rating = "达成"
+	PartiallyAchieved Rating = "部分达成"
+	NotAchieved       Rating = "未达成"
+)
+
+// Valid reports whether r is one of the three ratings.
+func (r Rating) Valid() bool {
+	return r == Achieved || r == PartiallyAchieved || r == NotAchieved
+}

@@ -1,0 +1,75 @@
+package jixiao
+
+// RuleSetRef identifies exactly which rule file produced a result.
+type RuleSetRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Hash    string `json:"hash"` // sha256 of the rule file's bytes, hex
+}
+
+// Result is the score of one project under one rule set.
+type Result struct {
+	ProjectID   string     `json:"project_id"`
+	ProjectName string     `json:"project_name"`
+	Total       Decimal    `json:"total"`
+	Grade       string     `json:"grade"`
+	RuleSet     RuleSetRef `json:"ruleset"`
+	Indicators  []Node     `json:"indicators"`
+	Findings    []Finding  `json:"findings"`
+}
+
+// Node is one indicator of the scored tree: a fixed indicator of the rule
+// set, a group, or one of the project's own indicators.
+type Node struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Points   Decimal `json:"points"`
+	Score    Decimal `json:"score"`
+	Reason   string  `json:"reason,omitempty"`
+	Children []Node  `json:"children,omitempty"`
+}
+
+// Find returns the node with the given id anywhere in the tree.
+func (r *Result) Find(id string) *Node { return findNode(r.Indicators, id) }
+
+func findNode(nodes []Node, id string) *Node {
+	for i := range nodes {
+		if nodes[i].ID == id {
+			return &nodes[i]
+		}
+		if n := findNode(nodes[i].Children, id); n != nil {
+			return n
+		}
+	}
+	return nil
+}
+
+// Severity ranks data-quality findings.
+type Severity string
+
+const (
+	SeverityError   Severity = "error" // the project is rejected
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is a data-quality observation reported next to a score.
+type Finding struct {
+	Check     string   `json:"check"`
+	Severity  Severity `json:"severity"`
+	Message   string   `json:"message"`
+	Indicator string   `json:"indicator,omitempty"` // node id, for per-indicator checks
+}
+
+// Rejection lists every reason a project could not be scored.
+type Rejection struct {
+	ProjectID string   `json:"project_id"`
+	Errors    []string `json:"errors"`
+}
+
+// Outcome is the result of scoring a batch: the scored projects and the
+// rejected ones, each in input order.
+type Outcome struct {
+	Results  []Result    `json:"results"`
+	Rejected []Rejection `json:"rejected"`
+}
