@@ -10,13 +10,13 @@ type Project struct {
 	Name           string      `json:"name"`
 	Department     string      `json:"department,omitempty"`
 	Year           int         `json:"year"`
-	BudgetInitial  *Decimal    `json:"budget_initial,omitempty"`  // 年初预算数
-	BudgetAdjusted Decimal     `json:"budget_adjusted"`           // 全年（调整后）预算数
-	FundsArrived   *Decimal    `json:"funds_arrived,omitempty"`   // 实际到位资金
-	Spent          Decimal     `json:"spent"`                     // 全年执行数
-	Balance        *Decimal    `json:"balance,omitempty"`         // stated 结余
-	ExecutionRate  *Decimal    `json:"execution_rate,omitempty"`  // stated 执行率, percent
-	Compliance     Rating      `json:"compliance,omitempty"`      // 资金使用合规性
+	BudgetInitial  *Decimal    `json:"budget_initial,omitempty"` // 年初预算数
+	BudgetAdjusted Decimal     `json:"budget_adjusted"`          // 全年（调整后）预算数
+	FundsArrived   *Decimal    `json:"funds_arrived,omitempty"`  // 实际到位资金
+	Spent          Decimal     `json:"spent"`                    // 全年执行数
+	Balance        *Decimal    `json:"balance,omitempty"`        // stated 结余
+	ExecutionRate  *Decimal    `json:"execution_rate,omitempty"` // stated 执行率, percent
+	Compliance     Rating      `json:"compliance,omitempty"`     // 资金使用合规性
 	Indicators     []Indicator `json:"indicators"`
 }
 
