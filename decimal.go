@@ -3,6 +3,7 @@ package jixiao
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,11 @@ var ErrDecimalPlaces = errors.New("more than 2 decimal places")
 // batch cannot overflow: 10^15 yuan is far beyond any budget.
 const maxDecimal = 1e17
 
+// maxExponent bounds the exponent of a parsed number. Any larger
+// exponent gives a number that is zero, too large or has too many
+// decimals, and the bound keeps the arithmetic on it from overflowing.
+const maxExponent = 1 << 30
+
 // ParseDecimal reads a plain decimal number such as "447438.63", "-5",
 // "1e3" or "90.5" exactly. It refuses more than two significant decimal
 // places rather than rounding money silently.
@@ -41,14 +47,9 @@ func ParseDecimal(s string) (Decimal, error) {
 	case '+':
 		s = s[1:]
 	}
-	exp := 0
+	expPart, hasExp := "", false
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > 20 || e < -20 {
-			return 0, errors.New("invalid exponent")
-		}
-		exp = e
-		s = s[:i]
+		s, expPart, hasExp = s[:i], s[i+1:], true
 	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" && (!hasDot || frac == "") {
@@ -60,9 +61,28 @@ func ParseDecimal(s string) (Decimal, error) {
 			return 0, errors.New("not a number")
 		}
 	}
+	exp := 0
+	if hasExp {
+		e, err := strconv.Atoi(expPart)
+		if err != nil {
+			var ne *strconv.NumError
+			if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+				return 0, errors.New("invalid exponent")
+			}
+			// Beyond the range of int: only the sign matters below.
+			e = maxExponent
+			if expPart[0] == '-' {
+				e = -maxExponent
+			}
+		}
+		exp = max(-maxExponent, min(e, maxExponent))
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return 0, nil // zero, whatever the exponent
+	}
 	// The value is digits × 10^(exp − len(frac)); we want hundredths.
 	shift := exp - len(frac) + 2
-	digits = strings.TrimLeft(digits, "0")
 	if shift < 0 {
 		cut := len(digits) + shift
 		if cut < 0 {
@@ -73,9 +93,10 @@ func ParseDecimal(s string) (Decimal, error) {
 		}
 		digits = digits[:cut]
 	} else {
-		if digits != "" {
-			digits += strings.Repeat("0", shift)
+		if len(digits)+shift > 18 {
+			return 0, errors.New("number too large")
 		}
+		digits += strings.Repeat("0", shift)
 	}
 	if digits == "" {
 		return 0, nil
@@ -93,11 +114,15 @@ func ParseDecimal(s string) (Decimal, error) {
 	return Decimal(n), nil
 }
 
+// microLimit is the magnitude below which f × 10^6 fits in an int64.
+const microLimit = 9e12
+
 // RoundFloat rounds f half-up (away from zero) to two decimal places.
 // Results of formulas carry binary noise: 2.675 is stored as
 // 2.67499999999999982…, and a naive round gives 2.67. Rounding first to
 // millionths removes that noise, since every quantity here is computed
 // from inputs with at most two decimals and noise is far below 10^-6.
+// Values beyond ±10^15 are clamped there; NaN gives 0.
 func RoundFloat(f float64) Decimal {
 	if math.IsNaN(f) {
 		return 0
@@ -108,11 +133,29 @@ func RoundFloat(f float64) Decimal {
 	if f < -maxDecimal/100 {
 		return Decimal(-maxDecimal)
 	}
+	if math.Abs(f) >= microLimit {
+		// A float64 this large has no digits left below 10^-3, so there is
+		// no noise to remove, and f × 10^6 would overflow an int64.
+		return Decimal(math.Round(f * 100))
+	}
 	micro := int64(math.Round(f * 1e6))
 	if micro >= 0 {
 		return Decimal((micro + 5000) / 10000)
 	}
 	return -Decimal((-micro + 5000) / 10000)
+}
+
+// RoundPlaces rounds f half-up (away from zero) to places decimals, 0 to
+// 6, removing binary noise as RoundFloat does.
+func RoundPlaces(f float64, places int) float64 {
+	places = max(0, min(places, 6))
+	scale := math.Pow10(places)
+	x := math.Abs(f) * scale
+	n := math.Floor(math.Round(x*1e6)/1e6 + 0.5)
+	if f < 0 {
+		n = -n
+	}
+	return n / scale
 }
 
 // Round2 is RoundFloat as a float64, for use inside formulas.
@@ -129,12 +172,12 @@ func (d Decimal) String() string { return string(d.AppendTo(nil)) }
 
 // AppendTo appends the String form of d to b.
 func (d Decimal) AppendTo(b []byte) []byte {
-	n := int64(d)
-	if n < 0 {
+	n := uint64(d)
+	if d < 0 {
 		b = append(b, '-')
-		n = -n
+		n = -n // in uint64, so that the smallest int64 is negated too
 	}
-	b = strconv.AppendInt(b, n/100, 10)
+	b = strconv.AppendUint(b, n/100, 10)
 	frac := n % 100
 	return append(b, '.', byte('0'+frac/10), byte('0'+frac%10))
 }
@@ -150,10 +193,14 @@ func (d Decimal) Trimmed() string {
 // printed total is exactly the total that was graded.
 func (d Decimal) MarshalJSON() ([]byte, error) { return d.AppendTo(nil), nil }
 
-// UnmarshalJSON reads a JSON number (or a numeric string) exactly.
+// UnmarshalJSON reads a JSON number (or a numeric string) exactly. As
+// with the standard types, null leaves d unchanged.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
 	s := string(b)
-	if len(s) >= 2 && s[0] == '"' {
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = s[1 : len(s)-1]
 	}
 	v, err := ParseDecimal(s)
@@ -164,23 +211,37 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MulDiv returns d × num / den rounded half-up, computed in integers.
-// It is used to share points in proportion without float noise.
+// MulDiv returns d × num / den rounded half-up (away from zero),
+// computed exactly in integers. It is used to share points in proportion
+// without float noise. The product d × num may exceed int64 without
+// harm; only a quotient beyond the range of Decimal saturates. A zero
+// den gives 0.
 func (d Decimal) MulDiv(num, den int64) Decimal {
 	if den == 0 {
 		return 0
 	}
-	p := int64(d) * num
-	neg := (p < 0) != (den < 0)
-	if p < 0 {
-		p = -p
+	neg := (d < 0) != (num < 0) != (den < 0)
+	hi, lo := bits.Mul64(abs64(int64(d)), abs64(num))
+	ud := abs64(den)
+	var carry uint64
+	lo, carry = bits.Add64(lo, ud/2, 0)
+	hi += carry
+	q := uint64(math.MaxInt64)
+	if hi < ud { // otherwise the quotient needs more than 64 bits
+		if qq, _ := bits.Div64(hi, lo, ud); qq < q {
+			q = qq
+		}
 	}
-	if den < 0 {
-		den = -den
-	}
-	q := (p + den/2) / den
 	if neg {
-		q = -q
+		return -Decimal(q)
 	}
 	return Decimal(q)
+}
+
+// abs64 returns |n| as a uint64, exact even for the smallest int64.
+func abs64(n int64) uint64 {
+	if n < 0 {
+		return -uint64(n)
+	}
+	return uint64(n)
 }

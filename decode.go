@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ type Input struct {
 // DecodeProjects reads the project input format: a document
 // {"projects": [...]} or a bare array. A malformed document is an error;
 // a malformed project is rejected with every reason and the others are
-// kept. Unknown fields are errors.
+// kept. Unknown fields are errors: names must match exactly, in case too,
+// and may not be repeated.
 func DecodeProjects(r io.Reader) (*Input, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -53,6 +55,9 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 		if err := strictUnmarshal(data, &doc); err != nil {
 			return nil, Errorf(EINVALID, "invalid project document: %s", describeJSONError(data, err))
 		}
+		if errs := checkFields(data, documentFields); len(errs) > 0 {
+			return nil, Errorf(EINVALID, "invalid project document: %s", strings.Join(errs, "; "))
+		}
 		if doc.Projects == nil {
 			return nil, Errorf(EINVALID, "invalid project document: missing field \"projects\"")
 		}
@@ -69,7 +74,9 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 		if label == "" {
 			label = fmt.Sprintf("#%d", i+1)
 		}
-		if p.ID != "" {
+		// The year is 0 when it could not be read: the project is rejected
+		// for that, and it cannot be told apart from others by year.
+		if p.ID != "" && p.Year != 0 {
 			key := strconv.Itoa(p.Year) + "/" + p.ID
 			if first, dup := seen[key]; dup {
 				errs = append(errs, fmt.Sprintf("id: duplicate id %q in year %d (first at position %d)", p.ID, p.Year, first+1))
@@ -86,9 +93,10 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 	return in, nil
 }
 
+// strictUnmarshal decodes the single JSON value in data into v. Field
+// names are checked separately by checkFields.
 func strictUnmarshal(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return err
@@ -115,6 +123,57 @@ func describeJSONError(data []byte, err error) string {
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	return fmt.Sprintf("line %d: %s", line, err)
 }
+
+// checkFields reports each member of the JSON object data whose name is
+// not exactly one of fields, and each name given twice. encoding/json
+// alone matches names without regard to case (so "Spent", or "ſpent"
+// with a long s, would set spent) and lets a repeated name silently
+// replace the earlier value, which must not happen to an amount of money.
+// data must be valid JSON; a value that is not an object has no fields.
+func checkFields(data []byte, fields map[string]bool) []string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var errs []string
+	seen := make(map[string]bool)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		name, _ := t.(string)
+		switch {
+		case !fields[name]:
+			errs = append(errs, fmt.Sprintf("unknown field %q", name))
+		case seen[name]:
+			errs = append(errs, fmt.Sprintf("duplicate field %q", name))
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			break
+		}
+	}
+	return errs
+}
+
+// jsonFields returns the set of JSON names of the fields of struct v.
+func jsonFields(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	fields := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		fields[name] = true
+	}
+	return fields
+}
+
+var (
+	documentFields  = map[string]bool{"projects": true}
+	projectFields   = jsonFields(rawProject{})
+	indicatorFields = jsonFields(rawIndicator{})
+)
 
 // rawProject mirrors Project with every value kept raw, so that each
 // problem can be reported with its field name instead of stopping at the
@@ -177,7 +236,21 @@ func (f *fieldReader) str(field string, raw json.RawMessage, required bool) stri
 	return s
 }
 
+// Kinds of two-place quantities, for the messages of fieldReader.decimal.
+const (
+	yuan    = "a number of yuan"
+	percent = "a percentage"
+	points  = "a number of points"
+)
+
+// money reads an amount of yuan.
 func (f *fieldReader) money(field string, raw json.RawMessage, required bool) (Decimal, bool) {
+	return f.decimal(field, raw, required, yuan)
+}
+
+// decimal reads a JSON number with at most two decimals; kind names what
+// it is (yuan, percent or points) in the messages.
+func (f *fieldReader) decimal(field string, raw json.RawMessage, required bool, kind string) (Decimal, bool) {
 	if !present(raw) {
 		if required {
 			f.fail(field, "required")
@@ -185,22 +258,27 @@ func (f *fieldReader) money(field string, raw json.RawMessage, required bool) (D
 		return 0, false
 	}
 	if raw[0] == '"' {
-		f.fail(field, "must be a number of yuan, got the string %s", clip(raw))
+		f.fail(field, "must be %s, got the string %s", kind, clip(raw))
 		return 0, false
 	}
 	d, err := ParseDecimal(string(raw))
 	if errors.Is(err, ErrDecimalPlaces) {
-		f.fail(field, "must have at most 2 decimals (yuan and fen), got %s", clip(raw))
+		if kind == yuan {
+			f.fail(field, "must have at most 2 decimals (yuan and fen), got %s", clip(raw))
+		} else {
+			f.fail(field, "must have at most 2 decimals, got %s", clip(raw))
+		}
 		return 0, false
 	} else if err != nil {
-		f.fail(field, "must be a number of yuan, got %s", clip(raw))
+		f.fail(field, "must be %s, got %s", kind, clip(raw))
 		return 0, false
 	}
 	return d, true
 }
 
-func (f *fieldReader) optMoney(field string, raw json.RawMessage) *Decimal {
-	d, ok := f.money(field, raw, false)
+// optDecimal reads an optional quantity of the given kind.
+func (f *fieldReader) optDecimal(field string, raw json.RawMessage, kind string) *Decimal {
+	d, ok := f.decimal(field, raw, false, kind)
 	if !ok {
 		return nil
 	}
@@ -249,17 +327,9 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	var p Project
 	var rp rawProject
 	if err := strictUnmarshal(raw, &rp); err != nil {
-		// Recover the id leniently so that the rejection names the project.
-		var id struct {
-			ID any `json:"id"`
-		}
-		_ = json.Unmarshal(raw, &id)
-		if s, ok := id.ID.(string); ok {
-			p.ID = strings.TrimSpace(s)
-		}
 		return p, []string{jsonFieldError(err)}
 	}
-	f := &fieldReader{}
+	f := &fieldReader{errs: checkFields(raw, projectFields)}
 	p.ID = f.str("id", rp.ID, true)
 	p.Name = f.str("name", rp.Name, true)
 	p.Department = f.str("department", rp.Department, false)
@@ -270,12 +340,12 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	} else {
 		p.Year = y
 	}
-	p.BudgetInitial = f.optMoney("budget_initial", rp.BudgetInitial)
+	p.BudgetInitial = f.optDecimal("budget_initial", rp.BudgetInitial, yuan)
 	p.BudgetAdjusted, _ = f.money("budget_adjusted", rp.BudgetAdjusted, true)
-	p.FundsArrived = f.optMoney("funds_arrived", rp.FundsArrived)
+	p.FundsArrived = f.optDecimal("funds_arrived", rp.FundsArrived, yuan)
 	p.Spent, _ = f.money("spent", rp.Spent, true)
-	p.Balance = f.optMoney("balance", rp.Balance)
-	p.ExecutionRate = f.optMoney("execution_rate", rp.ExecutionRate)
+	p.Balance = f.optDecimal("balance", rp.Balance, yuan)
+	p.ExecutionRate = f.optDecimal("execution_rate", rp.ExecutionRate, percent)
 	p.Compliance = f.rating("compliance", rp.Compliance)
 
 	if present(rp.Indicators) {
@@ -298,8 +368,11 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	var ind Indicator
 	var ri rawIndicator
 	if err := strictUnmarshal(raw, &ri); err != nil {
-		f.errs = append(f.errs, prefix+"."+jsonFieldError(err))
+		f.errs = append(f.errs, prefix+": "+jsonFieldError(err))
 		return ind
+	}
+	for _, e := range checkFields(raw, indicatorFields) {
+		f.errs = append(f.errs, prefix+": "+e)
 	}
 	ind.Level1 = f.str(prefix+".level1", ri.Level1, true)
 	ind.Level2 = f.str(prefix+".level2", ri.Level2, false)
@@ -316,9 +389,11 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	}
 	ind.Target = f.number(prefix+".target", ri.Target)
 	ind.Actual = f.number(prefix+".actual", ri.Actual)
+	nerrs := len(f.errs)
 	ind.Rating = f.rating(prefix+".rating", ri.Rating)
+	ratingFailed := len(f.errs) > nerrs
 	if present(ri.Weight) {
-		w, ok := f.money(prefix+".weight", ri.Weight, false)
+		w, ok := f.decimal(prefix+".weight", ri.Weight, false, points)
 		if ok && w <= 0 {
 			f.fail(prefix+".weight", "must be positive, got %s", w)
 		} else if ok {
@@ -327,7 +402,9 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	}
 	switch {
 	case ind.Direction == Qualitative:
-		if ind.Rating == "" && present(ri.Rating) == false {
+		// An empty string is no rating either; a rating already reported
+		// as malformed is not reported again.
+		if ind.Rating == "" && !ratingFailed {
 			f.fail(prefix+".rating", "required for a qualitative indicator (达成, 部分达成 or 未达成)")
 		}
 		if ind.Target != nil || ind.Actual != nil {
@@ -347,9 +424,6 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 // jsonFieldError rewrites encoding/json's messages in terms of fields.
 func jsonFieldError(err error) string {
 	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return "unknown field " + rest
-	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
 		if typ.Field != "" {

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"jixiao"
+)
+
+// chunkSize is how many projects a worker takes at a time: large enough to
+// keep coordination cheap, small enough to balance the cores.
+const chunkSize = 256
+
+// ScoreAll scores projects on workers goroutines (0 means one per core)
+// and returns results and rejections in input order. It stops early when
+// ctx is cancelled and returns ctx's error.
+func (rs *RuleSet) ScoreAll(ctx context.Context, projects []jixiao.Project, workers int) (jixiao.Outcome, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]jixiao.Result, len(projects))
+	rejected := make([]*jixiao.Rejection, len(projects))
+	chunks := make(chan int, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := rs.NewScorer()
+			for start := range chunks {
+				end := min(start+chunkSize, len(projects))
+				for i := start; i < end; i++ {
+					results[i], rejected[i] = sc.Score(&projects[i])
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for start := 0; start < len(projects); start += chunkSize {
+		select {
+		case chunks <- start:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(chunks)
+	wg.Wait()
+	if err != nil {
+		return jixiao.Outcome{}, err
+	}
+	out := jixiao.Outcome{Results: make([]jixiao.Result, 0, len(projects))}
+	for i := range projects {
+		if rejected[i] != nil {
+			out.Rejected = append(out.Rejected, *rejected[i])
+		} else {
+			out.Results = append(out.Results, results[i])
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,501 @@
+// Package engine compiles a rule file's formulas with expr-lang/expr and
+// scores projects against it, explaining every point.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"jixiao"
+	"jixiao/rules"
+)
+
+// Version identifies the scoring engine; it is stored with every score so
+// that a change in the engine's own arithmetic is visible.
+const Version = "1"
+
+// MaxNodes bounds the size of one formula.
+const MaxNodes = 500
+
+// allowedBuiltins are the expr builtins a rule file may call. Anything that
+// reads the clock, the environment or builds unbounded data is left out.
+var allowedBuiltins = []string{
+	"abs", "ceil", "floor", "round", "min", "max", "int", "float", "len",
+	"all", "any", "none", "one", "filter", "map", "count", "sum", "mean", "median",
+	"trim", "upper", "lower", "hasPrefix", "hasSuffix", "string",
+}
+
+// RuleSet is a compiled rule file, safe for concurrent use. Each goroutine
+// scores through its own Scorer.
+type RuleSet struct {
+	file          *rules.File
+	ref           jixiao.RuleSetRef
+	missing       []missingRule
+	derived       []derivedValue
+	roots         []*node
+	nodeCount     int
+	leafGroups    []*node
+	projectChecks []*check
+	leafChecks    []*check
+	uses          map[string]bool // every name any formula or message reads
+}
+
+// File returns the rule file the set was compiled from.
+func (rs *RuleSet) File() *rules.File { return rs.file }
+
+// Ref returns the rule set's identity: id, version and content hash.
+func (rs *RuleSet) Ref() jixiao.RuleSetRef { return rs.ref }
+
+type missingPolicy int
+
+const (
+	missingZero missingPolicy = iota
+	missingFail
+	missingDefault
+)
+
+type missingRule struct {
+	field  string
+	policy missingPolicy
+	def    *vm.Program
+}
+
+type derivedValue struct {
+	name string
+	prog *vm.Program
+}
+
+type node struct {
+	idx     int
+	id      string
+	name    string
+	points  jixiao.Decimal
+	ifEmpty string
+	cases   []*scoringCase
+	kids    []*node
+	sel     *selector
+}
+
+type selector struct {
+	level1, level2 string
+	where          *vm.Program
+	table          *leafTable
+}
+
+type leafTable struct {
+	name  string
+	byDir map[jixiao.Direction][]*scoringCase
+}
+
+type scoringCase struct {
+	when    *vm.Program // nil: always
+	score   *vm.Program
+	reason  *template
+	finding *caseFinding
+}
+
+type caseFinding struct {
+	check    string
+	severity jixiao.Severity
+	message  *template
+}
+
+type check struct {
+	id       string
+	severity jixiao.Severity
+	when     *vm.Program
+	message  *template
+}
+
+// Load parses and compiles a rule file.
+func Load(path string, data []byte) (*RuleSet, error) {
+	f, err := rules.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(f)
+}
+
+// Compile compiles every formula of a parsed rule file once, against the
+// typed names it may use, so that a typo is an error now and not when a
+// project is scored.
+func Compile(f *rules.File) (*RuleSet, error) {
+	c := &compiler{r: &rules.Reporter{File: f.Path}, uses: map[string]bool{}}
+	rs := &RuleSet{file: f, ref: f.Ref(), uses: c.uses}
+
+	c.project = maps.Clone(projectVars)
+	rs.derived = c.compileDerived(f.Derived)
+	c.buildScopes()
+	rs.missing = c.compileMissing(f.Missing)
+
+	tables := map[string]*leafTable{}
+	for i := range f.LeafRules {
+		lr := &f.LeafRules[i]
+		t := &leafTable{name: lr.Name.Value, byDir: map[jixiao.Direction][]*scoringCase{}}
+		label := "leaf_rules " + lr.Name.Value
+		for _, d := range []jixiao.Direction{jixiao.AtLeast, jixiao.AtMost, jixiao.Exactly, jixiao.Qualitative} {
+			if cases := lr.For(d); len(cases) > 0 {
+				t.byDir[d] = c.compileCases(cases, scopeLeafCase, label)
+			}
+		}
+		tables[t.name] = t
+	}
+
+	var build func(list []*rules.Indicator) []*node
+	build = func(list []*rules.Indicator) []*node {
+		out := make([]*node, 0, len(list))
+		for _, ind := range list {
+			n := &node{idx: rs.nodeCount, id: ind.ID.Value, name: ind.Name.Value, points: ind.Points.Value, ifEmpty: ind.IfEmpty.Value}
+			rs.nodeCount++
+			if n.ifEmpty == "" {
+				n.ifEmpty = rules.Rescale
+			}
+			switch {
+			case len(ind.Cases) > 0:
+				n.cases = c.compileCases(ind.Cases, scopeCase, n.id)
+			case len(ind.Children) > 0:
+				n.kids = build(ind.Children)
+			case ind.Leaves != nil:
+				n.sel = &selector{level1: ind.Leaves.Level1.Value, level2: ind.Leaves.Level2.Value, table: tables[ind.Leaves.Rules.Value]}
+				if ind.Leaves.Where.Value != "" {
+					n.sel.where = c.compile(ind.Leaves.Where, scopeLeaf, reflect.Bool, n.id)
+				}
+				rs.leafGroups = append(rs.leafGroups, n)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	rs.roots = build(f.Indicators)
+
+	for _, ch := range f.Checks {
+		sc := scopeProject
+		if ch.Scope.Value == rules.ScopeLeaf {
+			sc = scopeLeaf
+		}
+		label := "check " + ch.ID.Value
+		k := &check{
+			id:       ch.ID.Value,
+			severity: jixiao.Severity(ch.Severity.Value),
+			when:     c.compile(ch.When, sc, reflect.Bool, label),
+			message:  c.template(ch.Message, sc, label),
+		}
+		if sc == scopeLeaf {
+			rs.leafChecks = append(rs.leafChecks, k)
+		} else {
+			rs.projectChecks = append(rs.projectChecks, k)
+		}
+	}
+	if err := c.r.Err(); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+type compiler struct {
+	r       *rules.Reporter
+	project map[string]any // project names with the derived values
+	scopes  map[scope]map[string]any
+	uses    map[string]bool
+}
+
+func (c *compiler) buildScopes() {
+	with := func(parts ...map[string]any) map[string]any {
+		m := map[string]any{}
+		for _, p := range parts {
+			maps.Copy(m, p)
+		}
+		return m
+	}
+	c.scopes = map[scope]map[string]any{
+		scopeProject:  c.project,
+		scopeCase:     with(c.project, scoredVars),
+		scopeLeaf:     with(c.project, leafVars),
+		scopeLeafCase: with(c.project, leafVars, scoredVars),
+	}
+}
+
+func (c *compiler) options(env map[string]any, kind reflect.Kind) []expr.Option {
+	opts := []expr.Option{
+		expr.Env(env),
+		expr.MaxNodes(MaxNodes),
+		expr.DisableAllBuiltins(),
+		expr.Function("round2", func(args ...any) (any, error) {
+			return jixiao.Round2(args[0].(float64)), nil
+		}, new(func(float64) float64)),
+		expr.Function("roundTo", func(args ...any) (any, error) {
+			return jixiao.RoundPlaces(args[0].(float64), args[1].(int)), nil
+		}, new(func(float64, int) float64)),
+	}
+	for _, b := range allowedBuiltins {
+		opts = append(opts, expr.EnableBuiltin(b))
+	}
+	switch kind {
+	case reflect.Bool:
+		opts = append(opts, expr.AsBool())
+	case reflect.Float64:
+		opts = append(opts, expr.AsFloat64())
+	}
+	return opts
+}
+
+// compile compiles one formula and records the names it reads. Errors are
+// reported at the formula's line.
+func (c *compiler) compile(t rules.Text, sc scope, kind reflect.Kind, indicator string) *vm.Program {
+	if strings.TrimSpace(t.Value) == "" {
+		return nil
+	}
+	env := c.scopes[sc]
+	prog, err := expr.Compile(t.Value, c.options(env, kind)...)
+	if err != nil {
+		c.report(t, indicator, err)
+		return nil
+	}
+	if kind == reflect.String {
+		if typ := prog.Node().Type(); typ != nil && typ.Kind() != reflect.String && typ.Kind() != reflect.Interface {
+			c.r.At(t, indicator, "formula %q must give text, not %s", t.Value, typ)
+			return nil
+		}
+	}
+	for name := range identifiers(prog.Node()) {
+		c.uses[name] = true
+	}
+	return prog
+}
+
+func (c *compiler) report(t rules.Text, indicator string, err error) {
+	var fe *file.Error
+	msg := err.Error()
+	line, col := t.Line, t.Column
+	if errors.As(err, &fe) {
+		msg = fe.Message
+		if fe.Line <= 1 {
+			col += fe.Column
+			if t.Quoted {
+				col++
+			}
+		}
+	}
+	msg = strings.Replace(msg, "unknown name ", "unknown name: ", 1)
+	c.r.AtLine(line, col, indicator, "formula %q: %s", t.Value, msg)
+}
+
+func identifiers(n ast.Node) map[string]bool {
+	v := &identVisitor{names: map[string]bool{}}
+	ast.Walk(&n, v)
+	return v.names
+}
+
+type identVisitor struct{ names map[string]bool }
+
+func (v *identVisitor) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok {
+		v.names[id.Value] = true
+	}
+}
+
+// compileDerived orders the derived values by their dependencies, rejects
+// cycles, and compiles each with the types of the ones before it.
+func (c *compiler) compileDerived(list rules.NamedList) []derivedValue {
+	byName := map[string]rules.Named{}
+	deps := map[string][]string{}
+	for _, d := range list {
+		if _, clash := projectVars[d.Name.Value]; clash {
+			c.r.At(d.Name, "", "derived value %s has the name of a project field", d.Name.Value)
+			continue
+		}
+		if _, clash := leafVars[d.Name.Value]; clash || d.Name.Value == "W" || d.Name.Value == "score" {
+			c.r.At(d.Name, "", "derived value %s has a reserved name", d.Name.Value)
+			continue
+		}
+		byName[d.Name.Value] = d
+	}
+	for name, d := range byName {
+		tree, err := parser.Parse(d.Value.Value)
+		if err != nil {
+			c.report(d.Value, "derived "+name, err)
+			delete(byName, name)
+			continue
+		}
+		for id := range identifiers(tree.Node) {
+			if _, ok := byName[id]; ok || containsName(list, id) {
+				deps[name] = append(deps[name], id)
+			}
+		}
+		sort.Strings(deps[name])
+	}
+
+	var order []string
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, path []string) bool
+	visit = func(name string, path []string) bool {
+		switch state[name] {
+		case 1:
+			cycle := append(path[indexOf(path, name):], name)
+			d := byName[cycle[0]]
+			c.r.At(d.Name, "derived "+cycle[0], "derived values form a cycle: %s", strings.Join(cycle, " → "))
+			return false
+		case 2:
+			return true
+		}
+		if _, ok := byName[name]; !ok {
+			return true
+		}
+		state[name] = 1
+		ok := true
+		for _, dep := range deps[name] {
+			if !visit(dep, append(path, name)) {
+				ok = false
+				break
+			}
+		}
+		state[name] = 2
+		if ok {
+			order = append(order, name)
+		}
+		return ok
+	}
+	for _, d := range list { // file order for stable messages
+		if state[d.Name.Value] == 0 {
+			visit(d.Name.Value, nil)
+		}
+	}
+
+	var out []derivedValue
+	c.buildScopes()
+	for _, name := range order {
+		d := byName[name]
+		label := "derived " + name
+		c.project[name] = 0.0 // so that a broken formula does not also break its users
+		prog, err := expr.Compile(d.Value.Value, c.options(c.project, reflect.Invalid)...)
+		forced := false
+		if err == nil && isInterface(prog.Node().Type()) {
+			// Mixed branches such as "x > 0 ? round2(y) : 0" are numbers.
+			prog, err = expr.Compile(d.Value.Value, c.options(c.project, reflect.Float64)...)
+			forced = true
+		}
+		if err != nil {
+			c.report(d.Value, label, err)
+			continue
+		}
+		for id := range identifiers(prog.Node()) {
+			c.uses[id] = true
+		}
+		var sample any = 0.0
+		if typ := prog.Node().Type(); typ != nil && !forced {
+			switch typ.Kind() {
+			case reflect.Bool:
+				sample = false
+			case reflect.String:
+				sample = ""
+			case reflect.Int, reflect.Float64:
+			default:
+				c.r.At(d.Value, label, "derived value %s must be a number, text or true/false, not %s", name, typ)
+				continue
+			}
+		}
+		c.project[name] = sample
+		out = append(out, derivedValue{name: name, prog: prog})
+	}
+	return out
+}
+
+func isInterface(t reflect.Type) bool { return t == nil || t.Kind() == reflect.Interface }
+
+func containsName(list rules.NamedList, name string) bool {
+	for _, d := range list {
+		if d.Name.Value == name {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return 0
+}
+
+func (c *compiler) compileMissing(list rules.NamedList) []missingRule {
+	var out []missingRule
+	seen := map[string]bool{}
+	for _, m := range list {
+		field := m.Name.Value
+		sample, ok := optionalFields[field]
+		if !ok {
+			names := make([]string, 0, len(optionalFields))
+			for k := range optionalFields {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			c.r.At(m.Name, "", "missing-data policy for unknown field %q; optional fields are %s", field, strings.Join(names, ", "))
+			continue
+		}
+		if seen[field] {
+			c.r.At(m.Name, "", "missing-data policy for %s is given twice", field)
+			continue
+		}
+		seen[field] = true
+		rule := missingRule{field: field}
+		switch m.Value.Value {
+		case "fail":
+			rule.policy = missingFail
+		case "zero":
+			rule.policy = missingZero
+		default:
+			rule.policy = missingDefault
+			kind := reflect.Float64
+			if _, isText := sample.(string); isText {
+				kind = reflect.String
+			}
+			sc := scopeProject
+			if field == "actual" {
+				sc = scopeLeaf
+			}
+			rule.def = c.compile(m.Value, sc, kind, "missing "+field)
+		}
+		out = append(out, rule)
+	}
+	return out
+}
+
+func (c *compiler) compileCases(cases []rules.Case, sc scope, indicator string) []*scoringCase {
+	out := make([]*scoringCase, 0, len(cases))
+	for _, rc := range cases {
+		k := &scoringCase{
+			score:  c.compile(rc.Score, sc, reflect.Float64, indicator),
+			reason: c.template(rc.Reason, sc, indicator),
+		}
+		if rc.When.Value != "" {
+			k.when = c.compile(rc.When, sc, reflect.Bool, indicator)
+		}
+		if rc.Finding != nil {
+			k.finding = &caseFinding{
+				check:    rc.Finding.Check.Value,
+				severity: jixiao.Severity(rc.Finding.Severity.Value),
+				message:  c.template(rc.Finding.Message, sc, indicator),
+			}
+			if k.finding.check == "" {
+				k.finding.check = indicator
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (c *compiler) String() string { return fmt.Sprintf("compiler(%s)", c.r.File) }
