@@ -10,7 +10,9 @@ import (
 const (
 	ECONFLICT     = "conflict"
 	EINTERNAL     = "internal"
-	EINVALID      = "invalid"
+	EINVALID      = "invalid"   // well-formed but wrong: a field fails validation
+	EMALFORMED    = "malformed" // not decodable: broken JSON, wrong types
+	EUNAVAILABLE  = "unavailable"
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"

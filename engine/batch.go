@@ -12,15 +12,25 @@ import (
 // keep coordination cheap, small enough to balance the cores.
 const chunkSize = 256
 
-// ScoreAll scores projects on workers goroutines (0 means one per core)
-// and returns results and rejections in input order. It stops early when
-// ctx is cancelled and returns ctx's error.
-func (rs *RuleSet) ScoreAll(ctx context.Context, projects []jixiao.Project, workers int) (jixiao.Outcome, error) {
+// ScoreEach scores projects on workers goroutines (0 means one per core).
+// results[i] or rejected[i] holds the outcome of projects[i]. It stops
+// early when ctx is cancelled and returns ctx's error.
+func (rs *RuleSet) ScoreEach(ctx context.Context, projects []jixiao.Project, workers int) (results []jixiao.Result, rejected []*jixiao.Rejection, err error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	results := make([]jixiao.Result, len(projects))
-	rejected := make([]*jixiao.Rejection, len(projects))
+	results = make([]jixiao.Result, len(projects))
+	rejected = make([]*jixiao.Rejection, len(projects))
+	if len(projects) <= chunkSize || workers == 1 {
+		sc := rs.NewScorer()
+		for i := range projects {
+			if i%chunkSize == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			results[i], rejected[i] = sc.Score(&projects[i])
+		}
+		return results, rejected, nil
+	}
 	chunks := make(chan int, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -36,7 +46,6 @@ func (rs *RuleSet) ScoreAll(ctx context.Context, projects []jixiao.Project, work
 			}
 		}()
 	}
-	var err error
 feed:
 	for start := 0; start < len(projects); start += chunkSize {
 		select {
@@ -49,9 +58,19 @@ feed:
 	close(chunks)
 	wg.Wait()
 	if err != nil {
+		return nil, nil, err
+	}
+	return results, rejected, nil
+}
+
+// ScoreAll scores projects concurrently and returns the results and the
+// rejections, each in input order.
+func (rs *RuleSet) ScoreAll(ctx context.Context, projects []jixiao.Project, workers int) (jixiao.Outcome, error) {
+	results, rejected, err := rs.ScoreEach(ctx, projects, workers)
+	if err != nil {
 		return jixiao.Outcome{}, err
 	}
-	out := jixiao.Outcome{Results: make([]jixiao.Result, 0, len(projects))}
+	out := jixiao.Outcome{Results: make([]jixiao.Result, 0, len(projects)), Rejected: []jixiao.Rejection{}}
 	for i := range projects {
 		if rejected[i] != nil {
 			out.Rejected = append(out.Rejected, *rejected[i])

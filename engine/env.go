@@ -64,11 +64,11 @@ var optionalFields = map[string]any{
 type scope int
 
 const (
-	scopeProject scope = iota // project fields and derived values
-	scopeCase                 // + W
-	scopeLeaf                 // + leaf fields
-	scopeLeafCase             // + leaf fields and W
-	scopeTemplate             // + score, for messages of cases
+	scopeProject  scope = iota // project fields and derived values
+	scopeCase                  // + W
+	scopeLeaf                  // + leaf fields
+	scopeLeafCase              // + leaf fields and W
+	scopeTemplate              // + score, for messages of cases
 )
 
 func optFloat(d *jixiao.Decimal) (float64, bool) {

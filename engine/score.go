@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -457,7 +458,7 @@ func leafID(group string, j int) string {
 	var b [32]byte
 	out := append(b[:0], group...)
 	out = append(out, '.')
-	out = fmt.Appendf(out, "%d", j+1)
+	out = strconv.AppendInt(out, int64(j+1), 10)
 	return string(out)
 }
 

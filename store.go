@@ -1,0 +1,233 @@
+package jixiao
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// StoredProject is a project as submitted, with its storage key and the
+// hash of its canonical input.
+type StoredProject struct {
+	Key       int64     `json:"-"`
+	Project   Project   `json:"project"`
+	InputHash string    `json:"input_hash"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ProjectFilter selects stored projects. Zero fields do not filter.
+// Grade filters on the latest official score.
+type ProjectFilter struct {
+	Year       int
+	Department string
+	Grade      string
+	IDs        []string // project ids (with Year, or in any year)
+	AfterKey   int64    // keyset pagination for batch reading
+	Offset     int
+	Limit      int // 0: no limit
+}
+
+// Upserted counts what a bulk upsert did.
+type Upserted struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Source of a rule-set version.
+const (
+	SourceBuiltin = "builtin"
+	SourceFile    = "file"
+	SourceAPI     = "api"
+)
+
+// RuleSetVersion is one stored version of a rule file. Every activation
+// stores the version, so any stored score can be reproduced from it.
+type RuleSetVersion struct {
+	RuleSetID   string     `json:"id"`
+	Version     string     `json:"version"`
+	Hash        string     `json:"hash"`
+	Name        string     `json:"name"`
+	Body        string     `json:"body,omitempty"`
+	Source      string     `json:"source"` // builtin, file or api
+	Path        string     `json:"path,omitempty"`
+	LoadedBy    string     `json:"loaded_by,omitempty"`
+	LoadedAt    time.Time  `json:"loaded_at"`
+	ActivatedAt *time.Time `json:"activated_at,omitempty"`
+}
+
+// Run kinds and statuses.
+const (
+	RunOfficial   = "official"
+	RunSimulation = "simulation"
+
+	RunRunning     = "running"
+	RunDone        = "done"
+	RunFailed      = "failed"
+	RunInterrupted = "interrupted"
+)
+
+// Run is one evaluation: a set of projects scored with one rule-set
+// version.
+type Run struct {
+	ID          int64           `json:"id"`
+	Kind        string          `json:"kind"`
+	RuleSetID   string          `json:"ruleset_id"`
+	RuleSetHash string          `json:"ruleset_hash"`
+	RequestedBy string          `json:"requested_by,omitempty"`
+	Status      string          `json:"status"`
+	Selection   json.RawMessage `json:"selection,omitempty"` // what was asked for, to resume
+	Total       int             `json:"total"`
+	Scored      int             `json:"scored"`
+	Rejected    int             `json:"rejected"`
+	StartedAt   time.Time       `json:"started_at"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	Error       string          `json:"error,omitempty"`
+}
+
+// ScoreRecord is a stored official score with everything needed to
+// reproduce it: the input hash, the rule-set hash and the engine version.
+type ScoreRecord struct {
+	ID            int64     `json:"id"`
+	RunID         int64     `json:"run_id"`
+	ProjectKey    int64     `json:"-"`
+	ProjectID     string    `json:"project_id"`
+	Year          int       `json:"year"`
+	Department    string    `json:"department,omitempty"`
+	Total         Decimal   `json:"total"`
+	Grade         string    `json:"grade"`
+	Result        Result    `json:"result"`
+	InputHash     string    `json:"input_hash"`
+	RuleSetID     string    `json:"ruleset_id"`
+	RuleSetHash   string    `json:"ruleset_hash"`
+	EngineVersion string    `json:"engine_version"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// ScoreFilter selects stored scores.
+type ScoreFilter struct {
+	RunID      int64
+	ProjectID  string
+	Year       int
+	Department string
+	Grade      string
+	RuleSetID  string
+	Offset     int
+	Limit      int
+}
+
+// RunRejection is a project a run could not score.
+type RunRejection struct {
+	RunID      int64    `json:"run_id"`
+	ProjectKey int64    `json:"-"`
+	ProjectID  string   `json:"project_id"`
+	Year       int      `json:"year"`
+	Errors     []string `json:"errors"`
+}
+
+// AuditEntry records who changed what: rule activations, key changes,
+// imports.
+type AuditEntry struct {
+	ID      int64           `json:"id"`
+	At      time.Time       `json:"at"`
+	Actor   string          `json:"actor"`
+	Action  string          `json:"action"`
+	Subject string          `json:"subject"`
+	Detail  json.RawMessage `json:"detail,omitempty"`
+}
+
+// Roles, in increasing power.
+const (
+	RoleViewer = "viewer"
+	RoleScorer = "scorer"
+	RoleAdmin  = "admin"
+)
+
+// RoleRank orders roles; an unknown role ranks below viewer.
+func RoleRank(role string) int {
+	switch role {
+	case RoleViewer:
+		return 1
+	case RoleScorer:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// APIKey is a stored key; only the SHA-256 of the secret is kept.
+type APIKey struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	Prefix    string     `json:"prefix"` // first characters, to recognise a key
+	Hash      string     `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Scenario is a saved what-if simulation.
+type Scenario struct {
+	ID        int64           `json:"id"`
+	Name      string          `json:"name"`
+	CreatedBy string          `json:"created_by,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	Request   json.RawMessage `json:"request"`
+	Summary   json.RawMessage `json:"summary"`
+}
+
+// Store is everything the service keeps. The storage package implements
+// it over GORM (SQLite or PostgreSQL).
+type Store interface {
+	UpsertProjects(ctx context.Context, projects []Project) (Upserted, error)
+	FindProjects(ctx context.Context, f ProjectFilter) ([]StoredProject, int, error)
+	FindProject(ctx context.Context, year int, id string) (*StoredProject, error)
+	// FindInput returns a project input by its hash. Inputs are kept by
+	// content, so a score can be verified after its project was updated.
+	FindInput(ctx context.Context, hash string) (*Project, error)
+
+	SaveRuleSetVersion(ctx context.Context, v RuleSetVersion) error
+	MarkRuleSetActivated(ctx context.Context, id, hash string, at time.Time) error
+	FindRuleSetVersions(ctx context.Context, id string) ([]RuleSetVersion, error)
+	FindRuleSetVersion(ctx context.Context, hash string) (*RuleSetVersion, error)
+
+	CreateRun(ctx context.Context, r *Run) error
+	FindRun(ctx context.Context, id int64) (*Run, error)
+	FindRuns(ctx context.Context, kind string, offset, limit int) ([]Run, int, error)
+	// SaveChunk stores one chunk of a run in one transaction: its scores,
+	// its rejections, the run's links to the scores and its new counts. A
+	// score already stored for the same project, input hash, rule-set hash
+	// and engine version is not stored again; the run links to it. Saving
+	// a chunk twice (a resumed run) adds nothing.
+	SaveChunk(ctx context.Context, runID int64, scores []ScoreRecord, rejected []RunRejection) (added int, err error)
+	FinishRun(ctx context.Context, id int64, status, errMsg string, at time.Time) error
+	// ReopenRun sets an interrupted or failed run running again.
+	ReopenRun(ctx context.Context, id int64) error
+	InterruptRunningRuns(ctx context.Context, at time.Time) (int, error)
+	// DoneKeys returns the project keys a run has already scored or
+	// rejected, for resuming it.
+	DoneKeys(ctx context.Context, runID int64) (map[int64]bool, error)
+
+	FindScores(ctx context.Context, f ScoreFilter) ([]ScoreRecord, int, error)
+	FindScore(ctx context.Context, id int64) (*ScoreRecord, error)
+	LatestScore(ctx context.Context, projectKey int64) (*ScoreRecord, error)
+	FindRunRejections(ctx context.Context, runID int64) ([]RunRejection, error)
+
+	AddAudit(ctx context.Context, e AuditEntry) error
+	FindAudit(ctx context.Context, offset, limit int) ([]AuditEntry, int, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	FindAPIKeys(ctx context.Context) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, id int64, at time.Time) error
+	CountAPIKeys(ctx context.Context) (int, error)
+
+	SaveScenario(ctx context.Context, s *Scenario) error
+	FindScenario(ctx context.Context, id int64) (*Scenario, error)
+	FindScenarios(ctx context.Context, offset, limit int) ([]Scenario, int, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
