@@ -152,6 +152,9 @@ func RoundPlaces(f float64, places int) float64 {
 	scale := math.Pow10(places)
 	x := math.Abs(f) * scale
 	n := math.Floor(math.Round(x*1e6)/1e6 + 0.5)
+	if n == 0 {
+		return 0 // not -0, which would print as "-0.0"
+	}
 	if f < 0 {
 		n = -n
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -188,6 +189,71 @@ func TestRoundFloatMonotonic(t *testing.T) {
 				t.Fatalf("RoundFloat(%v) = %v < RoundFloat of a smaller value = %v", f, got, prev)
 			}
 			prev = got
+		}
+	}
+}
+
+func TestRoundPlaces(t *testing.T) {
+	tests := []struct {
+		f      float64
+		places int
+		want   float64
+	}{
+		{2.675, 2, 2.68},
+		{1.005, 2, 1.01},
+		{-2.675, 2, -2.68},
+		{89.995, 2, 90},
+		{89.994999, 2, 89.99},
+		{447438.63 / 490000 * 100, 2, 91.31},
+		{447438.63 / 490000 * 100, 1, 91.3},
+		{447438.63 / 490000 * 100, 4, 91.314},
+		{447438.63 / 490000 * 100, 6, 91.314006},
+		{91.35, 1, 91.4},
+		{-91.35, 1, -91.4},
+		{0.5, 0, 1},
+		{-0.5, 0, -1},
+		{2.5, 0, 3},
+		{1.0005, 3, 1.001},
+		{1.0000005, 6, 1.000001},
+		{1.23456789, 6, 1.234568},
+		{1.5, -1, 2},             // places below 0 count as 0
+		{1.2345678, 9, 1.234568}, // and above 6 as 6
+		{8, 2, 8},
+		{0, 3, 0},
+		{1e20, 2, 1e20},
+	}
+	for _, tt := range tests {
+		if got := RoundPlaces(tt.f, tt.places); got != tt.want {
+			t.Errorf("RoundPlaces(%v, %d) = %v, want %v", tt.f, tt.places, got, tt.want)
+		}
+	}
+	// Regression: a small negative value rounded to zero gave -0, which
+	// strconv prints as "-0.0".
+	for _, f := range []float64{-0.001, -0.04, math.Copysign(0, -1)} {
+		got := RoundPlaces(f, 1)
+		if s := strconv.FormatFloat(got, 'f', 1, 64); s != "0.0" {
+			t.Errorf("RoundPlaces(%v, 1) = %v, printed %q, want \"0.0\"", f, got, s)
+		}
+	}
+	if got := RoundPlaces(math.NaN(), 2); !math.IsNaN(got) {
+		t.Errorf("RoundPlaces(NaN, 2) = %v", got)
+	}
+	if got := RoundPlaces(math.Inf(-1), 2); !math.IsInf(got, -1) {
+		t.Errorf("RoundPlaces(-Inf, 2) = %v", got)
+	}
+}
+
+// TestRoundPlacesAgreesWithRoundFloat compares the two roundings to two
+// places on shares and rates computed from two-decimal amounts.
+func TestRoundPlacesAgreesWithRoundFloat(t *testing.T) {
+	amounts := []float64{447438.63, 490000, 492538.08, 494570, 337054.03, 337090, 399598.8, 0.01, 1.45, 2.675, 89.995, 1000}
+	for _, a := range amounts {
+		for _, b := range amounts {
+			for _, f := range []float64{a / b * 100, a * b / 1000, a / 3, a - b, (a - b) / 7} {
+				if got, want := RoundPlaces(f, 2), RoundFloat(f).Float64(); got != want {
+					t.Errorf("RoundPlaces(%v, 2) = %v, RoundFloat gives %v", f, got, want)
+				}
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxIndicatorsPerProject bounds one project's own indicator list.
@@ -314,10 +315,17 @@ func (f *fieldReader) rating(field string, raw json.RawMessage) Rating {
 	return r
 }
 
+// clip shortens a raw value for a message to about 40 bytes, cutting
+// between characters so that Chinese text is not split into invalid
+// UTF-8.
 func clip(raw json.RawMessage) string {
 	const max = 40
 	if len(raw) > max {
-		return string(raw[:max]) + "…"
+		n := max
+		for n > 0 && !utf8.RuneStart(raw[n]) {
+			n--
+		}
+		return string(raw[:n]) + "…"
 	}
 	return string(raw)
 }
@@ -411,7 +419,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 			f.fail(prefix, "a qualitative indicator takes a rating, not target or actual")
 		}
 	case ind.Direction != "":
-		if ind.Target == nil {
+		if !present(ri.Target) { // a malformed target is reported already
 			f.fail(prefix+".target", "required for a quantitative indicator")
 		}
 		if present(ri.Rating) {
