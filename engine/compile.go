@@ -47,7 +47,8 @@ type RuleSet struct {
 	leafGroups    []*node
 	projectChecks []*check
 	leafChecks    []*check
-	uses          map[string]bool // every name any formula or message reads
+	layout        *layout
+	at            knownSlots
 }
 
 // File returns the rule file the set was compiled from.
@@ -67,12 +68,13 @@ const (
 type missingRule struct {
 	field  string
 	policy missingPolicy
-	def    *vm.Program
+	def    *formula
 }
 
 type derivedValue struct {
 	name string
-	prog *vm.Program
+	slot slot
+	fm   *formula
 }
 
 type node struct {
@@ -84,22 +86,38 @@ type node struct {
 	cases   []*scoringCase
 	kids    []*node
 	sel     *selector
+	leafIDs []string // "output.1" …, made once
 }
 
 type selector struct {
 	level1, level2 string
-	where          *vm.Program
+	where          *formula
 	table          *leafTable
 }
 
 type leafTable struct {
 	name  string
-	byDir map[jixiao.Direction][]*scoringCase
+	byDir [5][]*scoringCase // by dirIndex
+}
+
+// dirIndex numbers the directions for leafTable.byDir.
+func dirIndex(d jixiao.Direction) int {
+	switch d {
+	case jixiao.AtLeast:
+		return 1
+	case jixiao.AtMost:
+		return 2
+	case jixiao.Exactly:
+		return 3
+	case jixiao.Qualitative:
+		return 4
+	}
+	return 0
 }
 
 type scoringCase struct {
-	when    *vm.Program // nil: always
-	score   *vm.Program
+	when    *formula // nil: always
+	score   *formula
 	reason  *template
 	finding *caseFinding
 }
@@ -113,7 +131,7 @@ type caseFinding struct {
 type check struct {
 	id       string
 	severity jixiao.Severity
-	when     *vm.Program
+	when     *formula
 	message  *template
 }
 
@@ -130,8 +148,9 @@ func Load(path string, data []byte) (*RuleSet, error) {
 // typed names it may use, so that a typo is an error now and not when a
 // project is scored.
 func Compile(f *rules.File) (*RuleSet, error) {
-	c := &compiler{r: &rules.Reporter{File: f.Path}, uses: map[string]bool{}}
-	rs := &RuleSet{file: f, ref: f.Ref(), uses: c.uses}
+	c := &compiler{r: &rules.Reporter{File: f.Path}, layout: newLayout()}
+	rs := &RuleSet{file: f, ref: f.Ref(), layout: c.layout}
+	rs.at = newKnownSlots(c.layout)
 
 	c.project = maps.Clone(projectVars)
 	rs.derived = c.compileDerived(f.Derived)
@@ -141,11 +160,11 @@ func Compile(f *rules.File) (*RuleSet, error) {
 	tables := map[string]*leafTable{}
 	for i := range f.LeafRules {
 		lr := &f.LeafRules[i]
-		t := &leafTable{name: lr.Name.Value, byDir: map[jixiao.Direction][]*scoringCase{}}
+		t := &leafTable{name: lr.Name.Value}
 		label := "leaf_rules " + lr.Name.Value
 		for _, d := range []jixiao.Direction{jixiao.AtLeast, jixiao.AtMost, jixiao.Exactly, jixiao.Qualitative} {
 			if cases := lr.For(d); len(cases) > 0 {
-				t.byDir[d] = c.compileCases(cases, scopeLeafCase, label)
+				t.byDir[dirIndex(d)] = c.compileCases(cases, scopeLeafCase, label)
 			}
 		}
 		tables[t.name] = t
@@ -167,6 +186,9 @@ func Compile(f *rules.File) (*RuleSet, error) {
 				n.kids = build(ind.Children)
 			case ind.Leaves != nil:
 				n.sel = &selector{level1: ind.Leaves.Level1.Value, level2: ind.Leaves.Level2.Value, table: tables[ind.Leaves.Rules.Value]}
+				for j := 0; j < 32; j++ {
+					n.leafIDs = append(n.leafIDs, leafID(n.id, j))
+				}
 				if ind.Leaves.Where.Value != "" {
 					n.sel.where = c.compile(ind.Leaves.Where, scopeLeaf, reflect.Bool, n.id)
 				}
@@ -206,7 +228,7 @@ type compiler struct {
 	r       *rules.Reporter
 	project map[string]any // project names with the derived values
 	scopes  map[scope]map[string]any
-	uses    map[string]bool
+	layout  *layout
 }
 
 func (c *compiler) buildScopes() {
@@ -249,28 +271,66 @@ func (c *compiler) options(env map[string]any, kind reflect.Kind) []expr.Option 
 	return opts
 }
 
-// compile compiles one formula and records the names it reads. Errors are
-// reported at the formula's line.
-func (c *compiler) compile(t rules.Text, sc scope, kind reflect.Kind, indicator string) *vm.Program {
+// compile compiles one formula; errors are reported at the formula's line.
+func (c *compiler) compile(t rules.Text, sc scope, want reflect.Kind, indicator string) *formula {
 	if strings.TrimSpace(t.Value) == "" {
 		return nil
 	}
-	env := c.scopes[sc]
-	prog, err := expr.Compile(t.Value, c.options(env, kind)...)
+	prog, err := expr.Compile(t.Value, c.options(c.scopes[sc], want)...)
 	if err != nil {
 		c.report(t, indicator, err)
 		return nil
 	}
-	if kind == reflect.String {
-		if typ := prog.Node().Type(); typ != nil && typ.Kind() != reflect.String && typ.Kind() != reflect.Interface {
-			c.r.At(t, indicator, "formula %q must give text, not %s", t.Value, typ)
-			return nil
+	fm, ok := c.formula(prog, want)
+	if !ok {
+		c.r.At(t, indicator, "formula %q must give %s, not %s", t.Value, kindLabel(want), prog.Node().Type())
+		return nil
+	}
+	return fm
+}
+
+// formula translates a compiled program, keeping the program to run on
+// the VM when the translation does not cover it.
+func (c *compiler) formula(prog *vm.Program, want reflect.Kind) (*formula, bool) {
+	if fm, ok := translate(prog.Node(), c.layout); ok {
+		if want == reflect.Float64 && fm.kind != kindNum || want == reflect.Bool && fm.kind != kindBool || want == reflect.String && fm.kind != kindText {
+			return nil, false
+		}
+		return &fm, true
+	}
+	fm := &formula{prog: prog}
+	switch want {
+	case reflect.Float64:
+		fm.kind = kindNum
+	case reflect.Bool:
+		fm.kind = kindBool
+	case reflect.String:
+		fm.kind = kindText
+	default:
+		switch t := prog.Node().Type(); t.Kind() {
+		case reflect.Bool:
+			fm.kind = kindBool
+		case reflect.String:
+			fm.kind = kindText
+		case reflect.Int, reflect.Float64:
+			fm.kind = kindNum
+		default:
+			return nil, false
 		}
 	}
-	for name := range identifiers(prog.Node()) {
-		c.uses[name] = true
+	return fm, true
+}
+
+func kindLabel(k reflect.Kind) string {
+	switch k {
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "text"
 	}
-	return prog
+	return "a number, text or true/false"
 }
 
 func (c *compiler) report(t rules.Text, indicator string, err error) {
@@ -378,34 +438,28 @@ func (c *compiler) compileDerived(list rules.NamedList) []derivedValue {
 		label := "derived " + name
 		c.project[name] = 0.0 // so that a broken formula does not also break its users
 		prog, err := expr.Compile(d.Value.Value, c.options(c.project, reflect.Invalid)...)
-		forced := false
 		if err == nil && isInterface(prog.Node().Type()) {
 			// Mixed branches such as "x > 0 ? round2(y) : 0" are numbers.
 			prog, err = expr.Compile(d.Value.Value, c.options(c.project, reflect.Float64)...)
-			forced = true
 		}
 		if err != nil {
 			c.report(d.Value, label, err)
 			continue
 		}
-		for id := range identifiers(prog.Node()) {
-			c.uses[id] = true
+		fm, ok := c.formula(prog, reflect.Invalid)
+		if !ok {
+			c.r.At(d.Value, label, "derived value %s must be a number, text or true/false", name)
+			continue
 		}
 		var sample any = 0.0
-		if typ := prog.Node().Type(); typ != nil && !forced {
-			switch typ.Kind() {
-			case reflect.Bool:
-				sample = false
-			case reflect.String:
-				sample = ""
-			case reflect.Int, reflect.Float64:
-			default:
-				c.r.At(d.Value, label, "derived value %s must be a number, text or true/false, not %s", name, typ)
-				continue
-			}
+		switch fm.kind {
+		case kindBool:
+			sample = false
+		case kindText:
+			sample = ""
 		}
 		c.project[name] = sample
-		out = append(out, derivedValue{name: name, prog: prog})
+		out = append(out, derivedValue{name: name, slot: c.layout.add(name, sample), fm: fm})
 	}
 	return out
 }

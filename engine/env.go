@@ -77,3 +77,50 @@ func optFloat(d *jixiao.Decimal) (float64, bool) {
 	}
 	return d.Float64(), true
 }
+
+// knownSlots are the frame slots of the names the engine itself sets.
+type knownSlots struct {
+	projectID, projectName, department, compliance                   slot
+	year, budgetInitial, budgetAdjusted, fundsArrived, spent         slot
+	balance, executionRate, indicatorCount                           slot
+	hasBudgetInitial, hasFundsArrived, hasBalance, hasExecutionRate  slot
+	hasCompliance                                                    slot
+	name, level1, level2, direction, unit, rating, deviationReason   slot
+	target, actual, weight, hasTarget, hasActual, hasWeight, T, A, W slot
+}
+
+// newKnownSlots gives every engine-set name a slot, in a fixed order.
+func newKnownSlots(l *layout) knownSlots {
+	add := func(name string, sample any) slot { return l.add(name, sample) }
+	return knownSlots{
+		projectID: add("project_id", ""), projectName: add("project_name", ""), department: add("department", ""),
+		compliance: add("compliance", ""), year: add("year", 0.0), budgetInitial: add("budget_initial", 0.0),
+		budgetAdjusted: add("budget_adjusted", 0.0), fundsArrived: add("funds_arrived", 0.0), spent: add("spent", 0.0),
+		balance: add("balance", 0.0), executionRate: add("execution_rate", 0.0), indicatorCount: add("indicator_count", 0.0),
+		hasBudgetInitial: add("has_budget_initial", false), hasFundsArrived: add("has_funds_arrived", false),
+		hasBalance: add("has_balance", false), hasExecutionRate: add("has_execution_rate", false),
+		hasCompliance: add("has_compliance", false),
+		name:          add("name", ""), level1: add("level1", ""), level2: add("level2", ""), direction: add("direction", ""),
+		unit: add("unit", ""), rating: add("rating", ""), deviationReason: add("deviation_reason", ""),
+		target: add("target", 0.0), actual: add("actual", 0.0), weight: add("weight", 0.0),
+		hasTarget: add("has_target", false), hasActual: add("has_actual", false), hasWeight: add("has_weight", false),
+		T: add("T", 0.0), A: add("A", 0.0), W: add("W", 0.0),
+	}
+}
+
+// slotFor returns the slot of an optional field with a missing-data policy.
+func (k *knownSlots) slotFor(field string) slot {
+	switch field {
+	case "budget_initial":
+		return k.budgetInitial
+	case "funds_arrived":
+		return k.fundsArrived
+	case "balance":
+		return k.balance
+	case "execution_rate":
+		return k.executionRate
+	case "compliance":
+		return k.compliance
+	}
+	return k.actual
+}

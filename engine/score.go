@@ -5,28 +5,42 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/expr-lang/expr/vm"
-
 	"jixiao"
 	"jixiao/rules"
 )
 
-// Scorer scores projects one at a time. It reuses its expression VM and
-// environment between projects, so each goroutine needs its own.
+// Scorer scores projects one at a time. It reuses its frame and buffers
+// between projects, so each goroutine needs its own.
 type Scorer struct {
-	rs  *RuleSet
-	vm  vm.VM
-	env map[string]any
-	buf []byte
+	rs         *RuleSet
+	f          *frame
+	scoresOnly bool
 
 	// per-project scratch, indexed by node
 	leaves [][]int // leaf groups: indexes into the project's indicators
 	empty  []bool
 	eff    []jixiao.Decimal
-	owner  []int // per project indicator: index of its leaf group, -1 none, -2 several
 
 	findings []jixiao.Finding
 	errs     []string
+
+	// All reasons and messages of a project are rendered into text and
+	// become one string at the end; each is a slice of it.
+	text     []byte
+	reasons  []textRef
+	messages []textRef // Message of s.findings[i]
+
+	pool  []jixiao.Node // every node of the result, handed out in blocks
+	next  int
+	alloc allocScratch
+	share []jixiao.Decimal
+}
+
+// textRef locates a rendered text in Scorer.text.
+type textRef struct {
+	dst        *string
+	index      int // finding index, for messages
+	start, end int
 }
 
 // NewScorer returns a Scorer for rs.
@@ -34,11 +48,68 @@ func (rs *RuleSet) NewScorer() *Scorer {
 	n := rs.nodeCount
 	return &Scorer{
 		rs:     rs,
-		env:    make(map[string]any, 64),
+		f:      rs.layout.newFrame(),
 		leaves: make([][]int, n),
 		empty:  make([]bool, n),
 		eff:    make([]jixiao.Decimal, n),
 	}
+}
+
+// ScoresOnly makes the scorer skip reasons and finding messages: what-if
+// simulations and goal seeking need totals and grades, many times over.
+func (s *Scorer) ScoresOnly() *Scorer {
+	s.scoresOnly = true
+	return s
+}
+
+// num evaluates a number formula.
+func (s *Scorer) num(fm *formula) (float64, error) {
+	if fm.prog == nil {
+		return fm.num(s.f), nil
+	}
+	v, err := s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
+	if err != nil {
+		return 0, err
+	}
+	return toFloat(v), nil
+}
+
+// flag evaluates a condition.
+func (s *Scorer) flag(fm *formula) (bool, error) {
+	if fm.prog == nil {
+		return fm.flag(s.f), nil
+	}
+	v, err := s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
+	if err != nil {
+		return false, err
+	}
+	b, _ := v.(bool)
+	return b, nil
+}
+
+// value evaluates any formula.
+func (s *Scorer) value(fm *formula) (any, error) {
+	if fm.prog == nil {
+		return fm.value(s.f), nil
+	}
+	return s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
+}
+
+// store puts a formula's value into a slot.
+func (s *Scorer) store(sl slot, fm *formula) error {
+	v, err := s.value(fm)
+	if err != nil {
+		return err
+	}
+	switch sl.kind {
+	case kindNum:
+		s.f.num[sl.idx] = toFloat(v)
+	case kindBool:
+		s.f.flag[sl.idx], _ = v.(bool)
+	case kindText:
+		s.f.text[sl.idx], _ = v.(string)
+	}
+	return nil
 }
 
 // Score scores one project. It returns either a result or a rejection
@@ -47,18 +118,16 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	rs := s.rs
 	s.findings = s.findings[:0]
 	s.errs = s.errs[:0]
+	s.text, s.reasons, s.messages = s.text[:0], s.reasons[:0], s.messages[:0]
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
 			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
 	}
 	s.setProject(p)
 	for _, d := range rs.derived {
-		v, err := s.vm.Run(d.prog, s.env)
-		if err != nil {
+		if err := s.store(d.slot, d.fm); err != nil {
 			s.fail("derived value %s: %v", d.name, oneLine(err))
-			continue
 		}
-		s.env[d.name] = v
 	}
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
@@ -84,10 +153,15 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		return jixiao.Result{}, s.reject(p)
 	}
 
-	nodes := make([]jixiao.Node, len(rs.roots))
+	need := rs.nodeCount
+	for _, g := range rs.leafGroups {
+		need += len(s.leaves[g.idx])
+	}
+	s.pool, s.next = make([]jixiao.Node, need), 0
+	nodes := s.take(len(rs.roots))
 	var raw jixiao.Decimal
 	for i, n := range rs.roots {
-		nodes[i] = s.scoreNode(n, p)
+		s.scoreNode(n, p, &nodes[i])
 		raw += nodes[i].Score
 	}
 	total := raw
@@ -97,6 +171,10 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
 	}
+	all := string(s.text)
+	for _, r := range s.messages {
+		s.findings[r.index].Message = all[r.start:r.end]
+	}
 	for _, f := range s.findings {
 		if f.Severity == jixiao.SeverityError {
 			s.errs = append(s.errs, f.Check+": "+f.Message)
@@ -104,6 +182,9 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
+	}
+	for _, r := range s.reasons {
+		*r.dst = all[r.start:r.end]
 	}
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
@@ -135,41 +216,32 @@ func (s *Scorer) reject(p *jixiao.Project) *jixiao.Rejection {
 	return &jixiao.Rejection{ProjectID: p.ID, Errors: errs}
 }
 
-// setProject puts the project's fields that any formula reads into the
-// environment, applying the missing-data policies.
+// setProject puts the project's fields into the frame and applies the
+// missing-data policies.
 func (s *Scorer) setProject(p *jixiao.Project) {
-	env, uses := s.env, s.rs.uses
-	set := func(name string, v any) {
-		if uses[name] {
-			env[name] = v
-		}
+	f, at := s.f, &s.rs.at
+	f.text[at.projectID.idx] = p.ID
+	f.text[at.projectName.idx] = p.Name
+	f.text[at.department.idx] = p.Department
+	f.num[at.year.idx] = float64(p.Year)
+	f.num[at.budgetAdjusted.idx] = p.BudgetAdjusted.Float64()
+	f.num[at.spent.idx] = p.Spent.Float64()
+	f.num[at.indicatorCount.idx] = float64(len(p.Indicators))
+	opt := func(v, has slot, d *jixiao.Decimal) {
+		x, ok := optFloat(d)
+		f.num[v.idx] = x
+		f.flag[has.idx] = ok
 	}
-	set("project_id", p.ID)
-	set("project_name", p.Name)
-	set("department", p.Department)
-	set("year", p.Year)
-	set("budget_adjusted", p.BudgetAdjusted.Float64())
-	set("spent", p.Spent.Float64())
-	set("indicator_count", len(p.Indicators))
-	opt := func(name string, d *jixiao.Decimal) {
-		v, ok := optFloat(d)
-		set(name, v)
-		set("has_"+name, ok)
-	}
-	opt("budget_initial", p.BudgetInitial)
-	opt("funds_arrived", p.FundsArrived)
-	opt("balance", p.Balance)
-	opt("execution_rate", p.ExecutionRate)
-	set("compliance", string(p.Compliance))
-	set("has_compliance", p.Compliance != "")
+	opt(at.budgetInitial, at.hasBudgetInitial, p.BudgetInitial)
+	opt(at.fundsArrived, at.hasFundsArrived, p.FundsArrived)
+	opt(at.balance, at.hasBalance, p.Balance)
+	opt(at.executionRate, at.hasExecutionRate, p.ExecutionRate)
+	f.text[at.compliance.idx] = string(p.Compliance)
+	f.flag[at.hasCompliance.idx] = p.Compliance != ""
 
 	for _, m := range s.rs.missing {
-		if m.field == "actual" {
-			continue // applied per leaf
-		}
-		present := fieldPresent(p, m.field)
-		if present {
-			continue
+		if m.field == "actual" || fieldPresent(p, m.field) {
+			continue // actual is applied per leaf
 		}
 		switch m.policy {
 		case missingFail:
@@ -178,12 +250,9 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 			if m.def == nil {
 				continue
 			}
-			v, err := s.vm.Run(m.def, env)
-			if err != nil {
+			if err := s.store(at.slotFor(m.field), m.def); err != nil {
 				s.fail("%s: default value: %v", m.field, oneLine(err))
-				continue
 			}
-			env[m.field] = v
 		}
 	}
 }
@@ -204,21 +273,16 @@ func fieldPresent(p *jixiao.Project, field string) bool {
 	return true
 }
 
-// setLeaf puts one of the project's indicators into the environment.
+// setLeaf puts one of the project's indicators into the frame.
 func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
-	env, uses := s.env, s.rs.uses
-	set := func(name string, v any) {
-		if uses[name] {
-			env[name] = v
-		}
-	}
-	set("name", ind.Name)
-	set("level1", ind.Level1)
-	set("level2", ind.Level2)
-	set("direction", string(ind.Direction))
-	set("unit", ind.Unit)
-	set("rating", string(ind.Rating))
-	set("deviation_reason", ind.DeviationReason)
+	f, at := s.f, &s.rs.at
+	f.text[at.name.idx] = ind.Name
+	f.text[at.level1.idx] = ind.Level1
+	f.text[at.level2.idx] = ind.Level2
+	f.text[at.direction.idx] = string(ind.Direction)
+	f.text[at.unit.idx] = ind.Unit
+	f.text[at.rating.idx] = string(ind.Rating)
+	f.text[at.deviationReason.idx] = ind.DeviationReason
 	var target, actual, weight float64
 	if ind.Target != nil {
 		target = *ind.Target
@@ -226,12 +290,12 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	if ind.Weight != nil {
 		weight = ind.Weight.Float64()
 	}
-	set("has_target", ind.Target != nil)
-	set("has_actual", ind.Actual != nil)
-	set("has_weight", ind.Weight != nil)
-	set("target", target)
-	set("T", target)
-	set("weight", weight)
+	f.flag[at.hasTarget.idx] = ind.Target != nil
+	f.flag[at.hasActual.idx] = ind.Actual != nil
+	f.flag[at.hasWeight.idx] = ind.Weight != nil
+	f.num[at.target.idx] = target
+	f.num[at.T.idx] = target
+	f.num[at.weight.idx] = weight
 	if ind.Actual != nil {
 		actual = *ind.Actual
 	} else {
@@ -244,18 +308,18 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 				return fmt.Errorf("actual: required by rule set %s", s.rs.ref.ID)
 			case missingDefault:
 				if m.def != nil {
-					env["actual"] = 0.0
-					v, err := s.vm.Run(m.def, env)
+					f.num[at.actual.idx] = 0
+					v, err := s.num(m.def)
 					if err != nil {
 						return fmt.Errorf("actual: default value: %v", oneLine(err))
 					}
-					actual, _ = v.(float64)
+					actual = v
 				}
 			}
 		}
 	}
-	set("actual", actual)
-	set("A", math.Max(actual, 0))
+	f.num[at.actual.idx] = actual
+	f.num[at.A.idx] = math.Max(actual, 0)
 	return nil
 }
 
@@ -285,15 +349,15 @@ func (s *Scorer) assignLeaves(p *jixiao.Project) {
 						s.fail("indicators[%d] %s: %v", i, ind.Name, err)
 						break
 					}
-					s.env["W"] = 0.0
+					s.f.num[s.rs.at.W.idx] = 0
 					needEnv = false
 				}
-				v, err := s.vm.Run(sel.where, s.env)
+				ok, err := s.flag(sel.where)
 				if err != nil {
 					s.fail("indicators[%d] %s: selecting for %s: %v", i, ind.Name, g.id, oneLine(err))
 					continue
 				}
-				if ok, _ := v.(bool); !ok {
+				if !ok {
 					continue
 				}
 			}
@@ -335,40 +399,65 @@ func (s *Scorer) markEmpty(n *node) bool {
 // points of empty members on: to their non-empty siblings in proportion
 // (redistribute), or out of the total (rescale, counted in dropped).
 func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.Decimal) {
-	weights := make([]int64, len(list))
-	for i, n := range list {
-		weights[i] = n.points.Hundredths()
+	var declared jixiao.Decimal
+	for _, n := range list {
+		declared += n.points
 	}
-	base := Allocate(total, weights)
+	if total == declared {
+		for _, n := range list {
+			s.eff[n.idx] = n.points
+		}
+	} else {
+		s.shareInProportion(list, total)
+	}
 	var pool jixiao.Decimal
-	live := make([]int64, len(list))
-	for i, n := range list {
+	liveSum := int64(0)
+	for _, n := range list {
 		if s.empty[n.idx] {
 			if n.ifEmpty == rules.Redistribute {
-				pool += base[i]
+				pool += s.eff[n.idx]
 			} else {
-				*dropped += base[i]
+				*dropped += s.eff[n.idx]
 			}
 			s.eff[n.idx] = 0
 			s.zero(n)
 			continue
 		}
-		live[i] = weights[i]
-		s.eff[n.idx] = base[i]
+		liveSum += n.points.Hundredths()
 	}
 	if pool > 0 {
-		extra := Allocate(pool, live)
-		if allZero(live) {
+		if liveSum == 0 {
 			*dropped += pool // nothing left to receive the points
-		}
-		for i, n := range list {
-			s.eff[n.idx] += extra[i]
+		} else {
+			weights := s.alloc.weights(len(list))
+			for i, n := range list {
+				if !s.empty[n.idx] {
+					weights[i] = n.points.Hundredths()
+				}
+			}
+			extra := s.alloc.allocate(pool, weights)
+			for i, n := range list {
+				s.eff[n.idx] += extra[i]
+			}
 		}
 	}
 	for _, n := range list {
 		if !s.empty[n.idx] && n.kids != nil {
 			s.distribute(n.kids, s.eff[n.idx], dropped)
 		}
+	}
+}
+
+// shareInProportion shares total among list by declared points, adding
+// up exactly (largest remainder).
+func (s *Scorer) shareInProportion(list []*node, total jixiao.Decimal) {
+	weights := s.alloc.weights(len(list))
+	for i, n := range list {
+		weights[i] = n.points.Hundredths()
+	}
+	shares := s.alloc.allocate(total, weights)
+	for i, n := range list {
+		s.eff[n.idx] = shares[i]
 	}
 }
 
@@ -379,18 +468,16 @@ func (s *Scorer) zero(n *node) {
 	}
 }
 
-func allZero(w []int64) bool {
-	for _, v := range w {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
+// take hands out n nodes of the result's pool.
+func (s *Scorer) take(n int) []jixiao.Node {
+	out := s.pool[s.next : s.next+n : s.next+n]
+	s.next += n
+	return out
 }
 
-// scoreNode scores n and its subtree.
-func (s *Scorer) scoreNode(n *node, p *jixiao.Project) jixiao.Node {
-	out := jixiao.Node{ID: n.id, Name: n.name, Points: s.eff[n.idx]}
+// scoreNode scores n and its subtree into out.
+func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
+	*out = jixiao.Node{ID: n.id, Name: n.name, Points: s.eff[n.idx]}
 	switch {
 	case s.empty[n.idx]:
 		if n.ifEmpty == rules.Redistribute {
@@ -399,12 +486,12 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project) jixiao.Node {
 			out.Reason = fmt.Sprintf("项目无%s，该项不参与评分，总分按适用分值折算为百分制", n.name)
 		}
 	case n.cases != nil:
-		s.env["W"] = out.Points.Float64()
-		out.Score, out.Reason = s.runCases(n.cases, n.id, n.id, out.Points)
+		s.f.num[s.rs.at.W.idx] = out.Points.Float64()
+		out.Score = s.runCases(n.cases, n.id, n.id, out.Points, &out.Reason)
 	case n.kids != nil:
-		out.Children = make([]jixiao.Node, len(n.kids))
+		out.Children = s.take(len(n.kids))
 		for i, k := range n.kids {
-			out.Children[i] = s.scoreNode(k, p)
+			s.scoreNode(k, p, &out.Children[i])
 			out.Score += out.Children[i].Score
 		}
 		if out.Points != n.points {
@@ -419,39 +506,46 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project) jixiao.Node {
 			out.Reason = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", n.points.Trimmed(), out.Points.Trimmed())
 		}
 	}
-	return out
 }
 
 // scoreLeaves scores the project's indicators of one leaf group, sharing
 // the group's points among them.
 func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) []jixiao.Node {
 	idxs := s.leaves[g.idx]
-	shares, err := leafPoints(p, idxs, points)
+	shares, err := s.leafPoints(p, idxs, points)
 	if err != "" {
 		s.fail("%s: %s", g.name, err)
 		return nil
 	}
-	out := make([]jixiao.Node, len(idxs))
+	out := s.take(len(idxs))
 	for j, i := range idxs {
 		ind := &p.Indicators[i]
-		id := leafID(g.id, j)
+		id := g.leafID(j)
 		out[j] = jixiao.Node{ID: id, Name: ind.Name, Points: shares[j]}
 		if err := s.setLeaf(ind); err != nil {
 			s.fail("indicators[%d] %s: %v", i, ind.Name, err)
 			continue
 		}
-		cases := g.sel.table.byDir[ind.Direction]
+		cases := g.sel.table.byDir[dirIndex(ind.Direction)]
 		if cases == nil {
 			s.fail("indicators[%d] %s: rule set %s has no scoring rule for direction %s in %s", i, ind.Name, s.rs.ref.ID, ind.Direction, g.sel.table.name)
 			continue
 		}
-		s.env["W"] = shares[j].Float64()
-		out[j].Score, out[j].Reason = s.runCases(cases, id, g.id+": "+ind.Name, shares[j])
+		s.f.num[s.rs.at.W.idx] = shares[j].Float64()
+		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j].Reason)
 		for _, ch := range s.rs.leafChecks {
 			s.runCheck(ch, id)
 		}
 	}
 	return out
+}
+
+// leafID names the j-th leaf of group g: "output.1".
+func (g *node) leafID(j int) string {
+	if j < len(g.leafIDs) {
+		return g.leafIDs[j]
+	}
+	return leafID(g.id, j)
 }
 
 func leafID(group string, j int) string {
@@ -463,9 +557,13 @@ func leafID(group string, j int) string {
 }
 
 // leafPoints gives each leaf its weight and shares what remains of the
-// group's points equally among the leaves without one, in cents.
-func leafPoints(p *jixiao.Project, idxs []int, points jixiao.Decimal) ([]jixiao.Decimal, string) {
-	shares := make([]jixiao.Decimal, len(idxs))
+// group's points equally among the leaves without one, in cents: the first
+// leaves get the odd cents.
+func (s *Scorer) leafPoints(p *jixiao.Project, idxs []int, points jixiao.Decimal) ([]jixiao.Decimal, string) {
+	if cap(s.share) < len(idxs) {
+		s.share = make([]jixiao.Decimal, len(idxs), 2*len(idxs))
+	}
+	shares := s.share[:len(idxs)]
 	var weighted jixiao.Decimal
 	unweighted := 0
 	for j, i := range idxs {
@@ -473,6 +571,7 @@ func leafPoints(p *jixiao.Project, idxs []int, points jixiao.Decimal) ([]jixiao.
 			shares[j] = *w
 			weighted += *w
 		} else {
+			shares[j] = 0
 			unweighted++
 		}
 	}
@@ -486,44 +585,43 @@ func leafPoints(p *jixiao.Project, idxs []int, points jixiao.Decimal) ([]jixiao.
 	case unweighted == 0:
 		return shares, ""
 	}
-	eq := make([]int64, unweighted)
-	for k := range eq {
-		eq[k] = 1
-	}
-	rest := Allocate(points-weighted, eq)
-	k := 0
+	rest := int64(points - weighted)
+	each, odd := rest/int64(unweighted), rest%int64(unweighted)
 	for j, i := range idxs {
 		if p.Indicators[i].Weight == nil {
-			shares[j] = rest[k]
-			k++
+			shares[j] = jixiao.Decimal(each)
+			if odd > 0 {
+				shares[j]++
+				odd--
+			}
 		}
 	}
 	return shares, ""
 }
 
 // runCases evaluates a scoring table: the first case whose condition
-// holds gives the score, rounded half-up to two places.
-func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jixiao.Decimal) (jixiao.Decimal, string) {
+// holds gives the score, rounded half-up to two places. Its reason is
+// rendered for *reason.
+func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jixiao.Decimal, reason *string) jixiao.Decimal {
 	for _, c := range cases {
 		if c.when != nil {
-			v, err := s.vm.Run(c.when, s.env)
+			ok, err := s.flag(c.when)
 			if err != nil {
 				s.fail("%s: condition: %v", label, oneLine(err))
-				return 0, ""
+				return 0
 			}
-			if ok, _ := v.(bool); !ok {
+			if !ok {
 				continue
 			}
 		}
-		v, err := s.vm.Run(c.score, s.env)
+		f, err := s.num(c.score)
 		if err != nil {
 			s.fail("%s: score: %v", label, oneLine(err))
-			return 0, ""
+			return 0
 		}
-		f := toFloat(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			s.fail("%s: the score formula gave no number (division by zero?)", label)
-			return 0, ""
+			return 0
 		}
 		score := jixiao.RoundFloat(f)
 		if score < 0 || score > points {
@@ -532,45 +630,44 @@ func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jix
 				Message: fmt.Sprintf("%s：公式得分 %s 超出分值范围 0–%s，按 %s 计", label, score, points, clamped)})
 			score = clamped
 		}
-		var reason string
-		if c.reason != nil {
-			s.buf, err = c.reason.render(s.buf[:0], s, score)
-			if err != nil {
+		if c.reason != nil && !s.scoresOnly {
+			start := len(s.text)
+			if s.text, err = c.reason.render(s.text, s, score); err != nil {
 				s.fail("%s: reason: %v", label, oneLine(err))
 			}
-			reason = string(s.buf)
+			s.reasons = append(s.reasons, textRef{dst: reason, start: start, end: len(s.text)})
 		}
 		if c.finding != nil {
-			var msg string
-			if c.finding.message != nil {
-				s.buf, err = c.finding.message.render(s.buf[:0], s, score)
-				if err != nil {
-					s.fail("%s: finding: %v", label, oneLine(err))
-				}
-				msg = string(s.buf)
-			}
-			s.findings = append(s.findings, jixiao.Finding{Check: c.finding.check, Severity: c.finding.severity, Message: msg, Indicator: nodeID})
+			s.addFinding(c.finding.check, c.finding.severity, nodeID, c.finding.message, score, label)
 		}
-		return score, reason
+		return score
 	}
-	return 0, "" // unreachable: the last case has no condition
+	return 0 // unreachable: the last case has no condition
+}
+
+// addFinding records a finding whose message is rendered from msg.
+func (s *Scorer) addFinding(checkID string, sev jixiao.Severity, nodeID string, msg *template, score jixiao.Decimal, label string) {
+	if msg != nil && (!s.scoresOnly || sev == jixiao.SeverityError) {
+		start := len(s.text)
+		var err error
+		if s.text, err = msg.render(s.text, s, score); err != nil {
+			s.fail("%s: message: %v", label, oneLine(err))
+			return
+		}
+		s.messages = append(s.messages, textRef{index: len(s.findings), start: start, end: len(s.text)})
+	}
+	s.findings = append(s.findings, jixiao.Finding{Check: checkID, Severity: sev, Indicator: nodeID})
 }
 
 func (s *Scorer) runCheck(ch *check, nodeID string) {
-	v, err := s.vm.Run(ch.when, s.env)
+	ok, err := s.flag(ch.when)
 	if err != nil {
 		s.fail("check %s: %v", ch.id, oneLine(err))
 		return
 	}
-	if ok, _ := v.(bool); !ok {
-		return
+	if ok {
+		s.addFinding(ch.id, ch.severity, nodeID, ch.message, 0, "check "+ch.id)
 	}
-	s.buf, err = ch.message.render(s.buf[:0], s, 0)
-	if err != nil {
-		s.fail("check %s: message: %v", ch.id, oneLine(err))
-		return
-	}
-	s.findings = append(s.findings, jixiao.Finding{Check: ch.id, Severity: ch.severity, Message: string(s.buf), Indicator: nodeID})
 }
 
 func toFloat(v any) float64 {
@@ -598,7 +695,34 @@ func oneLine(err error) string {
 // largest remainders, earliest first. 50 in three equal parts is
 // 16.67, 16.67, 16.66.
 func Allocate(total jixiao.Decimal, weights []int64) []jixiao.Decimal {
-	out := make([]jixiao.Decimal, len(weights))
+	var a allocScratch
+	return append([]jixiao.Decimal(nil), a.allocate(total, weights)...)
+}
+
+// allocScratch holds Allocate's buffers for reuse.
+type allocScratch struct {
+	w    []int64
+	out  []jixiao.Decimal
+	rems []int64
+}
+
+// weights returns a zeroed weight slice of length n.
+func (a *allocScratch) weights(n int) []int64 {
+	if cap(a.w) < n {
+		a.w = make([]int64, n)
+	}
+	a.w = a.w[:n]
+	clear(a.w)
+	return a.w
+}
+
+func (a *allocScratch) allocate(total jixiao.Decimal, weights []int64) []jixiao.Decimal {
+	n := len(weights)
+	if cap(a.out) < n {
+		a.out, a.rems = make([]jixiao.Decimal, n), make([]int64, n)
+	}
+	out, rems := a.out[:n], a.rems[:n]
+	clear(out)
 	var sum int64
 	for _, w := range weights {
 		sum += w
@@ -607,7 +731,6 @@ func Allocate(total jixiao.Decimal, weights []int64) []jixiao.Decimal {
 		return out
 	}
 	t := total.Hundredths()
-	rems := make([]int64, len(weights))
 	var given int64
 	for i, w := range weights {
 		q := t * w / sum

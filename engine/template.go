@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/expr-lang/expr/vm"
-
 	"jixiao"
 	"jixiao/rules"
 )
@@ -21,11 +19,10 @@ type template struct {
 }
 
 type part struct {
-	text  string      // literal text, when name and prog are empty
-	name  string      // a plain name, read straight from the environment
-	prog  *vm.Program // a formula
-	score bool        // {score}
-	prec  int         // decimals, or -1 for the natural form
+	text  string   // literal text, when fm is nil and score false
+	fm    *formula // a name or a formula
+	score bool     // {score}
+	prec  int      // decimals, or -1 for the natural form
 }
 
 var precisionSuffix = regexp.MustCompile(`:\.(\d)$`)
@@ -80,13 +77,12 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 					c.r.At(t, indicator, "message %q: unknown name: %s", t.Value, inner)
 					return nil
 				}
-				p.name = inner
-				c.uses[inner] = true
+				fallthrough
 			default:
 				sub := t
 				sub.Value = inner
-				p.prog = c.compile(sub, tsc, reflect.Invalid, indicator)
-				if p.prog == nil {
+				p.fm = c.compile(sub, tsc, reflect.Invalid, indicator)
+				if p.fm == nil {
 					return nil
 				}
 			}
@@ -109,14 +105,31 @@ func (tp *template) render(b []byte, s *Scorer, score jixiao.Decimal) ([]byte, e
 		switch {
 		case p.score:
 			b = appendDecimal(b, score, p.prec)
-		case p.name != "":
-			b = appendValue(b, s.env[p.name], p.prec)
-		case p.prog != nil:
-			v, err := s.vm.Run(p.prog, s.env)
-			if err != nil {
-				return b, err
+		case p.fm != nil:
+			switch p.fm.kind {
+			case kindNum:
+				v, err := s.num(p.fm)
+				if err != nil {
+					return b, err
+				}
+				if p.prec < 0 {
+					b = appendNatural(b, v)
+				} else {
+					b = appendFloat(b, v, p.prec)
+				}
+			case kindText:
+				if p.fm.prog == nil {
+					b = append(b, p.fm.text(s.f)...)
+					continue
+				}
+				fallthrough
+			default:
+				v, err := s.value(p.fm)
+				if err != nil {
+					return b, err
+				}
+				b = appendValue(b, v, p.prec)
 			}
-			b = appendValue(b, v, p.prec)
 		default:
 			b = append(b, p.text...)
 		}
@@ -163,6 +176,18 @@ func appendValue(b []byte, v any, prec int) []byte {
 func appendNatural(b []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return append(b, "（无法计算）"...)
+	}
+	if c := f * 100; c == math.Trunc(c) && math.Abs(c) < 1e15 {
+		// At most two decimals, the usual case for money and targets.
+		d := jixiao.Decimal(c)
+		if d%100 == 0 {
+			return strconv.AppendInt(b, int64(d/100), 10)
+		}
+		b = d.AppendTo(b)
+		if b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+		return b
 	}
 	start := len(b)
 	b = strconv.AppendFloat(b, f, 'f', -1, 64)
