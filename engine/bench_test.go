@@ -92,4 +92,3 @@ func BenchmarkScoreAll100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(count*ops)/b.Elapsed().Seconds(), "projects/s")
 }
-
