@@ -1,0 +1,607 @@
+// Package registry holds the rule sets a running service scores with: the
+// built-ins, overridden or completed by the YAML files of a rules
+// directory that the finance bureau edits while the service runs.
+//
+// A changed file is decoded strictly, every formula is compiled and the
+// tests written in the file are run; only a version that passes all of
+// this becomes active, by an atomic swap of an immutable Snapshot. A broken
+// edit never replaces the version in use: it is reported in Status, in the
+// log and through Options.OnReload, and the last good version stays
+// active until the file is fixed.
+//
+// Precedence for one rule-set id: a file in the directory beats the
+// built-in of the same id; of two files with the same id, the first by
+// name wins and the second is reported as an error.
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"jixiao"
+	"jixiao/engine"
+	"jixiao/rules"
+)
+
+// Defaults for Options.
+const (
+	DefaultDebounce     = 200 * time.Millisecond
+	DefaultPollInterval = 2 * time.Second
+)
+
+// Options configure a Registry.
+type Options struct {
+	// Dir is the rules directory; "" serves the built-ins only.
+	Dir string
+	// Debounce is how long a burst of file events must stay quiet before
+	// the directory is scanned again; 0 means DefaultDebounce. A steady
+	// stream of events still leads to a scan after five times Debounce.
+	Debounce time.Duration
+	// PollInterval is how often the directory is scanned regardless of
+	// events, for filesystems that send none (network shares, some
+	// container mounts); 0 means DefaultPollInterval, negative disables.
+	PollInterval time.Duration
+	// Logger receives activations, rejected files and removals; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// OnActivate is called for every version that becomes active,
+	// including the ones active at start-up, so that the caller can store
+	// the version and write an audit entry. It is called synchronously
+	// and before the new snapshot is published: once a score can name the
+	// version's hash, OnActivate has returned. Calls are serialised, in
+	// the order of activation. It may call Snapshot, Status and Validate,
+	// but not Put (which waits for the change in progress).
+	OnActivate func(v jixiao.RuleSetVersion)
+	// OnReload is called after every load attempt of a file (new content,
+	// an unreadable file, or an accepted upload; a rejected upload is
+	// only returned to its caller): the rule-set id, or the file
+	// name when the id cannot be read, and whether the content became, or
+	// may become, the active version (false for a broken file or for a
+	// second file with an id that is already taken). Same rules as
+	// OnActivate.
+	OnReload func(id string, ok bool)
+
+	// noEvents disables the filesystem watcher, leaving the poll.
+	noEvents bool
+}
+
+// Registry holds the active rule sets. Snapshot and Status never block;
+// changes (directory scans and Put) are serialised.
+type Registry struct {
+	dir          string
+	debounce     time.Duration
+	poll         time.Duration
+	noEvents     bool
+	log          *slog.Logger
+	onActivate   func(jixiao.RuleSetVersion)
+	onReload     func(string, bool)
+	snap         atomic.Pointer[Snapshot]
+	status       atomic.Pointer[[]Status]
+	ready        atomic.Bool
+	running      atomic.Bool
+	mu           sync.Mutex            // guards everything below, and the swaps
+	builtins     map[string]*loaded    // by id
+	files        map[string]*fileState // by path, the rule files last seen in dir
+	dirErr       error                 // the directory could not be read
+	dirErrAt     time.Time
+	lastAttempts map[string]time.Time // by id, last load attempt of a file with that id
+}
+
+// loaded is one version that passed every check, with where it came from.
+type loaded struct {
+	rs       *engine.RuleSet
+	source   string // jixiao.SourceBuiltin, SourceFile or SourceAPI
+	path     string
+	who      string
+	loadedAt time.Time
+}
+
+func (l *loaded) id() string   { return l.rs.Ref().ID }
+func (l *loaded) hash() string { return l.rs.Ref().Hash }
+
+// fileState is what the registry knows of one rule file in the directory.
+type fileState struct {
+	path    string
+	hash    string  // sha256 of the content last loaded; "" after a read error
+	good    *loaded // the last content of this file that passed every check
+	id      string  // id of the current content, as far as it could be read
+	err     error   // why the current content was rejected
+	failed  []string
+	dupErr  error // the current good version lost to an earlier file
+	attempt time.Time
+}
+
+// rejected reports whether the file's current content is not in use
+// because of an error.
+func (f *fileState) rejected() bool { return f.err != nil || f.dupErr != nil }
+
+// New loads the built-in rule sets, then the rule files of opts.Dir; a file
+// whose id equals a built-in's replaces it. Broken files do not make New
+// fail: they are reported in Status and the built-in (if any) stays
+// active. New fails when opts.Dir is not a readable directory, or when a
+// built-in rule set does not load or pass its own tests.
+func New(opts Options) (*Registry, error) {
+	r := &Registry{
+		debounce:     opts.Debounce,
+		poll:         opts.PollInterval,
+		noEvents:     opts.noEvents,
+		log:          opts.Logger,
+		onActivate:   opts.OnActivate,
+		onReload:     opts.OnReload,
+		builtins:     map[string]*loaded{},
+		files:        map[string]*fileState{},
+		lastAttempts: map[string]time.Time{},
+	}
+	if opts.Dir != "" {
+		r.dir = filepath.Clean(opts.Dir)
+	}
+	if r.debounce <= 0 {
+		r.debounce = DefaultDebounce
+	}
+	if r.poll == 0 {
+		r.poll = DefaultPollInterval
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+
+	now := time.Now()
+	for _, src := range rules.Builtin() {
+		rs, _, err := check(src.Path, src.Data)
+		if err != nil {
+			return nil, fmt.Errorf("built-in rule set %s: %w", src.Path, err)
+		}
+		id := rs.Ref().ID
+		if prev, dup := r.builtins[id]; dup {
+			return nil, fmt.Errorf("built-in rule sets %s and %s have the same id %s", prev.path, src.Path, id)
+		}
+		r.builtins[id] = &loaded{rs: rs, source: jixiao.SourceBuiltin, path: src.Path, loadedAt: now}
+		r.lastAttempts[id] = now
+	}
+	byHash := map[string]*engine.RuleSet{}
+	for _, b := range r.builtins {
+		byHash[b.hash()] = b.rs
+	}
+	r.snap.Store(&Snapshot{sets: map[string]*entry{}, byHash: byHash})
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dir != "" {
+		st, err := os.Stat(r.dir)
+		if err != nil {
+			return nil, fmt.Errorf("rules directory: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("rules directory %s: not a directory", r.dir)
+		}
+		if _, err := os.ReadDir(r.dir); err != nil {
+			return nil, fmt.Errorf("rules directory: %w", err)
+		}
+		r.scanLocked()
+	} else {
+		r.reconcileLocked(nil)
+	}
+	r.ready.Store(true)
+	return r, nil
+}
+
+// Ready reports whether the registry has published its first snapshot,
+// which New does before it returns. A broken edit later does not make it
+// false: the last good versions go on serving.
+func (r *Registry) Ready() bool { return r != nil && r.ready.Load() }
+
+// Dir returns the rules directory, "" for built-ins only.
+func (r *Registry) Dir() string { return r.dir }
+
+// Snapshot returns the current set of active rule sets. It never blocks
+// and never changes: a batch that keeps the snapshot it started with
+// scores every project with the same versions.
+func (r *Registry) Snapshot() *Snapshot { return r.snap.Load() }
+
+// Snapshot is an immutable view of the active rule sets.
+type Snapshot struct {
+	sets   map[string]*entry
+	byHash map[string]*engine.RuleSet
+	ids    []string
+}
+
+type entry struct {
+	l           *loaded
+	activatedAt time.Time
+}
+
+// Get returns the active rule set of an id.
+func (s *Snapshot) Get(id string) (*engine.RuleSet, bool) {
+	e, ok := s.sets[id]
+	if !ok {
+		return nil, false
+	}
+	return e.l.rs, true
+}
+
+// ByHash returns a rule set by content hash: any version that was active
+// at some time since start, and every built-in, active or not.
+func (s *Snapshot) ByHash(hash string) (*engine.RuleSet, bool) {
+	rs, ok := s.byHash[hash]
+	return rs, ok
+}
+
+// IDs returns the ids of the active rule sets, sorted.
+func (s *Snapshot) IDs() []string { return slices.Clone(s.ids) }
+
+// Version returns the active version of an id as it was passed to
+// OnActivate (with its current path and source).
+func (s *Snapshot) Version(id string) (jixiao.RuleSetVersion, bool) {
+	e, ok := s.sets[id]
+	if !ok {
+		return jixiao.RuleSetVersion{}, false
+	}
+	return e.version(), true
+}
+
+func (e *entry) version() jixiao.RuleSetVersion {
+	at := e.activatedAt
+	return versionOf(e.l, &at)
+}
+
+func versionOf(l *loaded, activatedAt *time.Time) jixiao.RuleSetVersion {
+	f := l.rs.File()
+	ref := l.rs.Ref()
+	return jixiao.RuleSetVersion{
+		RuleSetID:   ref.ID,
+		Version:     ref.Version,
+		Hash:        ref.Hash,
+		Name:        f.Name.Value,
+		Body:        string(f.Body),
+		Source:      l.source,
+		Path:        l.path,
+		LoadedBy:    l.who,
+		LoadedAt:    l.loadedAt,
+		ActivatedAt: activatedAt,
+	}
+}
+
+// Status is the state of one rule-set id: its active version and the
+// problems of the files that carry the id. An entry with an empty ID is a
+// file whose id could not be read (Path is the file), or the rules
+// directory itself when it cannot be read.
+type Status struct {
+	ID          string             `json:"id,omitempty"`
+	Active      *jixiao.RuleSetRef `json:"active,omitempty"`
+	Name        string             `json:"name,omitempty"`
+	Source      string             `json:"source,omitempty"`
+	Path        string             `json:"path,omitempty"`
+	LoadedBy    string             `json:"loaded_by,omitempty"`
+	ActivatedAt *time.Time         `json:"activated_at,omitempty"`
+	// LastAttempt is the last time a file of this id was loaded (for a
+	// built-in that no file touched: the start).
+	LastAttempt *time.Time `json:"last_attempt,omitempty"`
+	// Errors are the files of this id whose current content is not in
+	// use. Empty when every file is active.
+	Errors []FileError `json:"errors,omitempty"`
+}
+
+// FileError is why a file's current content is not in use.
+type FileError struct {
+	Path        string             `json:"path"`
+	At          time.Time          `json:"at"`
+	Diagnostics []rules.Diagnostic `json:"diagnostics"`
+	FailedTests []string           `json:"failed_tests,omitempty"`
+}
+
+// Status returns the state of every rule-set id, sorted by id, followed by
+// the files whose id could not be read. It never blocks.
+func (r *Registry) Status() []Status {
+	p := r.status.Load()
+	if p == nil {
+		return nil
+	}
+	out := make([]Status, len(*p))
+	for i, s := range *p {
+		s.Errors = slices.Clone(s.Errors)
+		out[i] = s
+	}
+	return out
+}
+
+// check decodes, compiles and tests one rule file. A panic in any of it is
+// reported as an error of the file: a rule file must never stop the
+// service.
+func check(path string, data []byte) (rs *engine.RuleSet, results []engine.TestResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rs, results = nil, nil
+			err = rules.Errors{{File: path, Message: fmt.Sprintf("internal error while loading the file: %v", p)}}
+		}
+	}()
+	rs, err = engine.Load(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	results = rs.RunTests()
+	if err := rs.TestError(results); err != nil {
+		return rs, results, err
+	}
+	return rs, results, nil
+}
+
+func failedTests(results []engine.TestResult) []string {
+	var out []string
+	for _, t := range results {
+		if !t.Passed {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// diagnostics turns any load error into diagnostics located at the file.
+func diagnostics(path string, err error) []rules.Diagnostic {
+	var errs rules.Errors
+	if errors.As(err, &errs) {
+		return slices.Clone(errs)
+	}
+	return []rules.Diagnostic{{File: path, Message: err.Error()}}
+}
+
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// peekID reads the top-level id of a rule file that may not load, so that
+// its error can be shown with the rule set it was meant for.
+func peekID(data []byte) string {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return ""
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Value == "id" && v.Kind == yaml.ScalarNode && validID(v.Value) {
+			return v.Value
+		}
+	}
+	return ""
+}
+
+// validID accepts what a rule file's id may be, which is also a safe file
+// name.
+func validID(id string) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for i, c := range id {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// reconcileLocked works out which version of every id should be active
+// from the built-ins and the files, calls OnActivate for each change and
+// publishes the new snapshot and status. attempts are the files loaded
+// since the last reconcile; OnReload is called for them once it is known
+// whether they lost to another file of the same id.
+func (r *Registry) reconcileLocked(attempts []*fileState) {
+	now := time.Now()
+
+	// What should be active: built-ins, then the files by name.
+	want := maps.Clone(r.builtins)
+	claimed := map[string]*fileState{}
+	for _, path := range sortedKeys(r.files) {
+		f := r.files[path]
+		oldDup := f.dupErr
+		f.dupErr = nil
+		if f.good == nil {
+			continue
+		}
+		id := f.good.id()
+		if first, taken := claimed[id]; taken {
+			idText := f.good.rs.File().ID
+			f.dupErr = rules.Errors{{File: path, Line: idText.Line, Column: idText.Column,
+				Message: fmt.Sprintf("id %s is also the id of %s, which comes first by name and is used; this file is ignored", id, filepath.Base(first.path))}}
+			if oldDup == nil || oldDup.Error() != f.dupErr.Error() {
+				r.log.Error("rule file ignored: another file has the same id", "file", path, "id", id, "used", first.path)
+			}
+			continue
+		}
+		claimed[id] = f
+		want[id] = f.good
+	}
+
+	old := r.snap.Load()
+	sets := make(map[string]*entry, len(want))
+	var byHash map[string]*engine.RuleSet
+	changed := false
+	for _, id := range sortedKeys(want) {
+		l := want[id]
+		cur := old.sets[id]
+		switch {
+		case cur != nil && cur.l == l:
+			sets[id] = cur
+		case cur != nil && cur.l.hash() == l.hash():
+			// The same content again, or from another place (a renamed
+			// file, an upload of what was already active): not a new
+			// version.
+			sets[id] = &entry{l: l, activatedAt: cur.activatedAt}
+			changed = true
+			if cur.l.path == l.path && cur.l.source == l.source {
+				continue
+			}
+			r.log.Info("rule set now served from another source", "id", id, "version", l.rs.Ref().Version,
+				"hash", short(l.hash()), "source", l.source, "path", l.path)
+		default:
+			e := &entry{l: l, activatedAt: now}
+			r.callActivate(versionOf(l, &e.activatedAt))
+			sets[id] = e
+			changed = true
+			if byHash == nil {
+				byHash = maps.Clone(old.byHash)
+			}
+			byHash[l.hash()] = l.rs
+			args := []any{"id", id, "version", l.rs.Ref().Version, "hash", short(l.hash()), "source", l.source, "path", l.path}
+			if l.who != "" {
+				args = append(args, "by", l.who)
+			}
+			if cur != nil {
+				args = append(args, "previous_version", cur.l.rs.Ref().Version, "previous_hash", short(cur.l.hash()))
+			}
+			r.log.Info("rule set activated", args...)
+		}
+	}
+	for _, id := range sortedKeys(old.sets) {
+		if _, ok := sets[id]; !ok {
+			changed = true
+			cur := old.sets[id].l
+			r.log.Warn("rule set removed: its file is gone and there is no built-in of that id",
+				"id", id, "version", cur.rs.Ref().Version, "path", cur.path)
+		}
+	}
+	if changed {
+		if byHash == nil {
+			byHash = old.byHash
+		}
+		r.snap.Store(&Snapshot{sets: sets, byHash: byHash, ids: sortedKeys(sets)})
+	}
+
+	for _, f := range attempts {
+		id := f.id
+		if id == "" && f.good != nil {
+			id = f.good.id()
+		}
+		if id != "" {
+			r.lastAttempts[id] = f.attempt
+		}
+		if id == "" {
+			id = filepath.Base(f.path)
+		}
+		r.callReload(id, !f.rejected())
+	}
+	r.publishStatusLocked()
+}
+
+func (r *Registry) callActivate(v jixiao.RuleSetVersion) {
+	if r.onActivate == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("OnActivate panicked", "id", v.RuleSetID, "hash", short(v.Hash), "panic", p)
+		}
+	}()
+	r.onActivate(v)
+}
+
+func (r *Registry) callReload(id string, ok bool) {
+	if r.onReload == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("OnReload panicked", "id", id, "panic", p)
+		}
+	}()
+	r.onReload(id, ok)
+}
+
+// publishStatusLocked computes the status of every id from the current
+// snapshot and files.
+func (r *Registry) publishStatusLocked() {
+	snap := r.snap.Load()
+	byID := map[string]*Status{}
+	get := func(id string) *Status {
+		s := byID[id]
+		if s == nil {
+			s = &Status{ID: id}
+			if at, ok := r.lastAttempts[id]; ok {
+				s.LastAttempt = &at
+			}
+			byID[id] = s
+		}
+		return s
+	}
+	for id, e := range snap.sets {
+		s := get(id)
+		ref := e.l.rs.Ref()
+		at := e.activatedAt
+		s.Active, s.Name, s.Source, s.Path, s.LoadedBy, s.ActivatedAt = &ref, e.l.rs.File().Name.Value, e.l.source, e.l.path, e.l.who, &at
+	}
+	var unknown []Status
+	for _, path := range sortedKeys(r.files) {
+		f := r.files[path]
+		if !f.rejected() {
+			continue
+		}
+		fe := FileError{Path: path, At: f.attempt}
+		if f.err != nil {
+			fe.Diagnostics, fe.FailedTests = diagnostics(path, f.err), slices.Clone(f.failed)
+		} else {
+			fe.Diagnostics = diagnostics(path, f.dupErr)
+		}
+		ids := []string{}
+		if f.err != nil && f.id != "" {
+			ids = append(ids, f.id)
+		}
+		if f.good != nil && !slices.Contains(ids, f.good.id()) {
+			ids = append(ids, f.good.id())
+		}
+		if len(ids) == 0 {
+			at := f.attempt
+			unknown = append(unknown, Status{Path: path, LastAttempt: &at, Errors: []FileError{fe}})
+		}
+		for _, id := range ids {
+			s := get(id)
+			s.Errors = append(s.Errors, fe)
+		}
+	}
+	if r.dirErr != nil {
+		at := r.dirErrAt
+		unknown = append(unknown, Status{Path: r.dir, LastAttempt: &at, Errors: []FileError{{
+			Path: r.dir, At: at, Diagnostics: []rules.Diagnostic{{File: r.dir, Message: r.dirErr.Error()}},
+		}}})
+	}
+	out := make([]Status, 0, len(byID)+len(unknown))
+	for _, id := range sortedKeys(byID) {
+		out = append(out, *byID[id])
+	}
+	out = append(out, unknown...)
+	r.status.Store(&out)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}

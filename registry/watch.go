@@ -1,0 +1,296 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"jixiao"
+	"jixiao/rules"
+)
+
+// Run watches the rules directory until ctx ends, then returns nil. It
+// reacts to file events, debounced: a burst of events (an editor's
+// save-by-rename, a copy in several writes) leads to one scan of the whole
+// directory once the events have been quiet for Options.Debounce. It also
+// scans every Options.PollInterval, for filesystems without events, and
+// to catch a directory that was replaced. A scan reads every rule file and
+// loads only those whose content hash changed, so scanning often is cheap.
+//
+// Without a directory Run just waits for ctx. Run returns an error only
+// when it cannot watch at all: no filesystem events and polling disabled.
+func (r *Registry) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("registry: Run is already running")
+	}
+	defer r.running.Store(false)
+	if r.dir == "" {
+		<-ctx.Done()
+		return nil
+	}
+
+	var (
+		watcher *fsnotify.Watcher
+		events  <-chan fsnotify.Event
+		errs    <-chan error
+		watched bool
+	)
+	if !r.noEvents {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			r.log.Warn("cannot watch the rules directory for changes; falling back to polling", "dir", r.dir, "err", err)
+		} else {
+			defer w.Close()
+			watcher, events, errs = w, w.Events, w.Errors
+			if err := w.Add(r.dir); err != nil {
+				r.log.Warn("cannot watch the rules directory for changes; falling back to polling", "dir", r.dir, "err", err)
+			} else {
+				watched = true
+			}
+		}
+	}
+	var tick <-chan time.Time
+	if r.poll > 0 {
+		t := time.NewTicker(r.poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	if !watched && tick == nil {
+		return fmt.Errorf("registry: cannot watch %s: no filesystem events and polling is disabled", r.dir)
+	}
+
+	// Changes made between New and the watch being set up.
+	r.rescan()
+
+	maxWait := 5 * r.debounce
+	var (
+		timer *time.Timer
+		fire  <-chan time.Time
+		first time.Time // first event of the pending burst
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	schedule := func() {
+		now := time.Now()
+		if fire == nil {
+			first = now
+			if timer == nil {
+				timer = time.NewTimer(r.debounce)
+			} else {
+				timer.Reset(r.debounce)
+			}
+			fire = timer.C
+			return
+		}
+		wait := r.debounce
+		if left := first.Add(maxWait).Sub(now); left < wait {
+			wait = max(left, 0)
+		}
+		timer.Reset(wait)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				watched = false
+				continue
+			}
+			if filepath.Clean(ev.Name) == r.dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+				// The directory itself went away; the poll adds the
+				// watch again once it is back.
+				watched = false
+				r.log.Warn("rules directory removed or renamed; the active rule sets stay as they are", "dir", r.dir)
+				schedule()
+				continue
+			}
+			if relevant(ev.Name) {
+				schedule()
+			}
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			r.log.Warn("rules directory watch error", "dir", r.dir, "err", err)
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				schedule()
+			}
+		case <-fire:
+			fire = nil
+			r.rescan()
+		case <-tick:
+			if watcher != nil && !watched && events != nil {
+				if err := watcher.Add(r.dir); err == nil {
+					watched = true
+					r.log.Info("watching the rules directory again", "dir", r.dir)
+				}
+			}
+			r.rescan()
+		}
+	}
+}
+
+// relevant reports whether an event's file may change what is loaded: a
+// rule file, or the "..data" link that Kubernetes swaps to update a
+// mounted ConfigMap. Editors' swap and backup files are not.
+func relevant(name string) bool {
+	base := filepath.Base(name)
+	return rules.IsRuleFile(base) || strings.HasPrefix(base, "..")
+}
+
+// rescan scans the directory and applies what changed.
+func (r *Registry) rescan() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.scanLocked()
+}
+
+// scanLocked reads every rule file of the directory, loads the ones whose
+// content changed, forgets the ones that are gone and reconciles. When the
+// directory cannot be read, nothing changes: a missing mount must not
+// unload every rule set.
+func (r *Registry) scanLocked() {
+	now := time.Now()
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		if r.dirErr == nil || r.dirErr.Error() != err.Error() {
+			r.log.Error("cannot read the rules directory; the active rule sets stay as they are", "dir", r.dir, "err", err)
+			r.dirErr, r.dirErrAt = err, now
+			r.publishStatusLocked()
+		}
+		return
+	}
+	if r.dirErr != nil {
+		r.log.Info("rules directory readable again", "dir", r.dir)
+		r.dirErr = nil
+	}
+
+	seen := map[string]bool{}
+	var attempts []*fileState
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !rules.IsRuleFile(name) {
+			continue
+		}
+		path := filepath.Join(r.dir, name)
+		data, err := readRuleFile(path)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errIsDir) {
+			continue // removed since the listing, a dangling link, or a directory behind a link
+		}
+		seen[path] = true
+		f := r.files[path]
+		if f == nil {
+			f = &fileState{path: path}
+			r.files[path] = f
+		}
+		if err != nil {
+			if f.hash == "" && f.err != nil && f.err.Error() == err.Error() {
+				continue // the same problem as at the last scan
+			}
+			f.hash, f.err, f.failed, f.id, f.attempt = "", err, nil, "", now
+			r.logRejected(f)
+			attempts = append(attempts, f)
+			continue
+		}
+		h := hashOf(data)
+		if h == f.hash {
+			continue
+		}
+		r.loadLocked(f, data, h, jixiao.SourceFile, "", now)
+		attempts = append(attempts, f)
+	}
+	for _, path := range sortedKeys(r.files) {
+		if seen[path] {
+			continue
+		}
+		f := r.files[path]
+		delete(r.files, path)
+		if f.good != nil {
+			r.log.Info("rule file removed", "file", path, "id", f.good.id())
+		} else {
+			r.log.Info("rejected rule file removed", "file", path)
+		}
+	}
+	r.reconcileLocked(attempts)
+}
+
+// loadLocked checks new content of a file and records the outcome. A good
+// version becomes the file's candidate for activation; a bad one leaves
+// the file's last good version in place.
+func (r *Registry) loadLocked(f *fileState, data []byte, hash, source, who string, now time.Time) {
+	rs, results, err := check(f.path, data)
+	f.hash, f.attempt = hash, now
+	if err != nil {
+		f.err, f.failed = err, failedTests(results)
+		if rs != nil {
+			f.id = rs.Ref().ID
+		} else {
+			f.id = peekID(data)
+		}
+		r.logRejected(f)
+		return
+	}
+	f.err, f.failed, f.id = nil, nil, rs.Ref().ID
+	f.good = &loaded{rs: rs, source: source, path: f.path, who: who, loadedAt: now}
+}
+
+func (r *Registry) logRejected(f *fileState) {
+	args := []any{"file", f.path}
+	id := f.id
+	if id == "" && f.good != nil {
+		id = f.good.id()
+	}
+	if id != "" {
+		args = append(args, "id", id)
+		if e, ok := r.snap.Load().sets[id]; ok {
+			args = append(args, "active_version", e.l.rs.Ref().Version, "active_hash", short(e.l.hash()), "active_path", e.l.path)
+		}
+	}
+	if len(f.failed) > 0 {
+		args = append(args, "failed_tests", f.failed)
+	}
+	args = append(args, "err", f.err.Error())
+	r.log.Error("rule file rejected; the last good version stays active", args...)
+}
+
+var errIsDir = errors.New("is a directory")
+
+// readRuleFile reads a rule file, refusing what is not a regular file (a
+// FIFO would block the scan) and what is too large to be a rule file.
+func readRuleFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, errIsDir
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > rules.MaxFileSize {
+		return nil, rules.Errors{{File: path, Message: fmt.Sprintf("file is %d bytes, larger than the %d allowed", st.Size(), rules.MaxFileSize)}}
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	// The file may grow between Stat and here; Parse reports the size.
+	return io.ReadAll(io.LimitReader(fh, rules.MaxFileSize+1))
+}
