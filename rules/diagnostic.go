@@ -84,11 +84,24 @@ func (r *Reporter) AtLine(line, column int, where, format string, args ...any) {
 	r.Errs = append(r.Errs, d)
 }
 
+// MaxDiagnostics bounds the problems reported for one file: past a few
+// dozen they are most likely consequences of the first ones, and a file
+// that is not a rule file at all would give one per line.
+const MaxDiagnostics = 50
+
 // Err returns the collected diagnostics as an error, or nil.
 func (r *Reporter) Err() error {
 	if len(r.Errs) == 0 {
 		return nil
 	}
 	r.Errs.Sort()
-	return r.Errs
+	errs := r.Errs
+	if n := len(errs) - MaxDiagnostics; n > 0 {
+		more := "problems"
+		if n == 1 {
+			more = "problem"
+		}
+		errs = append(errs[:MaxDiagnostics:MaxDiagnostics], Diagnostic{File: r.File, Message: fmt.Sprintf("%d more %s not shown", n, more)})
+	}
+	return errs
 }

@@ -172,6 +172,7 @@ type Text struct {
 
 // UnmarshalYAML keeps the scalar's position.
 func (t *Text) UnmarshalYAML(n *yaml.Node) error {
+	n = resolveAlias(n)
 	if n.Kind != yaml.ScalarNode {
 		return typeError(n, "expected a single value, got %s", kindName(n))
 	}
@@ -241,6 +242,16 @@ func (l *NamedList) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// resolveAlias follows an alias (*name) to the value it stands for. The
+// decoder does this itself before calling an UnmarshalYAML method, but not
+// for the nodes a method reads on its own.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; i < 8 && n.Kind == yaml.AliasNode && n.Alias != nil; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
 func typeError(n *yaml.Node, format string, args ...any) error {
 	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: ", n.Line, n.Column) + fmt.Sprintf(format, args...)}}
 }
@@ -260,6 +271,8 @@ func kindName(n *yaml.Node) string {
 		return "a list"
 	case yaml.ScalarNode:
 		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias (*" + n.Value + ")"
 	}
 	return "nothing"
 }
@@ -269,6 +282,9 @@ func (f *File) Walk(fn func(ind, parent *Indicator)) {
 	var walk func(list []*Indicator, parent *Indicator)
 	walk = func(list []*Indicator, parent *Indicator) {
 		for _, ind := range list {
+			if ind == nil {
+				continue // an empty list entry, reported by Parse
+			}
 			fn(ind, parent)
 			walk(ind.Children, ind)
 		}

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -33,20 +36,37 @@ func Parse(path string, data []byte) (*File, error) {
 	sum := sha256.Sum256(data)
 	f := &File{Path: path, Hash: hex.EncodeToString(sum[:]), Body: data}
 
+	// First the document as a tree: its syntax, a second document, and
+	// shapes that the strict decoding below reports badly or slowly.
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(f)
+	err := dec.Decode(&doc)
 	if errors.Is(err, io.EOF) {
 		r.AtLine(1, 0, "", "empty rule file")
 		return nil, r.Err()
 	}
 	if err != nil {
-		reportYAMLError(r, err)
+		reportYAMLError(r, err, data)
 		return nil, r.Err()
 	}
 	var extra yaml.Node
-	if dec.Decode(&extra) == nil {
-		r.AtLine(extra.Line, extra.Column, "", "a rule file holds one document; found a second")
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		r.AtLine(extra.Line, extra.Column, "", "a rule file holds one document; found a second (remove the \"---\" line)")
+	case !errors.Is(err, io.EOF):
+		// A second document that does not even parse: still an error,
+		// not something to ignore.
+		reportYAMLError(r, err, data)
+	}
+	if !checkShape(r, &doc) {
+		return nil, r.Err()
+	}
+
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(f); err != nil {
+		reportYAMLError(r, err, data)
+		return nil, r.Err()
 	}
 	f.check(r)
 	if err := r.Err(); err != nil {
@@ -55,33 +75,382 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): (?:column (\d+): )?(.*)$`)
+// MaxMappingKeys bounds the keys of one mapping. Real rule files have a
+// few dozen; the YAML library checks for repeated keys in time that grows
+// with the square of their number.
+const MaxMappingKeys = 1000
 
-// reportYAMLError turns the YAML library's errors into diagnostics.
-func reportYAMLError(r *Reporter, err error) {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, msg := range te.Errors {
-			addYAMLMessage(r, msg)
+// checkShape reports list entries that hold nothing, such as a "-" left
+// on a line of its own, which would decode to nothing (or to a nil
+// indicator) and give confusing messages without a line; and mappings
+// too large to decode. Empty entries in a test's project are left to the
+// project decoder, which reports them in its own terms. It returns false
+// if it reported anything.
+func checkShape(r *Reporter, doc *yaml.Node) bool {
+	ok := true
+	var walk func(n *yaml.Node, inProject bool)
+	walk = func(n *yaml.Node, inProject bool) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, inProject)
+			}
+		case yaml.MappingNode:
+			if keys := len(n.Content) / 2; keys > MaxMappingKeys {
+				r.AtLine(n.Line, n.Column, "", "a mapping of %d keys, more than the %d allowed", keys, MaxMappingKeys)
+				ok = false
+				return
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], inProject || n.Content[i].Value == "project")
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				if !inProject && c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+					r.AtLine(c.Line, c.Column, "", "empty list entry: a \"-\" with nothing after it")
+					ok = false
+				} else {
+					walk(c, inProject)
+				}
+			}
 		}
-		return
 	}
-	addYAMLMessage(r, strings.TrimPrefix(err.Error(), "yaml: "))
+	walk(doc, false)
+	return ok
 }
 
-func addYAMLMessage(r *Reporter, msg string) {
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		col, _ := strconv.Atoi(m[2])
-		text := m[3]
-		// "field spnet not found in type rules.Case" → a plainer sentence.
-		if name, typ, ok := strings.Cut(text, " not found in type "); ok {
-			text = fmt.Sprintf("unknown key %q in %s", strings.TrimPrefix(name, "field "), friendlyType(typ))
+var (
+	yamlLine      = regexp.MustCompile(`^line (\d+): (?:column (\d+): )?(.*)$`)
+	yamlUnknown   = regexp.MustCompile(`^field (.*) not found in type (\S+)$`)
+	yamlTwice     = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
+	yamlSetTwice  = regexp.MustCompile(`^field (.*) already set in type (\S+)$`)
+	yamlWrongType = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
+)
+
+// reportYAMLError turns the YAML library's errors about data into
+// diagnostics: a syntax error, or the values that do not fit the format.
+func reportYAMLError(r *Reporter, err error, data []byte) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		lines := bytes.Split(data, []byte("\n"))
+		for _, msg := range te.Errors {
+			addYAMLMessage(r, msg, lines)
 		}
-		r.AtLine(line, col, "", "%s", text)
 		return
 	}
-	r.AtLine(0, 0, "", "%s", msg)
+	reportSyntaxError(r, strings.TrimPrefix(err.Error(), "yaml: "), data)
+}
+
+// parserProblems are the syntax errors of the YAML parser, as opposed to
+// its scanner. The parser reports the zero-based line on which the
+// enclosing block starts as if it were one-based.
+var parserProblems = []string{
+	"did not find expected",
+	"found duplicate %",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// syntaxHints explain the YAML library's syntax errors to someone who
+// edits the file by hand.
+var syntaxHints = []struct{ problem, hint string }{
+	{"did not find expected ',' or ']'", "a list written in [ ] is not closed with ]"},
+	{"did not find expected ',' or '}'", "a mapping written in { } is not closed with }"},
+	{"did not find expected key", "check the indentation of the lines in the block that starts here"},
+	{"did not find expected '-' indicator", "check the indentation of the list entries in the block that starts here"},
+	{"did not find expected node content", "a value is missing or starts with a character that needs quotes"},
+	{"mapping values are not allowed in this context", "a value contains \": \"; put the value in quotes"},
+	{"found character that cannot start any token", "a value starts with a character such as @ or ` that needs quotes"},
+	{"found a tab character", "indent with spaces, not tabs"},
+	{"found unexpected end of stream", "a quoted value is not closed"},
+	{"found unknown escape character", "in double quotes a \\ starts an escape; use single quotes instead"},
+	{"could not find expected ':'", "a key is not followed by \":\""},
+}
+
+// reportSyntaxError reports a YAML syntax error. The library gives the
+// line where the enclosing block starts, or none; where the offending
+// character can be found in data, it is reported there instead.
+func reportSyntaxError(r *Reporter, msg string, data []byte) {
+	line, col := 0, 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[3]
+		for _, p := range parserProblems {
+			if strings.HasPrefix(msg, p) {
+				line++
+				break
+			}
+		}
+	}
+	switch {
+	case strings.HasPrefix(msg, "invalid leading UTF-8 octet"), strings.HasPrefix(msg, "invalid trailing UTF-8 octet"),
+		strings.HasPrefix(msg, "invalid length of a UTF-8 sequence"), strings.HasPrefix(msg, "incomplete UTF-8 octet sequence"):
+		if l, c, ok := findByte(data, func(rest []byte) bool { r, size := utf8.DecodeRune(rest); return r == utf8.RuneError && size <= 1 }); ok {
+			line, col = l, c
+		}
+		msg = "the file is not UTF-8 text; save it with UTF-8 encoding (not GBK/ANSI)"
+	case strings.HasPrefix(msg, "control characters are not allowed"), strings.HasPrefix(msg, "invalid Unicode character"):
+		if l, c, ok := findByte(data, func(rest []byte) bool { r, _ := utf8.DecodeRune(rest); return !yamlPrintable(r) }); ok {
+			line, col = l, c
+		}
+		msg = "the file holds an invisible control character; delete it or retype the line"
+	case strings.HasPrefix(msg, "found a tab character"):
+		if l, c, ok := findTab(data, line); ok {
+			line, col = l, c
+		}
+	}
+	for _, h := range syntaxHints {
+		if strings.HasPrefix(msg, h.problem) {
+			msg += " (" + h.hint + ")"
+			break
+		}
+	}
+	if line == 0 && data != nil && !strings.HasPrefix(msg, "the file ") {
+		line = 1 // the library leaves out line 1
+	}
+	r.AtLine(line, col, "", "%s", msg)
+}
+
+// yamlPrintable reports whether YAML allows r in a document.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == utf8.RuneError:
+		return false
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	}
+	return r >= 0x20 && r <= 0x7E || r >= 0xA0 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+// findByte returns the line and column (both from 1, the column in
+// characters) of the first position in data where bad holds.
+func findByte(data []byte, bad func(rest []byte) bool) (line, col int, ok bool) {
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		if bad(data[i:]) {
+			return line, col, true
+		}
+		_, size := utf8.DecodeRune(data[i:])
+		if data[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return 0, 0, false
+}
+
+// findTab finds the first tab in the indentation of a line from line on.
+func findTab(data []byte, from int) (line, col int, ok bool) {
+	for i, text := range strings.Split(string(data), "\n") {
+		if i+1 < from {
+			continue
+		}
+		indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+		if j := strings.IndexByte(indent, '\t'); j >= 0 {
+			return i + 1, j + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// addYAMLMessage reports one of the library's decoding errors; lines are
+// the file's, to find the column of a key.
+func addYAMLMessage(r *Reporter, msg string, lines [][]byte) {
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		r.AtLine(0, 0, "", "%s", msg)
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	col, _ := strconv.Atoi(m[2])
+	text := m[3]
+	// The library speaks of Go types; say it in the file's own terms.
+	if k := yamlUnknown.FindStringSubmatch(text); k != nil {
+		col = keyColumn(lines, line, k[1])
+		text = fmt.Sprintf("unknown key %q in %s", k[1], friendlyType(k[2]))
+		if keys := knownKeys(k[2]); len(keys) > 0 {
+			if near := closest(k[1], keys); near != "" {
+				text += fmt.Sprintf("; did you mean %q?", near)
+			} else {
+				text += "; the keys are " + strings.Join(keys, ", ")
+			}
+		}
+	} else if k := yamlTwice.FindStringSubmatch(text); k != nil {
+		col = keyColumn(lines, line, k[1])
+		text = fmt.Sprintf("key %q is given twice (first at line %s)", k[1], k[2])
+	} else if k := yamlSetTwice.FindStringSubmatch(text); k != nil {
+		col = keyColumn(lines, line, k[1])
+		text = fmt.Sprintf("key %q is given twice in %s", k[1], friendlyType(k[2]))
+	} else if k := yamlWrongType.FindStringSubmatch(text); k != nil {
+		text = fmt.Sprintf("expected %s, got %s", expectedKind(k[3]), gotKind(k[1], k[2]))
+	}
+	r.AtLine(line, col, "", "%s", text)
+}
+
+// keyColumn finds where key is written as a key on line (1-based) of
+// lines, counting characters as the YAML library does; 0 if not found
+// or if the line is too long to search for every such message.
+func keyColumn(lines [][]byte, line int, key string) int {
+	if line < 1 || line > len(lines) || key == "" || len(lines[line-1]) > 4096 {
+		return 0
+	}
+	text := lines[line-1]
+	for from := 0; from < len(text); {
+		i := bytes.Index(text[from:], []byte(key))
+		if i < 0 {
+			return 0
+		}
+		i += from
+		start, end := i, i+len(key)
+		if start > 0 && (text[start-1] == '"' || text[start-1] == '\'') && end < len(text) && text[end] == text[start-1] {
+			start, end = start-1, end+1
+		}
+		before := bytes.TrimRight(text[:start], " \t")
+		after := bytes.TrimLeft(text[end:], " \t")
+		if bytes.HasPrefix(after, []byte(":")) && (len(before) == 0 || bytes.ContainsAny(before[len(before)-1:], "-{,?")) {
+			return utf8.RuneCount(text[:start]) + 1
+		}
+		from = i + len(key)
+	}
+	return 0
+}
+
+// knownKeys lists the keys of the file-format type named as the YAML
+// library names it, such as "rules.Indicator".
+func knownKeys(goType string) []string {
+	var t reflect.Type
+	switch strings.TrimPrefix(goType, "rules.") {
+	case "File":
+		t = reflect.TypeFor[File]()
+	case "Indicator":
+		t = reflect.TypeFor[Indicator]()
+	case "Case":
+		t = reflect.TypeFor[Case]()
+	case "LeafRules":
+		t = reflect.TypeFor[LeafRules]()
+	case "LeafSelect":
+		t = reflect.TypeFor[LeafSelect]()
+	case "Check":
+		t = reflect.TypeFor[Check]()
+	case "GradeBand":
+		t = reflect.TypeFor[GradeBand]()
+	case "Test":
+		t = reflect.TypeFor[Test]()
+	case "Expect":
+		t = reflect.TypeFor[Expect]()
+	case "Finding":
+		t = reflect.TypeFor[Finding]()
+	case "Years":
+		t = reflect.TypeFor[Years]()
+	default:
+		return nil
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
+			keys = append(keys, strings.Split(tag, ",")[0])
+		}
+	}
+	return keys
+}
+
+// closest returns the key a misspelling most likely meant: one or two
+// letters wrong, missing, extra or swapped; "" if none is that close.
+func closest(word string, keys []string) string {
+	best, bestDist := "", 3
+	for _, k := range keys {
+		limit := 2
+		if utf8.RuneCountInString(k) <= 3 {
+			limit = 1
+		}
+		if d := editDistance(strings.ToLower(word), k); d <= limit && d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance counts the single-letter edits (insert, delete, replace,
+// swap two neighbours) that turn a into b.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	if len(x) > 64 || len(y) > 64 {
+		return 1 << 30
+	}
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
+
+// expectedKind describes a Go type of the file format as what must be
+// written in its place.
+func expectedKind(goType string) string {
+	switch goType {
+	case "[]*rules.Indicator":
+		return "a list of indicators"
+	case "[]rules.GradeBand":
+		return "a list of grade bands"
+	case "[]rules.Case":
+		return "a list of scoring cases"
+	case "[]rules.LeafRules":
+		return "a list of leaf_rules tables"
+	case "[]rules.Check":
+		return "a list of checks"
+	case "[]rules.Test":
+		return "a list of tests"
+	case "[]rules.Text":
+		return "a list"
+	case "map[string]rules.Number":
+		return "a mapping of indicator id: score"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "text"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "a list"
+	}
+	if strings.HasPrefix(goType, "map[") {
+		return "a mapping of name: value"
+	}
+	if strings.HasPrefix(strings.TrimPrefix(goType, "*"), "rules.") {
+		return "a mapping of keys for " + friendlyType(strings.TrimPrefix(goType, "*"))
+	}
+	return goType
+}
+
+func gotKind(tag, value string) string {
+	switch tag {
+	case "!!seq":
+		return "a list"
+	case "!!map":
+		return "a mapping"
+	case "!!null":
+		return "nothing"
+	case "!!str":
+		return fmt.Sprintf("%q", value)
+	}
+	return value
 }
 
 func friendlyType(t string) string {
@@ -152,6 +521,16 @@ func (f *File) check(r *Reporter) {
 		if !t.Expect.Rejected && t.Expect.Total == nil && t.Expect.Grade.Value == "" && len(t.Expect.Scores) == 0 {
 			r.At(t.Name, "", "test %q expects nothing: give total, grade, scores or rejected", t.Name.Value)
 		}
+		ids := make([]string, 0, len(t.Expect.Scores))
+		for id, n := range t.Expect.Scores {
+			if !n.Set {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			r.At(t.Name, "", "test %q: the expected score of %s is empty", t.Name.Value, id)
+		}
 	}
 }
 
@@ -163,43 +542,43 @@ func (f *File) checkGrades(r *Reporter) {
 		return
 	}
 	bands := append([]GradeBand(nil), f.Grades...)
-	// Sort by lower bound; insertion sort keeps it dependency-free and stable.
-	for i := 1; i < len(bands); i++ {
-		for j := i; j > 0 && bands[j].From.Value < bands[j-1].From.Value; j-- {
-			bands[j], bands[j-1] = bands[j-1], bands[j]
-		}
-	}
+	sort.SliceStable(bands, func(i, j int) bool { return bands[i].From.Value < bands[j].From.Value })
 	seen := map[string]bool{}
 	for _, b := range f.Grades {
 		if b.Grade.Value == "" {
-			r.AtLine(b.From.Line, b.From.Column, "", "a grade band needs a grade")
+			r.At(firstPos(b.Grade, b.From, b.To), "", "a grade band needs a grade")
 		} else if seen[b.Grade.Value] {
 			r.At(b.Grade, "", "grade %q is declared twice", b.Grade.Value)
 		}
 		seen[b.Grade.Value] = true
 		if !b.From.Set || !b.To.Set {
-			r.At(b.Grade, "", "grade %s needs both from and to", b.Grade.Value)
+			r.At(firstPos(b.Grade, b.From, b.To), "", "grade %s needs both from and to", b.Grade.Value)
 			return
 		}
 		if b.To.Value <= b.From.Value {
-			r.At(b.Grade, "", "grade %s: from %s must be below to %s", b.Grade.Value, b.From.Value, b.To.Value)
+			r.At(b.Grade, "", "grade %s: from %s must be below to %s", b.Grade.Value, b.From.Value.Trimmed(), b.To.Value.Trimmed())
 			return
 		}
 	}
 	if bands[0].From.Value != 0 {
-		r.AtLine(bands[0].From.Line, bands[0].From.Column, "", "grade bands must start at 0; the lowest band %s starts at %s", bands[0].Grade.Value, bands[0].From.Value)
+		r.AtLine(bands[0].From.Line, bands[0].From.Column, "", "grade bands must start at 0; the lowest band %s starts at %s", bands[0].Grade.Value, bands[0].From.Value.Trimmed())
 	}
-	for i := 1; i < len(bands); i++ {
-		prev, b := bands[i-1], bands[i]
+	// top is the band that reaches highest so far: a band inside another
+	// must not hide a gap after the outer one, nor count as the last.
+	top := bands[0]
+	for _, b := range bands[1:] {
 		switch {
-		case prev.To.Value < b.From.Value:
-			r.AtLine(b.From.Line, b.From.Column, "", "grade bands leave a gap: totals from %s up to %s have no grade (between %s and %s)", prev.To.Value, b.From.Value, prev.Grade.Value, b.Grade.Value)
-		case prev.To.Value > b.From.Value:
-			r.AtLine(b.From.Line, b.From.Column, "", "grade bands overlap: %s ends at %s but %s starts at %s", prev.Grade.Value, prev.To.Value, b.Grade.Value, b.From.Value)
+		case top.To.Value < b.From.Value:
+			r.AtLine(top.To.Line, top.To.Column, "", "grade bands leave a gap: totals from %s up to %s have no grade (%s ends at %s, %s starts at %s)", top.To.Value.Trimmed(), b.From.Value.Trimmed(), top.Grade.Value, top.To.Value.Trimmed(), b.Grade.Value, b.From.Value.Trimmed())
+		case top.To.Value > b.From.Value:
+			r.AtLine(top.To.Line, top.To.Column, "", "grade bands overlap: %s ends at %s but %s starts at %s", top.Grade.Value, top.To.Value.Trimmed(), b.Grade.Value, b.From.Value.Trimmed())
+		}
+		if b.To.Value > top.To.Value {
+			top = b
 		}
 	}
-	if last := bands[len(bands)-1]; last.To.Value != hundred {
-		r.AtLine(last.To.Line, last.To.Column, "", "grade bands must end at 100; the highest band %s ends at %s", last.Grade.Value, last.To.Value)
+	if top.To.Value != hundred {
+		r.AtLine(top.To.Line, top.To.Column, "", "grade bands must end at 100; the highest band %s ends at %s", top.Grade.Value, top.To.Value.Trimmed())
 	}
 }
 
@@ -223,12 +602,12 @@ func (f *File) checkNames(r *Reporter) {
 			r.At(d.Name, "", "derived value %s is defined twice (first at line %d)", d.Name.Value, prev.Line)
 		}
 		seen[d.Name.Value] = d.Name
-		if d.Value.Value == "" {
+		if blank(d.Value) {
 			r.At(d.Name, "", "derived value %s has no formula", d.Name.Value)
 		}
 	}
 	for _, m := range f.Missing {
-		if m.Value.Value == "" {
+		if blank(m.Value) {
 			r.At(m.Name, "", "missing-data policy for %s is empty: use fail, zero or a default value", m.Name.Value)
 		}
 	}
@@ -240,10 +619,6 @@ func (f *File) checkTree(r *Reporter) {
 		return
 	}
 	ids := map[string]Text{}
-	var total jixiao.Decimal
-	for _, ind := range f.Indicators {
-		total += ind.Points.Value
-	}
 	f.Walk(func(ind, parent *Indicator) {
 		label := ind.ID.Value
 		if label == "" {
@@ -268,7 +643,10 @@ func (f *File) checkTree(r *Reporter) {
 		if !ind.Points.Set {
 			r.At(pos, label, "missing points")
 		} else if ind.Points.Value <= 0 {
-			r.AtLine(ind.Points.Line, ind.Points.Column, label, "points must be positive, got %s", ind.Points.Value)
+			r.AtLine(ind.Points.Line, ind.Points.Column, label, "points must be positive, got %s", ind.Points.Value.Trimmed())
+		} else if ind.Points.Value > hundred {
+			// Also keeps the sums below far from overflowing.
+			r.AtLine(ind.Points.Line, ind.Points.Column, label, "points must be at most 100, got %s", ind.Points.Value.Trimmed())
 		}
 		kinds := 0
 		if len(ind.Cases) > 0 {
@@ -283,13 +661,9 @@ func (f *File) checkTree(r *Reporter) {
 		if kinds != 1 {
 			r.At(pos, label, "an indicator needs exactly one of cases (scored from project fields), children (a group) or leaves (the project's own indicators)")
 		}
-		if len(ind.Children) > 0 {
-			var sum jixiao.Decimal
-			for _, c := range ind.Children {
-				sum += c.Points.Value
-			}
-			if sum != ind.Points.Value {
-				r.AtLine(ind.Points.Line, ind.Points.Column, label, "children's points add up to %s, not the %s points of %s", sum, ind.Points.Value, ind.Name.Value)
+		if len(ind.Children) > 0 && ind.Points.Set {
+			if sum, parts, ok := addPoints(ind.Children); ok && sum != ind.Points.Value {
+				r.AtLine(ind.Points.Line, ind.Points.Column, label, "children's points add up to %s (%s), not the %s points of %s", sum.Trimmed(), parts, ind.Points.Value.Trimmed(), ind.Name.Value)
 			}
 		}
 		checkCases(r, ind.Cases, label)
@@ -302,7 +676,7 @@ func (f *File) checkTree(r *Reporter) {
 			r.At(ind.IfEmpty, label, "if_empty applies only to groups and leaves")
 		}
 		if l := ind.Leaves; l != nil {
-			if l.Level1.Value == "" && l.Level2.Value == "" && l.Where.Value == "" {
+			if l.Level1.Value == "" && l.Level2.Value == "" && blank(l.Where) {
 				r.At(pos, label, "leaves needs level1, level2 or where to select the project's indicators")
 			}
 			if l.Rules.Value == "" {
@@ -312,43 +686,95 @@ func (f *File) checkTree(r *Reporter) {
 					l.Rules = f.LeafRules[0].Name
 				}
 			} else if f.LeafRulesByName(l.Rules.Value) == nil {
-				r.At(l.Rules, label, "no leaf_rules table named %q", l.Rules.Value)
+				names := make([]string, 0, len(f.LeafRules))
+				for _, lr := range f.LeafRules {
+					names = append(names, lr.Name.Value)
+				}
+				if len(names) == 0 {
+					r.At(l.Rules, label, "no leaf_rules table named %q: the file has no leaf_rules", l.Rules.Value)
+				} else {
+					r.At(l.Rules, label, "no leaf_rules table named %q; the tables are %s", l.Rules.Value, strings.Join(names, ", "))
+				}
 			}
 		}
 	})
-	if total != hundred {
-		r.AtLine(f.Indicators[0].Points.Line, f.Indicators[0].Points.Column, "", "top-level indicators' points add up to %s, not 100", total)
+	if total, parts, ok := addPoints(f.Indicators); ok && total != hundred {
+		first := f.Indicators[0]
+		pos := firstPos(first.Points, first.ID, first.Name)
+		r.At(pos, "", "top-level indicators' points add up to %s (%s), not 100", total.Trimmed(), parts)
 	}
+}
+
+// addPoints adds up the points of a list of indicators and spells the sum
+// out. ok is false when one of them has no valid points, which is
+// reported on its own.
+func addPoints(list []*Indicator) (sum jixiao.Decimal, parts string, ok bool) {
+	var b strings.Builder
+	for i, ind := range list {
+		if ind == nil || !ind.Points.Set || ind.Points.Value <= 0 || ind.Points.Value > hundred {
+			return 0, "", false
+		}
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString(ind.Points.Value.Trimmed())
+		sum += ind.Points.Value
+	}
+	return sum, b.String(), true
+}
+
+// blank reports whether a formula is missing or only spaces.
+func blank(t Text) bool { return strings.TrimSpace(t.Value) == "" }
+
+// firstPos returns the first of the values that has a position, for
+// messages about a part that is missing.
+func firstPos(values ...any) Text {
+	for _, v := range values {
+		switch x := v.(type) {
+		case Text:
+			if x.Line > 0 {
+				return x
+			}
+		case Number:
+			if x.Line > 0 {
+				return Text{Line: x.Line, Column: x.Column}
+			}
+		}
+	}
+	return Text{}
 }
 
 func checkCases(r *Reporter, cases []Case, label string) {
 	for i, c := range cases {
-		if c.Score.Value == "" {
-			line := c.When.Line
-			if line == 0 {
-				line = c.Reason.Line
-			}
-			r.AtLine(line, 0, label, "scoring case %d has no score formula", i+1)
+		var fpos Text
+		if c.Finding != nil {
+			fpos = firstPos(c.Finding.Check, c.Finding.Severity, c.Finding.Message)
+		}
+		pos := firstPos(c.When, c.Score, c.Reason, fpos)
+		if blank(c.Score) {
+			r.At(pos, label, "scoring case %d has no score formula", i+1)
 		}
 		last := i == len(cases)-1
-		if last && c.When.Value != "" {
+		if last && !blank(c.When) {
 			r.At(c.When, label, "the last scoring case must have no when, so that every project gets a score")
 		}
-		if !last && c.When.Value == "" {
-			r.At(c.Score, label, "scoring case %d has no when, so the cases after it never apply", i+1)
+		if !last && blank(c.When) {
+			r.At(pos, label, "scoring case %d has no when, so the cases after it never apply", i+1)
 		}
 		if c.Finding != nil {
-			checkSeverity(r, c.Finding.Severity, label)
+			checkSeverity(r, c.Finding.Severity, fpos, label)
 			if c.Finding.Message.Value == "" {
-				r.At(c.Finding.Severity, label, "a finding needs a message")
+				r.At(fpos, label, "a finding needs a message")
 			}
 		}
 	}
 }
 
-func checkSeverity(r *Reporter, s Text, label string) {
+func checkSeverity(r *Reporter, s, near Text, label string) {
 	switch jixiao.Severity(s.Value) {
 	case jixiao.SeverityError, jixiao.SeverityWarning, jixiao.SeverityInfo:
+	case "":
+		r.At(firstPos(s, near), label, "missing severity: use error, warning or info")
 	default:
 		r.At(s, label, "severity must be error, warning or info, got %q", s.Value)
 	}
@@ -359,7 +785,7 @@ func (f *File) checkLeafRules(r *Reporter) {
 	for _, lr := range f.LeafRules {
 		name := lr.Name.Value
 		if name == "" {
-			r.AtLine(0, 0, "", "a leaf_rules table needs a name")
+			r.At(firstPos(lr.Name, firstCase(lr.AtLeast, lr.AtMost, lr.Exactly, lr.Qualitative)), "", "a leaf_rules table needs a name")
 		} else if seen[name] {
 			r.At(lr.Name, "", "leaf_rules %q is defined twice", name)
 		}
@@ -374,18 +800,31 @@ func (f *File) checkLeafRules(r *Reporter) {
 	}
 }
 
+// firstCase returns the position of the first case in the lists.
+func firstCase(lists ...[]Case) Text {
+	for _, l := range lists {
+		for _, c := range l {
+			if p := firstPos(c.When, c.Score, c.Reason); p.Line > 0 {
+				return p
+			}
+		}
+	}
+	return Text{}
+}
+
 func (f *File) checkChecks(r *Reporter) {
 	seen := map[string]bool{}
 	for i := range f.Checks {
 		c := &f.Checks[i]
+		pos := firstPos(c.ID, c.Scope, c.Severity, c.When, c.Message)
 		if c.ID.Value == "" {
-			r.At(c.When, "", "a check needs an id")
+			r.At(pos, "", "a check needs an id")
 		} else if seen[c.ID.Value] {
 			r.At(c.ID, "", "check %s is defined twice", c.ID.Value)
 		}
 		seen[c.ID.Value] = true
 		label := "check " + c.ID.Value
-		checkSeverity(r, c.Severity, label)
+		checkSeverity(r, c.Severity, pos, label)
 		switch c.Scope.Value {
 		case "":
 			c.Scope.Value = ScopeProject
@@ -393,11 +832,11 @@ func (f *File) checkChecks(r *Reporter) {
 		default:
 			r.At(c.Scope, label, "scope must be project or leaf, got %q", c.Scope.Value)
 		}
-		if c.When.Value == "" {
-			r.At(c.ID, label, "a check needs a when condition")
+		if blank(c.When) {
+			r.At(pos, label, "a check needs a when condition")
 		}
 		if c.Message.Value == "" {
-			r.At(c.ID, label, "a check needs a message")
+			r.At(pos, label, "a check needs a message")
 		}
 	}
 }
