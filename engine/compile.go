@@ -12,6 +12,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -148,7 +149,7 @@ func Load(path string, data []byte) (*RuleSet, error) {
 // typed names it may use, so that a typo is an error now and not when a
 // project is scored.
 func Compile(f *rules.File) (*RuleSet, error) {
-	c := &compiler{r: &rules.Reporter{File: f.Path}, layout: newLayout()}
+	c := &compiler{r: &rules.Reporter{File: f.Path}, layout: newLayout(), body: f.Body}
 	rs := &RuleSet{file: f, ref: f.Ref(), layout: c.layout}
 	rs.at = newKnownSlots(c.layout)
 
@@ -229,6 +230,7 @@ type compiler struct {
 	project map[string]any // project names with the derived values
 	scopes  map[scope]map[string]any
 	layout  *layout
+	body    []byte // the file, to locate errors in block formulas
 }
 
 func (c *compiler) buildScopes() {
@@ -339,15 +341,60 @@ func (c *compiler) report(t rules.Text, indicator string, err error) {
 	line, col := t.Line, t.Column
 	if errors.As(err, &fe) {
 		msg = fe.Message
-		if fe.Line <= 1 {
-			col += fe.Column
+		switch {
+		case t.Block: // the formula starts on the line after the | or >
+			line = t.Line + fe.Line
+			col = c.indent(line) + fe.Column + 1
+		case fe.Line <= 1:
+			col = t.Column + fe.Column
 			if t.Quoted {
 				col++
 			}
+		default:
+			line, col = t.Line+fe.Line-1, 0
 		}
 	}
-	msg = strings.Replace(msg, "unknown name ", "unknown name: ", 1)
-	c.r.AtLine(line, col, indicator, "formula %q: %s", t.Value, msg)
+	if strings.Contains(msg, "maximum allowed nodes") {
+		// The limit is hit somewhere inside; the whole formula is too long.
+		line, col = t.Line, t.Column
+		msg = fmt.Sprintf("the formula is too long (more than %d parts); split it into derived values", MaxNodes)
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		if isBuiltin(name) {
+			msg = fmt.Sprintf("the function %s is not available in rule files", name)
+		} else {
+			msg = "unknown name: " + name
+		}
+	}
+	c.r.AtLine(line, col, indicator, "formula %q: %s", clip(t.Value), msg)
+}
+
+// indent counts the leading spaces of a line of the file.
+func (c *compiler) indent(line int) int {
+	lines := strings.SplitN(string(c.body), "\n", line+1)
+	if line < 1 || line > len(lines) {
+		return 0
+	}
+	text := lines[line-1]
+	return len(text) - len(strings.TrimLeft(text, " "))
+}
+
+func isBuiltin(name string) bool {
+	for _, b := range builtin.Builtins {
+		if b.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens a formula quoted in a message.
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:57]) + "…"
+	}
+	return s
 }
 
 func identifiers(n ast.Node) map[string]bool {
@@ -431,6 +478,14 @@ func (c *compiler) compileDerived(list rules.NamedList) []derivedValue {
 		}
 	}
 
+	// Values caught in a cycle are still names, so that the formulas
+	// using them do not each report them unknown.
+	for name := range byName {
+		if !contains(order, name) {
+			c.project[name] = 0.0
+			c.layout.add(name, 0.0)
+		}
+	}
 	var out []derivedValue
 	c.buildScopes()
 	for _, name := range order {
@@ -462,6 +517,15 @@ func (c *compiler) compileDerived(list rules.NamedList) []derivedValue {
 		out = append(out, derivedValue{name: name, slot: c.layout.add(name, sample), fm: fm})
 	}
 	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func isInterface(t reflect.Type) bool { return t == nil || t.Kind() == reflect.Interface }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"jixiao"
 	"jixiao/rules"
@@ -58,6 +59,7 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 				c.r.At(t, indicator, "message %q has a { without a closing }", t.Value)
 				return nil
 			}
+			innerStart := i + 1 + (len(s[i+1:i+end]) - len(strings.TrimLeft(s[i+1:i+end], " ")))
 			inner := strings.TrimSpace(s[i+1 : i+end])
 			i += end
 			p := part{prec: -1}
@@ -70,6 +72,9 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 			}
 			flush()
 			switch {
+			case inner == "":
+				c.r.At(t, indicator, "message %q has an empty placeholder {}: put a name or formula inside", clip(t.Value))
+				return nil
 			case inner == "score" && withScore:
 				p.score = true
 			case plainName.MatchString(inner):
@@ -81,6 +86,14 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 			default:
 				sub := t
 				sub.Value = inner
+				if !t.Block {
+					// errors point into the placeholder, not at the message
+					sub.Column = t.Column + utf8.RuneCountInString(s[:innerStart])
+					if t.Quoted {
+						sub.Column++
+					}
+					sub.Quoted = false
+				}
 				p.fm = c.compile(sub, tsc, reflect.Invalid, indicator)
 				if p.fm == nil {
 					return nil

@@ -168,6 +168,7 @@ type Text struct {
 	Line   int
 	Column int
 	Quoted bool
+	Block  bool // a | or > scalar: the text starts on the next line
 }
 
 // UnmarshalYAML keeps the scalar's position.
@@ -178,6 +179,7 @@ func (t *Text) UnmarshalYAML(n *yaml.Node) error {
 	}
 	t.Value, t.Line, t.Column = n.Value, n.Line, n.Column
 	t.Quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	t.Block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	if n.Tag == "!!null" {
 		t.Value = ""
 	}
