@@ -12,17 +12,30 @@ import (
 // keep coordination cheap, small enough to balance the cores.
 const chunkSize = 256
 
-// ScoreEach scores projects on workers goroutines (0 means one per core).
-// results[i] or rejected[i] holds the outcome of projects[i]. It stops
-// early when ctx is cancelled and returns ctx's error.
-func (rs *RuleSet) ScoreEach(ctx context.Context, projects []jixiao.Project, workers int) (results []jixiao.Result, rejected []*jixiao.Rejection, err error) {
+// Batch configures ScoreEach.
+type Batch struct {
+	Workers    int  // goroutines; 0 means one per core
+	ScoresOnly bool // skip reasons and messages (see Scorer.ScoresOnly)
+}
+
+// ScoreEach scores projects concurrently. results[i] or rejected[i] holds
+// the outcome of projects[i]. It stops early when ctx is cancelled and
+// returns ctx's error.
+func (rs *RuleSet) ScoreEach(ctx context.Context, projects []jixiao.Project, opt Batch) (results []jixiao.Result, rejected []*jixiao.Rejection, err error) {
+	workers := opt.Workers
+	newScorer := func() *Scorer {
+		if opt.ScoresOnly {
+			return rs.NewScorer().ScoresOnly()
+		}
+		return rs.NewScorer()
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results = make([]jixiao.Result, len(projects))
 	rejected = make([]*jixiao.Rejection, len(projects))
 	if len(projects) <= chunkSize || workers == 1 {
-		sc := rs.NewScorer()
+		sc := newScorer()
 		for i := range projects {
 			if i%chunkSize == 0 && ctx.Err() != nil {
 				return nil, nil, ctx.Err()
@@ -37,7 +50,7 @@ func (rs *RuleSet) ScoreEach(ctx context.Context, projects []jixiao.Project, wor
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := rs.NewScorer()
+			sc := newScorer()
 			for start := range chunks {
 				end := min(start+chunkSize, len(projects))
 				for i := start; i < end; i++ {
@@ -66,7 +79,7 @@ feed:
 // ScoreAll scores projects concurrently and returns the results and the
 // rejections, each in input order.
 func (rs *RuleSet) ScoreAll(ctx context.Context, projects []jixiao.Project, workers int) (jixiao.Outcome, error) {
-	results, rejected, err := rs.ScoreEach(ctx, projects, workers)
+	results, rejected, err := rs.ScoreEach(ctx, projects, Batch{Workers: workers})
 	if err != nil {
 		return jixiao.Outcome{}, err
 	}

@@ -126,7 +126,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		for i := range todo {
 			projects[i] = todo[i].Project
 		}
-		results, rejected, err := rs.ScoreEach(ctx, projects, s.Workers)
+		results, rejected, err := rs.ScoreEach(ctx, projects, engine.Batch{Workers: s.Workers})
 		if err != nil {
 			return s.finish(ctx, run, statusFor(ctx), err)
 		}

@@ -2,10 +2,7 @@ package whatif
 
 import (
 	"context"
-	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
 
 	"jixiao"
 	"jixiao/engine"
@@ -215,33 +212,24 @@ func gradeOrder(primary, secondary *engine.RuleSet) []string {
 	return out
 }
 
-// scoreSides scores every project on workers goroutines and returns one
-// Side per project, in input order.
+// scoreSides scores every project, totals and grades only, and returns
+// one Side per project, in input order.
 func scoreSides(ctx context.Context, rs *engine.RuleSet, projects []jixiao.Project, workers int) ([]Side, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, len(projects)))
-	out := make([]Side, len(projects))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := rs.NewScorer()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(projects) || ctx.Err() != nil {
-					return
-				}
-				out[i] = side(sc, &projects[i])
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	results, rejected, err := rs.ScoreEach(ctx, projects, engine.Batch{Workers: workers, ScoresOnly: true})
+	if err != nil {
 		return nil, err
+	}
+	out := make([]Side, len(projects))
+	for i := range projects {
+		if r := rejected[i]; r != nil {
+			errs := r.Errors
+			if len(errs) == 0 {
+				errs = []string{"rejected"}
+			}
+			out[i] = Side{Rejected: errs}
+		} else {
+			out[i] = Side{Total: results[i].Total, Grade: results[i].Grade}
+		}
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func GoalSeek(rs *engine.RuleSet, p jixiao.Project, req SeekRequest) (SeekResult
 	if rs == nil {
 		return SeekResult{}, jixiao.Errorf(jixiao.EINVALID, "goal seek: no rule set")
 	}
-	s := &seeker{rs: rs, sc: rs.NewScorer(), q: p, field: req.Field, goal: req.Goal}
+	s := &seeker{rs: rs, sc: rs.NewScorer().ScoresOnly(), q: p, field: req.Field, goal: req.Goal}
 	if err := s.init(req); err != nil {
 		return SeekResult{}, err
 	}
