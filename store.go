@@ -23,7 +23,7 @@ type ProjectFilter struct {
 	Department string
 	Grade      string
 	IDs        []string // project ids (with Year, or in any year)
-	AfterKey   int64    // keyset pagination for batch reading
+	AfterKey   int64    // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
 	Offset     int
 	Limit      int // 0: no limit
 }

@@ -99,6 +99,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	}
 	f := sel.filter()
 	f.Limit = size
+	f.AfterKey = -1 // key order: new projects cannot slip in before the cursor
 	ref := rs.Ref()
 	for {
 		if ctx.Err() != nil {

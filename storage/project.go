@@ -1,0 +1,253 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"jixiao"
+)
+
+// InputHash returns the canonical JSON of p (json.Marshal of the
+// project) and its hex SHA-256, the key under which the input is stored.
+func InputHash(p *jixiao.Project) (hash string, body []byte, err error) {
+	body, err = json.Marshal(p)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:]), body, nil
+}
+
+// Batch sizes keep every statement well under the bound-parameter limits
+// (32766 in SQLite, 65535 in PostgreSQL).
+const (
+	keyBatch     = 1000 // keys in one IN (...) list
+	maxFilterIDs = 30000
+)
+
+type yearID struct {
+	year int
+	id   string
+}
+
+// UpsertProjects stores projects by (year, id) in one transaction: all of
+// them or, on any error, none.
+func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jixiao.Upserted, error) {
+	var up jixiao.Upserted
+	if len(projects) == 0 {
+		return up, nil
+	}
+
+	// Validate and hash outside the transaction: the writer is shared.
+	type item struct {
+		row  projectRow
+		body string
+	}
+	items := make([]item, len(projects))
+	seen := make(map[yearID]int, len(projects))
+	var bad []jixiao.FieldError
+	for i := range projects {
+		p := &projects[i]
+		k := yearID{p.Year, p.ID}
+		switch {
+		case p.ID == "":
+			bad = append(bad, jixiao.FieldError{Project: fmt.Sprintf("#%d", i+1), Field: "id", Message: "required"})
+			continue
+		case p.Year <= 0:
+			bad = append(bad, jixiao.FieldError{Project: p.ID, Field: "year", Message: "must be a year"})
+			continue
+		}
+		if first, dup := seen[k]; dup {
+			bad = append(bad, jixiao.FieldError{Project: p.ID, Field: "id",
+				Message: fmt.Sprintf("duplicate id in year %d (first at position %d)", p.Year, first+1)})
+			continue
+		}
+		seen[k] = i
+		hash, body, err := InputHash(p)
+		if err != nil {
+			return up, err
+		}
+		items[i] = item{
+			row:  projectRow{Year: p.Year, ProjectID: p.ID, Department: p.Department, Name: p.Name, InputHash: hash},
+			body: string(body),
+		}
+	}
+	if len(bad) > 0 {
+		return up, &jixiao.Error{Code: jixiao.EINVALID, Message: fmt.Sprintf("%d of %d projects cannot be stored", len(bad), len(projects)), Details: bad}
+	}
+
+	err := d.write(ctx, func(tx *gorm.DB) error {
+		now := d.now()
+
+		// Inputs by content: an input stored before is kept as it is.
+		inputs := make([]inputRow, 0, len(items))
+		hashes := make(map[string]bool, len(items))
+		for _, it := range items {
+			if !hashes[it.row.InputHash] {
+				hashes[it.row.InputHash] = true
+				inputs = append(inputs, inputRow{Hash: it.row.InputHash, Body: it.body, CreatedAt: now})
+			}
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&inputs, 500).Error; err != nil {
+			return err
+		}
+
+		// What is stored now decides created, updated or unchanged. The
+		// write lock is held, so nothing changes in between.
+		current := make(map[yearID]string, len(items))
+		byYear := make(map[int][]string)
+		for _, it := range items {
+			byYear[it.row.Year] = append(byYear[it.row.Year], it.row.ProjectID)
+		}
+		for year, ids := range byYear {
+			// year = ? AND project_id IN (...) searches the unique index;
+			// a row-value IN list would scan the table in SQLite.
+			for lo := 0; lo < len(ids); lo += keyBatch {
+				var rows []projectRow
+				if err := tx.Select("year", "project_id", "input_hash").
+					Where("year = ? AND project_id IN ?", year, ids[lo:min(lo+keyBatch, len(ids))]).
+					Find(&rows).Error; err != nil {
+					return err
+				}
+				for _, r := range rows {
+					current[yearID{r.Year, r.ProjectID}] = r.InputHash
+				}
+			}
+		}
+
+		changed := make([]projectRow, 0, len(items))
+		for _, it := range items {
+			old, ok := current[yearID{it.row.Year, it.row.ProjectID}]
+			switch {
+			case !ok:
+				up.Created++
+			case old != it.row.InputHash:
+				up.Updated++
+			default:
+				up.Unchanged++
+				continue
+			}
+			r := it.row
+			r.CreatedAt, r.UpdatedAt = now, now
+			changed = append(changed, r)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		// One statement inserts the new projects and updates the changed
+		// ones; created_at of an existing project is kept.
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "year"}, {Name: "project_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"department", "name", "input_hash", "updated_at"}),
+		}).CreateInBatches(&changed, 500).Error
+	})
+	if err != nil {
+		return jixiao.Upserted{}, err
+	}
+	return up, nil
+}
+
+// projectColumns are what a StoredProject is read from.
+const projectColumns = "p.id, p.input_hash, p.created_at, p.updated_at, i.body"
+
+// FindProjects returns the projects f selects and how many it selects in
+// all, ignoring f.Offset and f.Limit. They come in (year, id) order, or in
+// key order after f.AfterKey when it is not zero. Keys start at 1, so a
+// batch reader starts with AfterKey -1 to have the first batch in key
+// order too; starting with 0 would give a first batch in (year, id) order,
+// and continuing after its last key would skip projects.
+func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao.StoredProject, int, error) {
+	if len(f.IDs) > maxFilterIDs {
+		return nil, 0, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
+	}
+	var (
+		rows  []storedProjectRow
+		total int64
+	)
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		q := tx.Table("projects AS p")
+		if f.Year != 0 {
+			q = q.Where("p.year = ?", f.Year)
+		}
+		if f.Department != "" {
+			q = q.Where("p.department = ?", f.Department)
+		}
+		if len(f.IDs) > 0 {
+			q = q.Where("p.project_id IN ?", f.IDs)
+		}
+		if f.Grade != "" {
+			q = q.Where("("+latestOfficialGrade+") = ?", jixiao.RunOfficial, f.Grade)
+		}
+		if f.AfterKey != 0 {
+			q = q.Where("p.id > ?", f.AfterKey)
+		}
+		q = q.Session(&gorm.Session{}) // shared by the count and the page
+		if err := q.Count(&total).Error; err != nil {
+			return err
+		}
+		order := "p.year, p.project_id"
+		if f.AfterKey != 0 {
+			order = "p.id"
+		}
+		// The page is chosen from the projects table and its indexes
+		// alone; only its rows are joined to their input bodies.
+		keys := page(q.Select("p.id").Order(order), f.Offset, f.Limit)
+		return tx.Table("projects AS p").Select(projectColumns).
+			Joins("JOIN project_inputs i ON i.hash = p.input_hash").
+			Where("p.id IN (?)", keys).Order(order).Scan(&rows).Error
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]jixiao.StoredProject, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].stored(); err != nil {
+			return nil, 0, fmt.Errorf("project %d: %w", rows[i].ID, err)
+		}
+	}
+	return out, int(total), nil
+}
+
+// latestOfficialGrade is the grade a project p got in the latest official
+// run that scored it. A run that repeats an earlier one links to the
+// earlier score, so "latest" is by run, not by score id.
+const latestOfficialGrade = `SELECT s.grade FROM run_scores rs
+	JOIN runs r ON r.id = rs.run_id
+	JOIN scores s ON s.id = rs.score_id
+	WHERE rs.project_key = p.id AND r.kind = ?
+	ORDER BY rs.run_id DESC LIMIT 1`
+
+// FindProject returns the project with the given year and id.
+func (d *DB) FindProject(ctx context.Context, year int, id string) (*jixiao.StoredProject, error) {
+	var row storedProjectRow
+	err := d.r.WithContext(ctx).Table("projects AS p").Select(projectColumns).
+		Joins("JOIN project_inputs i ON i.hash = p.input_hash").
+		Where("p.year = ? AND p.project_id = ?", year, id).Take(&row).Error
+	if err != nil {
+		return nil, notFound(err, "no project %q in %d", id, year)
+	}
+	sp, err := row.stored()
+	if err != nil {
+		return nil, fmt.Errorf("project %d: %w", row.ID, err)
+	}
+	return &sp, nil
+}
+
+// FindInput returns the project input stored under hash.
+func (d *DB) FindInput(ctx context.Context, hash string) (*jixiao.Project, error) {
+	var row inputRow
+	if err := d.r.WithContext(ctx).Where("hash = ?", hash).Take(&row).Error; err != nil {
+		return nil, notFound(err, "no project input %q", hash)
+	}
+	var p jixiao.Project
+	if err := json.Unmarshal([]byte(row.Body), &p); err != nil {
+		return nil, fmt.Errorf("project input %s: %w", hash, err)
+	}
+	return &p, nil
+}

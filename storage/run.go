@@ -1,0 +1,353 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"jixiao"
+)
+
+// Rows per INSERT. A score has 12 columns: 500 rows bind 6000 values,
+// well inside both databases' limits, and statements stay a few MB.
+const (
+	scoreBatch = 500
+	linkBatch  = 1000
+)
+
+func validStatus(s string) bool {
+	switch s {
+	case jixiao.RunRunning, jixiao.RunDone, jixiao.RunFailed, jixiao.RunInterrupted:
+		return true
+	}
+	return false
+}
+
+// CreateRun stores a new run and sets its id. A run without a status is
+// running; one without a start time starts now.
+func (d *DB) CreateRun(ctx context.Context, r *jixiao.Run) error {
+	if r.Kind != jixiao.RunOfficial && r.Kind != jixiao.RunSimulation {
+		return jixiao.Errorf(jixiao.EINVALID, "unknown run kind %q", r.Kind)
+	}
+	if r.Status == "" {
+		r.Status = jixiao.RunRunning
+	}
+	if !validStatus(r.Status) {
+		return jixiao.Errorf(jixiao.EINVALID, "unknown run status %q", r.Status)
+	}
+	r.StartedAt = d.orNow(r.StartedAt)
+	r.FinishedAt = dbTimePtr(r.FinishedAt)
+	row := runRow{
+		Kind: r.Kind, RuleSetID: r.RuleSetID, RuleSetHash: r.RuleSetHash, RequestedBy: r.RequestedBy,
+		Status: r.Status, Selection: nullJSON(r.Selection), Total: r.Total, Scored: r.Scored, Rejected: r.Rejected,
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Error: r.Error,
+	}
+	if err := d.w.WithContext(ctx).Create(&row).Error; err != nil {
+		return err
+	}
+	r.ID = row.ID
+	return nil
+}
+
+// FindRun returns the run with the given id.
+func (d *DB) FindRun(ctx context.Context, id int64) (*jixiao.Run, error) {
+	var row runRow
+	if err := d.r.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, notFound(err, "no run %d", id)
+	}
+	r := row.run()
+	return &r, nil
+}
+
+// FindRuns returns runs of the given kind (any kind if empty), the latest
+// first, and how many there are in all.
+func (d *DB) FindRuns(ctx context.Context, kind string, offset, limit int) ([]jixiao.Run, int, error) {
+	var (
+		rows  []runRow
+		total int64
+	)
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		q := tx.Model(&runRow{})
+		if kind != "" {
+			q = q.Where("kind = ?", kind)
+		}
+		q = q.Session(&gorm.Session{})
+		if err := q.Count(&total).Error; err != nil {
+			return err
+		}
+		return page(q.Order("id DESC"), offset, limit).Find(&rows).Error
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]jixiao.Run, len(rows))
+	for i := range rows {
+		out[i] = rows[i].run()
+	}
+	return out, int(total), nil
+}
+
+// scoreIdentity is what makes a score unique.
+type scoreIdentity struct {
+	projectKey                int64
+	inputHash, ruleSetHash, v string
+}
+
+// SaveChunk stores one chunk of run runID in one transaction and returns
+// how many projects it newly linked to a score.
+//
+// A score that exists for the same project, input, rule-set version and
+// engine version is not inserted again (ON CONFLICT DO NOTHING); the run
+// links to the stored one. Links and rejections are keyed by (run,
+// project), so saving a chunk again adds nothing and the run's counts
+// grow only by what was new.
+func (d *DB) SaveChunk(ctx context.Context, runID int64, scores []jixiao.ScoreRecord, rejected []jixiao.RunRejection) (int, error) {
+	// Encode before taking the writer: JSON is most of the work.
+	now := d.now()
+	inserts := make([]scoreInsert, len(scores))
+	for i := range scores {
+		s := &scores[i]
+		result, err := json.Marshal(&s.Result)
+		if err != nil {
+			return 0, fmt.Errorf("score of project %s: %w", s.ProjectID, err)
+		}
+		createdAt := now
+		if !s.CreatedAt.IsZero() {
+			createdAt = dbTime(s.CreatedAt)
+		}
+		inserts[i] = scoreInsert{
+			ProjectKey: s.ProjectKey, ProjectID: s.ProjectID, Year: s.Year, Department: s.Department,
+			TotalCents: s.Total.Hundredths(), Grade: s.Grade, Result: string(result), InputHash: s.InputHash,
+			RuleSetID: s.RuleSetID, RuleSetHash: s.RuleSetHash, EngineVersion: s.EngineVersion, CreatedAt: createdAt,
+		}
+	}
+	rejections := make([]rejectionRow, len(rejected))
+	for i := range rejected {
+		r := &rejected[i]
+		errs := r.Errors
+		if errs == nil {
+			errs = []string{}
+		}
+		b, err := json.Marshal(errs)
+		if err != nil {
+			return 0, err
+		}
+		rejections[i] = rejectionRow{RunID: runID, ProjectKey: r.ProjectKey, ProjectID: r.ProjectID, Year: r.Year, Errors: string(b)}
+	}
+
+	var added int
+	err := d.write(ctx, func(tx *gorm.DB) error {
+		if err := runExists(tx, runID); err != nil {
+			return err
+		}
+
+		links, err := saveScores(tx, runID, inserts)
+		if err != nil {
+			return err
+		}
+		linked, err := insertIgnore(tx, links, linkBatch)
+		if err != nil {
+			return err
+		}
+		rejectedNew, err := insertIgnore(tx, rejections, linkBatch)
+		if err != nil {
+			return err
+		}
+		added = int(linked)
+		if linked == 0 && rejectedNew == 0 {
+			return nil
+		}
+		return tx.Model(&runRow{}).Where("id = ?", runID).Updates(map[string]any{
+			"scored":   gorm.Expr("scored + ?", linked),
+			"rejected": gorm.Expr("rejected + ?", rejectedNew),
+		}).Error
+	})
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		return 0, jixiao.Errorf(jixiao.EINVALID, "run %d: a score or rejection names an unknown project or input", runID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// saveScores inserts the scores not stored yet and returns the run's
+// links to all of them, new or not.
+func saveScores(tx *gorm.DB, runID int64, inserts []scoreInsert) ([]runScoreRow, error) {
+	if len(inserts) == 0 {
+		return nil, nil
+	}
+	if _, err := insertIgnore(tx, inserts, scoreBatch); err != nil {
+		return nil, err
+	}
+
+	// The ids of new and old scores alike, through the unique index:
+	// project_key IN (...) narrowed by the few rule-set and engine
+	// versions of the chunk.
+	want := make(map[scoreIdentity]bool, len(inserts))
+	var keys []int64
+	var ruleSets, versions []string
+	seenRS, seenV := map[string]bool{}, map[string]bool{}
+	for i := range inserts {
+		s := &inserts[i]
+		id := scoreIdentity{s.ProjectKey, s.InputHash, s.RuleSetHash, s.EngineVersion}
+		if _, dup := want[id]; dup {
+			continue
+		}
+		want[id] = true
+		keys = append(keys, s.ProjectKey)
+		if !seenRS[s.RuleSetHash] {
+			seenRS[s.RuleSetHash] = true
+			ruleSets = append(ruleSets, s.RuleSetHash)
+		}
+		if !seenV[s.EngineVersion] {
+			seenV[s.EngineVersion] = true
+			versions = append(versions, s.EngineVersion)
+		}
+	}
+	type found struct {
+		ID            int64  `gorm:"column:id"`
+		ProjectKey    int64  `gorm:"column:project_key"`
+		InputHash     string `gorm:"column:input_hash"`
+		RuleSetHash   string `gorm:"column:ruleset_hash"`
+		EngineVersion string `gorm:"column:engine_version"`
+	}
+	links := make([]runScoreRow, 0, len(want))
+	var rows []found
+	for lo := 0; lo < len(keys); lo += keyBatch {
+		rows = rows[:0]
+		err := tx.Table("scores").Select("id, project_key, input_hash, ruleset_hash, engine_version").
+			Where("project_key IN ? AND ruleset_hash IN ? AND engine_version IN ?", keys[lo:min(lo+keyBatch, len(keys))], ruleSets, versions).
+			Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			id := scoreIdentity{r.ProjectKey, r.InputHash, r.RuleSetHash, r.EngineVersion}
+			if want[id] {
+				links = append(links, runScoreRow{RunID: runID, ScoreID: r.ID, ProjectKey: r.ProjectKey})
+				delete(want, id)
+			}
+		}
+	}
+	if len(want) > 0 {
+		return nil, fmt.Errorf("run %d: %d scores were neither inserted nor found", runID, len(want))
+	}
+	return links, nil
+}
+
+// insertIgnore inserts rows in batches, skipping those that conflict with
+// stored ones, and returns how many it inserted.
+func insertIgnore[T any](tx *gorm.DB, rows []T, batch int) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, batch)
+	return res.RowsAffected, res.Error
+}
+
+// FinishRun records the end of a run.
+func (d *DB) FinishRun(ctx context.Context, id int64, status, errMsg string, at time.Time) error {
+	if !validStatus(status) {
+		return jixiao.Errorf(jixiao.EINVALID, "unknown run status %q", status)
+	}
+	res := d.w.WithContext(ctx).Model(&runRow{}).Where("id = ?", id).Updates(map[string]any{
+		"status": status, "error": errMsg, "finished_at": dbTime(at),
+	})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return jixiao.Errorf(jixiao.ENOTFOUND, "no run %d", id)
+	}
+	return nil
+}
+
+// ReopenRun sets an interrupted or failed run running again, for
+// resuming it. The status is checked in the same statement that changes
+// it, so two concurrent resumes cannot both reopen a run.
+func (d *DB) ReopenRun(ctx context.Context, id int64) error {
+	return d.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&runRow{}).
+			Where("id = ? AND status IN ?", id, []string{jixiao.RunInterrupted, jixiao.RunFailed}).
+			Updates(map[string]any{"status": jixiao.RunRunning, "error": "", "finished_at": nil})
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		var row runRow
+		if err := tx.Select("status").Where("id = ?", id).Take(&row).Error; err != nil {
+			return notFound(err, "no run %d", id)
+		}
+		return jixiao.Errorf(jixiao.ECONFLICT, "run %d is %s; only an interrupted or failed run can be reopened", id, row.Status)
+	})
+}
+
+// InterruptRunningRuns marks every running run interrupted. At start-up,
+// a run still marked running was cut short by a crash.
+func (d *DB) InterruptRunningRuns(ctx context.Context, at time.Time) (int, error) {
+	res := d.w.WithContext(ctx).Model(&runRow{}).Where("status = ?", jixiao.RunRunning).Updates(map[string]any{
+		"status": jixiao.RunInterrupted, "finished_at": dbTime(at),
+	})
+	return int(res.RowsAffected), res.Error
+}
+
+// DoneKeys returns the keys of the projects run runID has scored or
+// rejected.
+func (d *DB) DoneKeys(ctx context.Context, runID int64) (map[int64]bool, error) {
+	var keys []int64
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		if err := runExists(tx, runID); err != nil {
+			return err
+		}
+		return tx.Raw(`SELECT project_key FROM run_scores WHERE run_id = ?
+			UNION SELECT project_key FROM run_rejections WHERE run_id = ?`, runID, runID).Scan(&keys).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[int64]bool, len(keys))
+	for _, k := range keys {
+		done[k] = true
+	}
+	return done, nil
+}
+
+// FindRunRejections returns the projects run runID rejected, in (year,
+// id) order.
+func (d *DB) FindRunRejections(ctx context.Context, runID int64) ([]jixiao.RunRejection, error) {
+	var rows []rejectionRow
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		if err := runExists(tx, runID); err != nil {
+			return err
+		}
+		return tx.Where("run_id = ?", runID).Order("year, project_id").Find(&rows).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jixiao.RunRejection, len(rows))
+	for i, r := range rows {
+		out[i] = jixiao.RunRejection{RunID: r.RunID, ProjectKey: r.ProjectKey, ProjectID: r.ProjectID, Year: r.Year}
+		if err := json.Unmarshal([]byte(r.Errors), &out[i].Errors); err != nil {
+			return nil, fmt.Errorf("run %d, project %s: %w", runID, r.ProjectID, err)
+		}
+	}
+	return out, nil
+}
+
+// runExists returns ENOTFOUND for an unknown run.
+func runExists(tx *gorm.DB, runID int64) error {
+	var n int64
+	if err := tx.Model(&runRow{}).Where("id = ?", runID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return jixiao.Errorf(jixiao.ENOTFOUND, "no run %d", runID)
+	}
+	return nil
+}
