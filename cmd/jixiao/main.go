@@ -8,6 +8,8 @@
 //	jixiao rules check FILE|DIR|ID...
 //	jixiao rules test FILE|DIR|ID...
 //	jixiao rules show [--yaml] ID|FILE
+//	jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]
+//	jixiao keys create --role viewer|scorer|admin [--name NAME] [--db jixiao.db]
 //	jixiao help [VERB]
 //
 // Exit status: 0 when everything was scored or checked, 1 when some
@@ -65,6 +67,8 @@ func verbs() []verb {
 	return []verb{
 		{"score", "score projects against a rule set and print a table, JSON or CSV", runScore},
 		{"rules", "check, test or show rule files (rules check|test|show)", runRules},
+		{"serve", "run the HTTP service with its database and watched rule files", runServe},
+		{"keys", "create an API key (keys create --role viewer|scorer|admin)", runKeys},
 		{"help", "show this help, or the help of one verb", runHelp},
 	}
 }

@@ -1,0 +1,314 @@
+package api
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+	"jixiao/engine"
+	"jixiao/evaluation"
+)
+
+// evaluationRequest asks for an official evaluation of stored projects
+// (by ids and/or year and department) or of projects given inline, which
+// are stored first.
+type evaluationRequest struct {
+	RuleSet       string            `json:"ruleset"` // id or version hash; empty: the default
+	ProjectIDs    []string          `json:"project_ids"`
+	Year          int               `json:"year"`
+	Department    string            `json:"department"`
+	Projects      []json.RawMessage `json:"projects"`
+	AllowRejected bool              `json:"allow_rejected"` // store the others when some inline projects are rejected
+}
+
+type evaluationResponse struct {
+	Run      *jixiao.Run           `json:"run"`
+	Results  []jixiao.ScoreRecord  `json:"results,omitempty"`
+	Rejected []jixiao.RunRejection `json:"rejected,omitempty"`
+}
+
+func (s *Server) createEvaluation(c *gin.Context) {
+	var req evaluationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	rs, err := s.resolveRuleSet(c, req.RuleSet)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sel := evaluation.Selection{ProjectIDs: req.ProjectIDs, Year: req.Year, Department: req.Department}
+	var rejectedInline []jixiao.Rejection
+	if len(req.Projects) > 0 {
+		if len(req.ProjectIDs) > 0 || req.Department != "" {
+			s.fail(c, invalidField("projects", "give either inline projects or project_ids/department, not both"))
+			return
+		}
+		projects, err := s.inlineProjects(c, rs, req)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		rejectedInline = projects.rejected
+		if len(projects.ok) == 0 {
+			s.fail(c, rejectionError("every project was rejected; nothing was stored", rejectedInline))
+			return
+		}
+		if _, err := s.store.UpsertProjects(c.Request.Context(), projects.ok); err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, p := range projects.ok {
+			sel.ProjectIDs = append(sel.ProjectIDs, p.ID)
+		}
+		if years := distinctYears(projects.ok); len(years) == 1 {
+			sel.Year = years[0]
+		}
+	}
+	run, err := s.evals.Start(c.Request.Context(), rs, sel, actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if run.Total == 0 {
+		_ = s.evals.Execute(c.Request.Context(), run, rs) // marks it done
+		s.fail(c, invalidField("project_ids", "no stored project matches the selection"))
+		return
+	}
+	if run.Total > s.syncLimit {
+		s.startJob(run, rs)
+		c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
+		c.JSON(http.StatusAccepted, evaluationResponse{Run: run})
+		return
+	}
+	if err := s.evals.Execute(c.Request.Context(), run, rs); err != nil {
+		s.fail(c, err)
+		return
+	}
+	resp, err := s.runResults(c, run, page{Page: 1, PerPage: s.syncLimit})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, r := range rejectedInline {
+		resp.Rejected = append(resp.Rejected, jixiao.RunRejection{ProjectID: r.ProjectID, Errors: r.Errors})
+	}
+	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
+	c.JSON(http.StatusCreated, resp)
+}
+
+type inline struct {
+	ok       []jixiao.Project
+	rejected []jixiao.Rejection
+}
+
+// inlineProjects decodes inline projects and scores them once before
+// anything is stored, so that a project a check rejects fails the request
+// unless the caller allows rejections.
+func (s *Server) inlineProjects(c *gin.Context, rs *engine.RuleSet, req evaluationRequest) (inline, error) {
+	doc, _ := json.Marshal(req.Projects)
+	in, err := jixiao.DecodeProjectsBytes(doc)
+	if err != nil {
+		return inline{}, jixiao.Errorf(jixiao.EMALFORMED, "%s", jixiao.ErrorMessage(err))
+	}
+	if len(in.Rejected) > 0 {
+		return inline{}, rejectionError(strconv.Itoa(len(in.Rejected))+" project(s) are invalid; nothing was stored", in.Rejected)
+	}
+	out, err := rs.ScoreAll(c.Request.Context(), in.Projects, 0)
+	if err != nil {
+		return inline{}, err
+	}
+	if len(out.Rejected) > 0 && !req.AllowRejected {
+		return inline{}, rejectionError(strconv.Itoa(len(out.Rejected))+" project(s) cannot be scored; nothing was stored (send allow_rejected to store the others)", out.Rejected)
+	}
+	bad := map[string]bool{}
+	for _, r := range out.Rejected {
+		bad[r.ProjectID] = true
+	}
+	res := inline{rejected: out.Rejected}
+	for _, p := range in.Projects {
+		if !bad[p.ID] {
+			res.ok = append(res.ok, p)
+		}
+	}
+	return res, nil
+}
+
+func distinctYears(projects []jixiao.Project) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range projects {
+		if !seen[p.Year] {
+			seen[p.Year] = true
+			out = append(out, p.Year)
+		}
+	}
+	return out
+}
+
+// startJob runs an evaluation in the background. Shutdown cancels it at a
+// chunk boundary and waits.
+func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet) {
+	s.jobsMu.Lock()
+	defer s.jobsMu.Unlock()
+	if s.jobsActive[run.ID] {
+		return
+	}
+	s.jobsActive[run.ID] = true
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		defer func() { s.jobsMu.Lock(); delete(s.jobsActive, run.ID); s.jobsMu.Unlock() }()
+		if err := s.evals.Execute(s.jobsCtx, run, rs); err != nil {
+			s.logger.Warn("evaluation stopped", "run", run.ID, "error", err)
+		}
+	}()
+}
+
+func (s *Server) runResults(c *gin.Context, run *jixiao.Run, p page) (evaluationResponse, error) {
+	scores, _, err := s.store.FindScores(c.Request.Context(), jixiao.ScoreFilter{RunID: run.ID, Offset: p.offset(), Limit: p.PerPage})
+	if err != nil {
+		return evaluationResponse{}, err
+	}
+	rejected, err := s.store.FindRunRejections(c.Request.Context(), run.ID)
+	if err != nil {
+		return evaluationResponse{}, err
+	}
+	fresh, err := s.store.FindRun(c.Request.Context(), run.ID)
+	if err != nil {
+		return evaluationResponse{}, err
+	}
+	return evaluationResponse{Run: fresh, Results: scores, Rejected: rejected}, nil
+}
+
+func (s *Server) listEvaluations(c *gin.Context) {
+	p, err := readPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	runs, total, err := s.store.FindRuns(c.Request.Context(), c.Query("kind"), p.offset(), p.PerPage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(runs, total, p))
+}
+
+func (s *Server) findRun(c *gin.Context) (*jixiao.Run, bool) {
+	id, err := pathInt64(c, "run")
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	run, err := s.store.FindRun(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	return run, true
+}
+
+func (s *Server) getEvaluation(c *gin.Context) {
+	run, ok := s.findRun(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, run)
+}
+
+func (s *Server) getEvaluationResults(c *gin.Context) {
+	run, ok := s.findRun(c)
+	if !ok {
+		return
+	}
+	p, err := readPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch c.DefaultQuery("format", "json") {
+	case "json":
+		scores, total, err := s.store.FindScores(c.Request.Context(), jixiao.ScoreFilter{RunID: run.ID, Offset: p.offset(), Limit: p.PerPage})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		rejected, err := s.store.FindRunRejections(c.Request.Context(), run.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if rejected == nil {
+			rejected = []jixiao.RunRejection{}
+		}
+		c.JSON(http.StatusOK, gin.H{"run": run, "results": newList(scores, total, p), "rejected": rejected})
+	case "csv":
+		s.writeResultsCSV(c, run, p)
+	default:
+		s.fail(c, invalidField("format", "must be json or csv, got %q", c.Query("format")))
+	}
+}
+
+// writeResultsCSV streams a run's scores as CSV (UTF-8 with BOM, for
+// Excel). Without ?page it streams every score, a page at a time.
+func (s *Server) writeResultsCSV(c *gin.Context, run *jixiao.Run, p page) {
+	all := c.Query("page") == ""
+	if all {
+		p = page{Page: 1, PerPage: 1000}
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="evaluation-%d.csv"`, run.ID))
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.WriteString("\ufeff")
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"project_id", "year", "department", "project_name", "total", "grade", "findings", "ruleset_id", "ruleset_hash", "score_id"})
+	for {
+		scores, _, err := s.store.FindScores(c.Request.Context(), jixiao.ScoreFilter{RunID: run.ID, Offset: p.offset(), Limit: p.PerPage})
+		if err != nil {
+			s.logger.Error("csv export", "run", run.ID, "error", err)
+			break
+		}
+		for _, r := range scores {
+			_ = w.Write([]string{r.ProjectID, strconv.Itoa(r.Year), r.Department, r.Result.ProjectName, r.Total.String(), r.Grade,
+				strconv.Itoa(len(r.Result.Findings)), r.RuleSetID, r.RuleSetHash, strconv.FormatInt(r.ID, 10)})
+		}
+		w.Flush()
+		if !all || len(scores) < p.PerPage {
+			break
+		}
+		p.Page++
+	}
+	w.Flush()
+}
+
+func (s *Server) resumeEvaluation(c *gin.Context) {
+	run, ok := s.findRun(c)
+	if !ok {
+		return
+	}
+	if run.Status != jixiao.RunInterrupted && run.Status != jixiao.RunFailed {
+		s.fail(c, jixiao.Errorf(jixiao.ECONFLICT, "run %d is %s; only interrupted or failed runs can be resumed", run.ID, run.Status))
+		return
+	}
+	rs, err := s.resolveRuleSet(c, run.RuleSetHash)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.store.ReopenRun(c.Request.Context(), run.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	run.Status, run.Error, run.FinishedAt = jixiao.RunRunning, "", nil
+	s.audit(c, "evaluation.resume", strconv.FormatInt(run.ID, 10), nil)
+	s.startJob(run, rs)
+	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
+	c.JSON(http.StatusAccepted, evaluationResponse{Run: run})
+}

@@ -1,0 +1,37 @@
+package api
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+)
+
+//go:embed openapi.yaml
+var openAPISpec []byte
+
+// OpenAPISpec returns the hand-written OpenAPI 3 document.
+func OpenAPISpec() []byte { return openAPISpec }
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/yaml", openAPISpec)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz reports ready when the database answers and the rules are loaded.
+func (s *Server) readyz(c *gin.Context) {
+	if err := s.store.Ping(c.Request.Context()); err != nil {
+		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "database unreachable: %v", err))
+		return
+	}
+	if !s.rules.Ready() {
+		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "rule sets not loaded yet"))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "rulesets": len(s.rules.Snapshot().IDs())})
+}

@@ -1,0 +1,79 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+)
+
+func (s *Server) listKeys(c *gin.Context) {
+	keys, err := s.store.FindAPIKeys(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if keys == nil {
+		keys = []jixiao.APIKey{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": keys})
+}
+
+func (s *Server) createKey(c *gin.Context) {
+	var req struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > 100 {
+		s.fail(c, invalidField("name", "a name of 1 to 100 characters is required"))
+		return
+	}
+	if jixiao.RoleRank(req.Role) == 0 {
+		s.fail(c, invalidField("role", "must be viewer, scorer or admin, got %q", req.Role))
+		return
+	}
+	secret, key := jixiao.NewAPIKey(req.Name, req.Role, time.Now())
+	if err := s.store.CreateAPIKey(c.Request.Context(), &key); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, "key.create", key.Name, gin.H{"role": key.Role, "prefix": key.Prefix, "id": key.ID})
+	c.JSON(http.StatusCreated, gin.H{"key": key, "secret": secret})
+}
+
+func (s *Server) revokeKey(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("key"), 10, 64)
+	if err != nil {
+		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no key %q", c.Param("key")))
+		return
+	}
+	if err := s.store.RevokeAPIKey(c.Request.Context(), id, time.Now().UTC()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, "key.revoke", c.Param("key"), nil)
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	p, err := readPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	entries, total, err := s.store.FindAudit(c.Request.Context(), p.offset(), p.PerPage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(entries, total, p))
+}

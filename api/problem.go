@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+)
+
+// Problem is an RFC 9457 problem detail.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Instance  string              `json:"instance,omitempty"`
+	Code      string              `json:"code"`
+	Errors    []jixiao.FieldError `json:"errors,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+}
+
+// statusOf maps each application error code to its HTTP status. It is the
+// one place where this mapping lives.
+var statusOf = map[string]int{
+	jixiao.EMALFORMED:    http.StatusBadRequest,
+	jixiao.EUNAUTHORIZED: http.StatusUnauthorized,
+	jixiao.EFORBIDDEN:    http.StatusForbidden,
+	jixiao.ENOTFOUND:     http.StatusNotFound,
+	jixiao.ECONFLICT:     http.StatusConflict,
+	jixiao.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	jixiao.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	jixiao.EINVALID:      http.StatusUnprocessableEntity,
+	jixiao.EINTERNAL:     http.StatusInternalServerError,
+	jixiao.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+var titleOf = map[string]string{
+	jixiao.EMALFORMED:    "Malformed request",
+	jixiao.EUNAUTHORIZED: "Authentication required",
+	jixiao.EFORBIDDEN:    "Not allowed",
+	jixiao.ENOTFOUND:     "Not found",
+	jixiao.ECONFLICT:     "Conflict",
+	jixiao.ETOOLARGE:     "Request body too large",
+	jixiao.EUNSUPPORTED:  "Unsupported media type",
+	jixiao.EINVALID:      "Invalid request",
+	jixiao.EINTERNAL:     "Internal error",
+	jixiao.EUNAVAILABLE:  "Service unavailable",
+}
+
+const problemContentType = "application/problem+json"
+
+// fail writes err as a problem response and stops the handler chain.
+// Internal errors are logged with the request id and shown generically.
+func (s *Server) fail(c *gin.Context, err error) {
+	code := jixiao.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	p := Problem{
+		Type:      "urn:jixiao:problem:" + code,
+		Title:     titleOf[code],
+		Status:    status,
+		Detail:    jixiao.ErrorMessage(err),
+		Instance:  c.Request.URL.Path,
+		Code:      code,
+		RequestID: requestID(c),
+	}
+	var e *jixiao.Error
+	if errors.As(err, &e) {
+		p.Errors = e.Details
+	}
+	if code == jixiao.EINTERNAL {
+		s.logger.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "path", c.Request.URL.Path, "error", err)
+	}
+	c.Header("Content-Type", problemContentType)
+	c.AbortWithStatusJSON(status, p)
+}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+)
+
+// projectView is a stored project with its latest official score.
+type projectView struct {
+	jixiao.Project
+	InputHash   string      `json:"input_hash"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	LatestScore *scoreBrief `json:"latest_score"`
+}
+
+type scoreBrief struct {
+	ID          int64          `json:"id"`
+	RunID       int64          `json:"run_id"`
+	Total       jixiao.Decimal `json:"total"`
+	Grade       string         `json:"grade"`
+	Findings    int            `json:"findings"`
+	RuleSetID   string         `json:"ruleset_id"`
+	RuleSetHash string         `json:"ruleset_hash"`
+	CreatedAt   time.Time      `json:"created_at"`
+}
+
+func brief(r *jixiao.ScoreRecord) *scoreBrief {
+	if r == nil {
+		return nil
+	}
+	return &scoreBrief{ID: r.ID, RunID: r.RunID, Total: r.Total, Grade: r.Grade, Findings: len(r.Result.Findings),
+		RuleSetID: r.RuleSetID, RuleSetHash: r.RuleSetHash, CreatedAt: r.CreatedAt}
+}
+
+// rejectionError turns decoder or engine rejections into one problem with
+// a detail per project and field.
+func rejectionError(summary string, rejected []jixiao.Rejection) error {
+	e := jixiao.Errorf(jixiao.EINVALID, "%s", summary)
+	for _, r := range rejected {
+		for _, msg := range r.Errors {
+			fe := jixiao.FieldError{Project: r.ProjectID, Message: msg}
+			if field, rest, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(field, " ，") {
+				fe.Field, fe.Message = field, rest
+			}
+			e.Details = append(e.Details, fe)
+		}
+	}
+	return e
+}
+
+// decodeProjects reads a project document from the request.
+func decodeProjects(c *gin.Context) ([]jixiao.Project, error) {
+	data, err := readBody(c, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	in, err := jixiao.DecodeProjectsBytes(data)
+	if err != nil {
+		if jixiao.ErrorCode(err) == jixiao.EINVALID {
+			return nil, jixiao.Errorf(jixiao.EMALFORMED, "%s", jixiao.ErrorMessage(err))
+		}
+		return nil, err
+	}
+	if len(in.Rejected) > 0 {
+		return nil, rejectionError(strconv.Itoa(len(in.Rejected))+" project(s) are invalid; nothing was stored", in.Rejected)
+	}
+	if len(in.Projects) == 0 {
+		return nil, invalidField("projects", "no projects given")
+	}
+	return in.Projects, nil
+}
+
+func (s *Server) upsertProjects(c *gin.Context) {
+	projects, err := decodeProjects(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	counts, err := s.store.UpsertProjects(c.Request.Context(), projects)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, "projects.import", strconv.Itoa(len(projects))+" projects", counts)
+	c.JSON(http.StatusOK, counts)
+}
+
+func (s *Server) listProjects(c *gin.Context) {
+	p, err := readPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	year, err := queryInt(c, "year")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := jixiao.ProjectFilter{Year: year, Department: c.Query("department"), Grade: c.Query("grade"), Offset: p.offset(), Limit: p.PerPage}
+	if ids := c.Query("ids"); ids != "" {
+		f.IDs = strings.Split(ids, ",")
+	}
+	stored, total, err := s.store.FindProjects(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	views := make([]projectView, len(stored))
+	for i := range stored {
+		latest, err := s.store.LatestScore(c.Request.Context(), stored[i].Key)
+		if err != nil && jixiao.ErrorCode(err) != jixiao.ENOTFOUND {
+			s.fail(c, err)
+			return
+		}
+		views[i] = projectView{Project: stored[i].Project, InputHash: stored[i].InputHash, UpdatedAt: stored[i].UpdatedAt, LatestScore: brief(latest)}
+	}
+	c.JSON(http.StatusOK, newList(views, total, p))
+}
+
+func (s *Server) getProject(c *gin.Context) {
+	year, err := strconv.Atoi(c.Param("year"))
+	if err != nil {
+		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
+		return
+	}
+	sp, err := s.store.FindProject(c.Request.Context(), year, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	latest, err := s.store.LatestScore(c.Request.Context(), sp.Key)
+	if err != nil && jixiao.ErrorCode(err) != jixiao.ENOTFOUND {
+		s.fail(c, err)
+		return
+	}
+	out := struct {
+		projectView
+		Score *jixiao.ScoreRecord `json:"score"`
+	}{projectView{Project: sp.Project, InputHash: sp.InputHash, UpdatedAt: sp.UpdatedAt, LatestScore: brief(latest)}, latest}
+	c.JSON(http.StatusOK, out)
+}
+
+// audit records a change; a failure to record is logged, not fatal to the
+// request that made the change.
+func (s *Server) audit(c *gin.Context, action, subject string, detail any) {
+	raw, _ := json.Marshal(detail)
+	err := s.store.AddAudit(c.Request.Context(), jixiao.AuditEntry{At: time.Now().UTC(), Actor: actor(c), Action: action, Subject: subject, Detail: raw})
+	if err != nil {
+		s.logger.Error("audit", "action", action, "error", err)
+	}
+}

@@ -1,0 +1,224 @@
+// Package api is jixiao's HTTP API: batch scoring, stored results, rule
+// sets and what-if simulations, over Gin. Handlers follow one shape:
+// decode, validate, act, respond. Errors are RFC 9457 problem responses.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+	"jixiao/evaluation"
+	"jixiao/registry"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store        jixiao.Store
+	Rules        *registry.Registry
+	Evaluations  *evaluation.Service
+	Logger       *slog.Logger
+	DefaultRules string // rule set used when a request names none
+	AuthOff      bool   // only for local demos on a loopback address
+	MaxBodyBytes int64  // request body limit; default 32 MiB
+	SyncLimit    int    // evaluations up to this many projects answer synchronously; default 1000
+	Metrics      *Metrics
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	store        jixiao.Store
+	rules        *registry.Registry
+	evals        *evaluation.Service
+	logger       *slog.Logger
+	defaultRules string
+	authOff      bool
+	maxBody      int64
+	syncLimit    int
+	metrics      *Metrics
+	router       *gin.Engine
+
+	// background evaluation jobs, waited for on shutdown
+	jobsCtx    context.Context
+	stopJobs   context.CancelFunc
+	jobs       sync.WaitGroup
+	jobsMu     sync.Mutex
+	jobsActive map[int64]bool
+}
+
+// New builds the server and its routes.
+func New(o Options) *Server {
+	s := &Server{
+		store:        o.Store,
+		rules:        o.Rules,
+		evals:        o.Evaluations,
+		logger:       o.Logger,
+		defaultRules: o.DefaultRules,
+		authOff:      o.AuthOff,
+		maxBody:      o.MaxBodyBytes,
+		syncLimit:    o.SyncLimit,
+		metrics:      o.Metrics,
+		jobsActive:   map[int64]bool{},
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.defaultRules == "" {
+		s.defaultRules = "cn-mof-2020-self"
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 32 << 20
+	}
+	if s.syncLimit <= 0 {
+		s.syncLimit = 1000
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	s.jobsCtx, s.stopJobs = context.WithCancel(context.Background())
+	s.router = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Router exposes the Gin engine, for adding routes such as the web UI.
+func (s *Server) Router() *gin.Engine { return s.router }
+
+// Shutdown stops background evaluations at their next chunk boundary and
+// waits for them (they mark their runs interrupted) or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopJobs()
+	done := make(chan struct{})
+	go func() { s.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.recover, s.observe, s.limitBody)
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.Header("Content-Type", problemContentType)
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, Problem{Type: "urn:jixiao:problem:method_not_allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+			Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path, Instance: c.Request.URL.Path, Code: "method_not_allowed", RequestID: requestID(c)})
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics.handler())
+
+	v1 := r.Group("/api/v1")
+	v1.GET("/openapi.yaml", s.openAPI)
+
+	viewer := v1.Group("", s.authenticate(jixiao.RoleViewer))
+	scorer := v1.Group("", s.authenticate(jixiao.RoleScorer))
+	admin := v1.Group("", s.authenticate(jixiao.RoleAdmin))
+
+	viewer.GET("/projects", s.listProjects)
+	viewer.GET("/projects/:year/:id", s.getProject)
+	scorer.POST("/projects", s.upsertProjects)
+
+	viewer.GET("/rulesets", s.listRuleSets)
+	viewer.GET("/rulesets/:id", s.getRuleSet)
+	viewer.GET("/rulesets/:id/versions", s.listRuleSetVersions)
+	viewer.GET("/rulesets/:id/versions/:hash", s.getRuleSetVersion)
+	scorer.POST("/rulesets/validate", s.validateRuleSet)
+	admin.PUT("/rulesets/:id", s.putRuleSet)
+
+	viewer.GET("/evaluations", s.listEvaluations)
+	viewer.GET("/evaluations/:run", s.getEvaluation)
+	viewer.GET("/evaluations/:run/results", s.getEvaluationResults)
+	scorer.POST("/evaluations", s.createEvaluation)
+	scorer.POST("/evaluations/:run/resume", s.resumeEvaluation)
+
+	viewer.GET("/scores", s.listScores)
+	viewer.GET("/scores/:score", s.getScore)
+	viewer.GET("/scores/:score/verify", s.verifyScore)
+
+	viewer.POST("/simulations", s.simulate)
+	viewer.GET("/simulations", s.listScenarios)
+	viewer.GET("/simulations/:scenario", s.getScenario)
+	viewer.POST("/simulations/goal-seek", s.goalSeek)
+
+	admin.GET("/keys", s.listKeys)
+	admin.POST("/keys", s.createKey)
+	admin.DELETE("/keys/:key", s.revokeKey)
+	admin.GET("/audit", s.listAudit)
+	return r
+}
+
+const requestIDKey = "request_id"
+
+// requestID takes the caller's X-Request-Id when it is sensible, or makes one.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+func requestID(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("panic", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", v)
+			s.fail(c, jixiao.Errorf(jixiao.EINTERNAL, "internal error"))
+		}
+	}()
+	c.Next()
+}
+
+// observe logs each request and records its duration by route template.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(c.Request.Method, route, c.Writer.Status(), elapsed)
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	s.logger.Log(c.Request.Context(), level, "request",
+		"request_id", requestID(c), "method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration_ms", float64(elapsed.Microseconds())/1000, "key", c.GetString(keyNameKey))
+}
+
+// limitBody refuses bodies over the limit with 413 before they are read.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.maxBody {
+		s.fail(c, jixiao.Errorf(jixiao.ETOOLARGE, "request body of %d bytes is over the %d-byte limit", c.Request.ContentLength, s.maxBody))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	c.Next()
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+	"jixiao/api"
+	"jixiao/demo"
+	"jixiao/evaluation"
+	"jixiao/registry"
+	"jixiao/storage"
+)
+
+// serveConfig is what the serve verb's flags set.
+type serveConfig struct {
+	addr         string
+	db           string
+	rulesDir     string
+	defaultRules string
+	demo         bool
+	auth         string
+	workers      int
+	maxBody      int64
+}
+
+func runServe(ctx context.Context, s *streams, args []string) int {
+	fs := newFlagSet(s, "serve", "jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]")
+	var cfg serveConfig
+	fs.StringVar(&cfg.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&cfg.db, "db", "jixiao.db", "SQLite database file (created if missing)")
+	fs.StringVar(&cfg.rulesDir, "rules-dir", "jixiao-rules", "directory of rule files, watched for changes and created if missing; a file with a built-in's id replaces it (\"\" for built-ins only)")
+	fs.StringVar(&cfg.defaultRules, "default-rules", "cn-mof-2020-self", "rule set used when a request names none")
+	fs.BoolVar(&cfg.demo, "demo", false, "load and score the Huaihua 2024 sample projects (idempotent)")
+	fs.StringVar(&cfg.auth, "auth", "on", "on, or off for a local demo on a loopback address only")
+	fs.IntVar(&cfg.workers, "workers", 0, "scoring goroutines (0: one per core)")
+	fs.Int64Var(&cfg.maxBody, "max-body", 32<<20, "request body limit in bytes")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return flagStatus(err)
+	}
+	if len(pos) > 0 {
+		return usageError(fs, "serve takes no arguments, got %q", pos)
+	}
+	if err := cfg.check(); err != nil {
+		return usageError(fs, "%v", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(s.stderr, nil))
+	if err := serve(ctx, cfg, s, logger); err != nil {
+		logger.Error("serve", "error", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+func (c serveConfig) check() error {
+	switch c.auth {
+	case "on":
+	case "off":
+		if !loopback(c.addr) {
+			return fmt.Errorf("--auth off is allowed only on a loopback address such as 127.0.0.1:8080, not %q", c.addr)
+		}
+	default:
+		return fmt.Errorf("--auth must be on or off, got %q", c.auth)
+	}
+	return nil
+}
+
+// loopback reports whether addr listens on the loopback interface only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger) error {
+	store, err := storage.OpenSQLite(ctx, cfg.db)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", cfg.db, err)
+	}
+	defer store.Close()
+	if n, err := store.InterruptRunningRuns(ctx, time.Now().UTC()); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Warn("runs left running by an earlier process are marked interrupted; resume them with POST /api/v1/evaluations/{id}/resume", "runs", n)
+	}
+
+	if cfg.rulesDir != "" {
+		if err := os.MkdirAll(cfg.rulesDir, 0o755); err != nil {
+			return fmt.Errorf("rules directory: %w", err)
+		}
+	}
+	metrics := api.NewMetrics()
+	reg, err := registry.New(registry.Options{
+		Dir:    cfg.rulesDir,
+		Logger: logger,
+		OnActivate: func(v jixiao.RuleSetVersion) {
+			if v.LoadedBy == "" {
+				v.LoadedBy = "system"
+			}
+			actx := context.WithoutCancel(ctx)
+			if err := store.SaveRuleSetVersion(actx, v); err != nil {
+				logger.Error("storing rule-set version", "ruleset", v.RuleSetID, "hash", v.Hash, "error", err)
+			}
+			at := time.Now().UTC()
+			if v.ActivatedAt != nil {
+				at = *v.ActivatedAt
+			}
+			if err := store.MarkRuleSetActivated(actx, v.RuleSetID, v.Hash, at); err != nil {
+				logger.Error("marking rule-set version active", "ruleset", v.RuleSetID, "error", err)
+			}
+			_ = store.AddAudit(actx, jixiao.AuditEntry{At: at, Actor: v.LoadedBy, Action: "ruleset.activate", Subject: v.RuleSetID,
+				Detail: []byte(fmt.Sprintf(`{"version":%q,"hash":%q,"source":%q,"path":%q}`, v.Version, v.Hash, v.Source, v.Path))})
+			metrics.Activated(v.RuleSetID, v.Version, v.Hash)
+		},
+		OnReload: metrics.Reloaded,
+	})
+	if err != nil {
+		return err
+	}
+	if _, ok := reg.Snapshot().Get(cfg.defaultRules); !ok {
+		return fmt.Errorf("--default-rules %q is not a loaded rule set", cfg.defaultRules)
+	}
+	regCtx, stopReg := context.WithCancel(ctx)
+	defer stopReg()
+	go func() {
+		if err := reg.Run(regCtx); err != nil {
+			logger.Error("rule watcher", "error", err)
+		}
+	}()
+
+	if cfg.auth == "on" {
+		if err := bootstrapKey(ctx, store, s); err != nil {
+			return err
+		}
+	}
+	evals := &evaluation.Service{Store: store, Logger: logger, Workers: cfg.workers, OnScored: metrics.Scored}
+	if cfg.demo {
+		if err := loadDemo(ctx, store, reg, evals, cfg.defaultRules, logger); err != nil {
+			return fmt.Errorf("loading the demo data: %w", err)
+		}
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	srv := api.New(api.Options{
+		Store: store, Rules: reg, Evaluations: evals, Logger: logger,
+		DefaultRules: cfg.defaultRules, AuthOff: cfg.auth == "off", MaxBodyBytes: cfg.maxBody, Metrics: metrics,
+	})
+	httpServer := &http.Server{
+		Addr:              cfg.addr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      5 * time.Minute, // big CSV exports stream for a while
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "db", cfg.db, "rules_dir", cfg.rulesDir, "auth", cfg.auth)
+	fmt.Fprintf(s.stdout, "jixiao is serving on http://%s (database %s)\n", displayAddr(ln.Addr()), cfg.db)
+
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight and stopping evaluations at a chunk boundary")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = httpServer.Shutdown(shutdownCtx)
+	if jobsErr := srv.Shutdown(shutdownCtx); jobsErr != nil {
+		err = errors.Join(err, jobsErr)
+	}
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		logger.Info("stopped")
+		return nil
+	}
+	return err
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}
+
+// bootstrapKey prints one admin key on the first start, when no key
+// exists, so that the bureau can create the others.
+func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams) error {
+	n, err := store.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, key := jixiao.NewAPIKey("bootstrap-admin", jixiao.RoleAdmin, time.Now())
+	if err := store.CreateAPIKey(ctx, &key); err != nil {
+		return err
+	}
+	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "key.create", Subject: key.Name, Detail: []byte(`{"role":"admin","bootstrap":true}`)})
+	fmt.Fprintf(s.stdout, "No API keys yet: created an admin key. It is shown only this once:\n\n    %s\n\n", secret)
+	return nil
+}
+
+// loadDemo stores the Huaihua projects and scores them officially with the
+// default rules, unless they are already scored with this version.
+func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, evals *evaluation.Service, rulesID string, logger *slog.Logger) error {
+	projects := demo.Huaihua()
+	counts, err := store.UpsertProjects(ctx, projects)
+	if err != nil {
+		return err
+	}
+	rs, _ := reg.Snapshot().Get(rulesID)
+	year := projects[0].Year
+	fresh := counts.Created == 0 && counts.Updated == 0
+	if fresh {
+		sp, err := store.FindProject(ctx, year, projects[0].ID)
+		if err != nil {
+			return err
+		}
+		latest, err := store.LatestScore(ctx, sp.Key)
+		if err == nil && latest.RuleSetHash == rs.Ref().Hash && latest.InputHash == sp.InputHash {
+			logger.Info("demo data already loaded and scored", "projects", len(projects), "ruleset", rulesID)
+			return nil
+		}
+	}
+	ids := make([]string, len(projects))
+	for i, p := range projects {
+		ids[i] = p.ID
+	}
+	run, err := evals.Start(ctx, rs, evaluation.Selection{ProjectIDs: ids, Year: year}, "demo")
+	if err != nil {
+		return err
+	}
+	if err := evals.Execute(ctx, run, rs); err != nil {
+		return err
+	}
+	logger.Info("demo data loaded and scored", "projects", len(projects), "created", counts.Created, "run", run.ID, "ruleset", rulesID)
+	return nil
+}
+
