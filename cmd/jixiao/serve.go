@@ -256,4 +256,3 @@ func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, e
 	logger.Info("demo data loaded and scored", "projects", len(projects), "created", counts.Created, "run", run.ID, "ruleset", rulesID)
 	return nil
 }
-
