@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-const huaihuaFile = "testdata/huaihua-2024-projects.json"
+const huaihuaFile = "demo/huaihua-2024-projects.json"
 
 // Indicators and a project taken from the Huaihua 2024 self-evaluations.
 const (

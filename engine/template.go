@@ -77,12 +77,6 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 				return nil
 			case inner == "score" && withScore:
 				p.score = true
-			case plainName.MatchString(inner):
-				if _, ok := c.scopes[tsc][inner]; !ok {
-					c.r.At(t, indicator, "message %q: unknown name: %s", t.Value, inner)
-					return nil
-				}
-				fallthrough
 			default:
 				sub := t
 				sub.Value = inner
@@ -93,6 +87,10 @@ func (c *compiler) template(t rules.Text, sc scope, indicator string) *template 
 						sub.Column++
 					}
 					sub.Quoted = false
+				}
+				if _, ok := c.scopes[tsc][inner]; plainName.MatchString(inner) && !ok {
+					c.r.At(sub, indicator, "message %q: unknown name: %s", clip(t.Value), inner)
+					return nil
 				}
 				p.fm = c.compile(sub, tsc, reflect.Invalid, indicator)
 				if p.fm == nil {

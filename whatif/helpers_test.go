@@ -65,7 +65,7 @@ func builtinText(t testing.TB, id string) string {
 // huaihua returns a fresh decoding of the Huaihua 2024 projects.
 func huaihua(t testing.TB) []jixiao.Project {
 	t.Helper()
-	data, err := os.ReadFile("../testdata/huaihua-2024-projects.json")
+	data, err := os.ReadFile("../demo/huaihua-2024-projects.json")
 	if err != nil {
 		t.Fatal(err)
 	}

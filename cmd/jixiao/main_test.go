@@ -18,7 +18,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const (
-	huaihuaProjects = "../../testdata/huaihua-2024-projects.json"
+	huaihuaProjects = "../../demo/huaihua-2024-projects.json"
 	goldenDir       = "../../testdata/golden"
 )
 
