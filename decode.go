@@ -22,6 +22,15 @@ const MaxIndicatorsPerProject = 1000
 type Input struct {
 	Projects []Project
 	Rejected []Rejection
+	// Order lists the document's projects in order: each entry indexes
+	// Projects or Rejected, the other index being -1.
+	Order []InputEntry
+}
+
+// InputEntry places one project of a document in Input.Projects or
+// Input.Rejected.
+type InputEntry struct {
+	Project, Rejected int
 }
 
 // DecodeProjects reads the project input format: a document
@@ -86,9 +95,11 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 			}
 		}
 		if len(errs) > 0 {
+			in.Order = append(in.Order, InputEntry{Project: -1, Rejected: len(in.Rejected)})
 			in.Rejected = append(in.Rejected, Rejection{ProjectID: label, Errors: errs})
 			continue
 		}
+		in.Order = append(in.Order, InputEntry{Project: len(in.Projects), Rejected: -1})
 		in.Projects = append(in.Projects, p)
 	}
 	return in, nil

@@ -858,3 +858,17 @@ func FuzzDecodeProjects(f *testing.F) {
 		checkRoundTrip(t, in)
 	})
 }
+
+func TestDecodeProjectsOrder(t *testing.T) {
+	doc := `[{"id":"A","name":"a","year":2024,"budget_adjusted":1,"spent":1},
+		{"id":"B","name":"b","year":2024,"budget_adjusted":1},
+		{"id":"C","name":"c","year":2024,"budget_adjusted":1,"spent":1}]`
+	in, err := DecodeProjectsBytes([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []InputEntry{{Project: 0, Rejected: -1}, {Project: -1, Rejected: 0}, {Project: 1, Rejected: -1}}
+	if fmt.Sprint(in.Order) != fmt.Sprint(want) {
+		t.Errorf("order %v, want %v", in.Order, want)
+	}
+}

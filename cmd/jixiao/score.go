@@ -59,12 +59,12 @@ func runScore(ctx context.Context, s *streams, args []string) int {
 	if in == nil {
 		return code
 	}
-	out, err := rs.ScoreAll(ctx, in.projects, *workers)
+	results, rejected, err := rs.ScoreEach(ctx, in.projects, engine.Batch{Workers: *workers})
 	if err != nil {
 		s.log.Error("scoring stopped", "err", err)
 		return exitUsage
 	}
-	out.Rejected = in.mergeRejected(out)
+	out := in.outcome(results, rejected)
 	normalize(&out)
 
 	if err := write(s.stdout, rs, out); err != nil {
