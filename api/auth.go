@@ -22,14 +22,13 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		header := c.GetHeader("Authorization")
-		secret, ok := strings.CutPrefix(header, "Bearer ")
-		if !ok || strings.TrimSpace(secret) == "" {
+		secret, ok := bearer(c.GetHeader("Authorization"))
+		if !ok {
 			c.Header("WWW-Authenticate", `Bearer realm="jixiao"`)
 			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>"))
 			return
 		}
-		key, err := s.store.FindAPIKeyByHash(c.Request.Context(), jixiao.HashAPIKey(strings.TrimSpace(secret)))
+		key, err := s.store.FindAPIKeyByHash(c.Request.Context(), jixiao.HashAPIKey(secret))
 		if jixiao.ErrorCode(err) == jixiao.ENOTFOUND || (err == nil && key.RevokedAt != nil) {
 			c.Header("WWW-Authenticate", `Bearer realm="jixiao", error="invalid_token"`)
 			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "the API key is unknown or revoked"))
@@ -46,6 +45,17 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 		c.Set(keyRoleKey, key.Role)
 		c.Next()
 	}
+}
+
+// bearer returns the token of an Authorization header of the Bearer
+// scheme, whose name is case-insensitive (RFC 9110, section 11.1).
+func bearer(header string) (string, bool) {
+	scheme, token, _ := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 // actor names who made a request, for runs and the audit log.

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,6 +51,13 @@ func decodeJSON(c *gin.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeStrict(data, v)
+}
+
+// decodeStrict decodes one JSON document into v: unknown names, names in
+// another case than the field's and repeated names are errors, and so is
+// data after the document.
+func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -56,7 +66,125 @@ func decodeJSON(c *gin.Context, v any) error {
 	if dec.More() {
 		return jixiao.Errorf(jixiao.EMALFORMED, "unexpected data after the JSON document")
 	}
-	return nil
+	return checkNames(data, reflect.TypeOf(v))
+}
+
+// checkNames reports the first member of the JSON document data whose
+// name is not exactly the name of a field of t, or that repeats a name.
+// encoding/json alone matches names regardless of case, so that "Year"
+// sets year, and lets a repeated name silently replace the value before
+// it. Values whose type decodes itself are left to it. data must be
+// valid JSON.
+func checkNames(data []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	return checkValue(dec, t, "")
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !namesMatter(t) {
+		var skip json.RawMessage
+		return dec.Decode(&skip)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		fields := map[string]reflect.Type{}
+		if t.Kind() == reflect.Struct {
+			jsonFields(t, fields)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+			}
+			name, _ := tok.(string)
+			ft, known := fields[name]
+			switch {
+			case !known:
+				return fieldError("unknown field", path+name)
+			case seen[name]:
+				return fieldError("duplicate field", path+name)
+			}
+			seen[name] = true
+			if err := checkValue(dec, ft, path+name+"."); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		elem := reflect.TypeFor[json.RawMessage]() // the decoder refused anything else already
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := checkValue(dec, elem, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil // null, or a scalar the decoder has taken already
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
+}
+
+// namesMatter reports whether a value of type t may hold objects whose
+// member names checkValue checks.
+func namesMatter(t reflect.Type) bool {
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return true
+	case reflect.Slice, reflect.Array:
+		e := t.Elem()
+		for e.Kind() == reflect.Pointer {
+			e = e.Elem()
+		}
+		return namesMatter(e)
+	}
+	return false
+}
+
+// jsonFields adds the JSON names of the fields of struct t, and of the
+// structs it embeds, with their types.
+func jsonFields(t reflect.Type, out map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || (!f.IsExported() && !f.Anonymous):
+			continue
+		case f.Anonymous && name == "":
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				jsonFields(ft, out)
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+}
+
+func fieldError(problem, field string) error {
+	e := jixiao.Errorf(jixiao.EMALFORMED, "%s %q", problem, field)
+	e.Details = []jixiao.FieldError{{Field: field, Message: problem}}
+	return e
 }
 
 // jsonError explains a decoding error with the field it concerns.
@@ -68,8 +196,12 @@ func jsonError(data []byte, err error) error {
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
 		return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON at line %d: %v", line, syn)
 	case errors.As(err, &typ):
-		e := jixiao.Errorf(jixiao.EMALFORMED, "field %s must be %s, got %s", typ.Field, typ.Type, typ.Value)
-		e.Details = []jixiao.FieldError{{Field: typ.Field, Message: fmt.Sprintf("must be %s, got %s", typ.Type, typ.Value)}}
+		msg := fmt.Sprintf("must be %s, got %s", jsonType(typ.Type), typ.Value)
+		if typ.Field == "" {
+			return jixiao.Errorf(jixiao.EMALFORMED, "the request body %s", msg)
+		}
+		e := jixiao.Errorf(jixiao.EMALFORMED, "field %s %s", typ.Field, msg)
+		e.Details = []jixiao.FieldError{{Field: typ.Field, Message: msg}}
 		return e
 	case errors.Is(err, io.EOF):
 		return jixiao.Errorf(jixiao.EMALFORMED, "the request body is empty")
@@ -81,6 +213,29 @@ func jsonError(data []byte, err error) error {
 		return e
 	}
 	return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+}
+
+// jsonType names what a Go type takes in JSON terms, for messages.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another JSON value"
 }
 
 func cutPrefix(s, prefix string) (string, bool) {
@@ -102,17 +257,36 @@ type page struct{ Page, PerPage int }
 
 func readPage(c *gin.Context) (page, error) {
 	p := page{Page: 1, PerPage: 50}
-	for name, dst := range map[string]*int{"page": &p.Page, "per_page": &p.PerPage} {
-		if v := c.Query(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return p, invalidField(name, "must be a whole number ≥ 1, got %q", v)
-			}
-			*dst = n
+	var bad []jixiao.FieldError
+	for _, q := range []struct {
+		name string
+		dst  *int
+	}{{"page", &p.Page}, {"per_page", &p.PerPage}} {
+		v := c.Query(q.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 1:
+			bad = append(bad, jixiao.FieldError{Field: q.name, Message: fmt.Sprintf("must be a whole number ≥ 1, got %q", v)})
+		case q.name == "per_page" && n > 1000:
+			bad = append(bad, jixiao.FieldError{Field: q.name, Message: fmt.Sprintf("must be at most 1000, got %d", n)})
+		default:
+			*q.dst = n
 		}
 	}
-	if p.PerPage > 1000 {
-		return p, invalidField("per_page", "must be at most 1000, got %d", p.PerPage)
+	if len(bad) == 0 && p.Page-1 > math.MaxInt64/p.PerPage {
+		bad = append(bad, jixiao.FieldError{Field: "page", Message: fmt.Sprintf("is too large for %d a page", p.PerPage)})
+	}
+	if len(bad) > 0 {
+		msgs := make([]string, len(bad))
+		for i, b := range bad {
+			msgs[i] = b.Field + ": " + b.Message
+		}
+		e := jixiao.Errorf(jixiao.EINVALID, "%s", strings.Join(msgs, "; "))
+		e.Details = bad
+		return p, e
 	}
 	return p, nil
 }

@@ -44,7 +44,7 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		return
 	}
 	sel := evaluation.Selection{ProjectIDs: req.ProjectIDs, Year: req.Year, Department: req.Department}
-	var rejectedInline []jixiao.Rejection
+	var rejectedInline []jixiao.RunRejection
 	if len(req.Projects) > 0 {
 		if len(req.ProjectIDs) > 0 || req.Department != "" {
 			s.fail(c, invalidField("projects", "give either inline projects or project_ids/department, not both"))
@@ -57,7 +57,7 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		}
 		rejectedInline = projects.rejected
 		if len(projects.ok) == 0 {
-			s.fail(c, rejectionError("every project was rejected; nothing was stored", rejectedInline))
+			s.fail(c, rejectionError("every project was rejected; nothing was stored", runRejections(rejectedInline)))
 			return
 		}
 		if _, err := s.store.UpsertProjects(c.Request.Context(), projects.ok); err != nil {
@@ -69,6 +69,17 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		}
 		if years := distinctYears(projects.ok); len(years) == 1 {
 			sel.Year = years[0]
+		}
+	} else {
+		// A selection of nothing fails before a run is recorded.
+		_, n, err := s.store.FindProjects(c.Request.Context(), jixiao.ProjectFilter{IDs: sel.ProjectIDs, Year: sel.Year, Department: sel.Department, Limit: 1})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if n == 0 {
+			s.fail(c, invalidField("project_ids", "no stored project matches the selection"))
+			return
 		}
 	}
 	run, err := s.evals.Start(c.Request.Context(), rs, sel, actor(c))
@@ -82,9 +93,11 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		return
 	}
 	if run.Total > s.syncLimit {
+		// The job changes run as it goes: answer with a copy.
+		accepted := *run
 		s.startJob(run, rs)
-		c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
-		c.JSON(http.StatusAccepted, evaluationResponse{Run: run})
+		c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", accepted.ID))
+		c.JSON(http.StatusAccepted, evaluationResponse{Run: &accepted})
 		return
 	}
 	if err := s.evals.Execute(c.Request.Context(), run, rs); err != nil {
@@ -97,7 +110,8 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		return
 	}
 	for _, r := range rejectedInline {
-		resp.Rejected = append(resp.Rejected, jixiao.RunRejection{ProjectID: r.ProjectID, Errors: r.Errors})
+		r.RunID = run.ID
+		resp.Rejected = append(resp.Rejected, r)
 	}
 	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
 	c.JSON(http.StatusCreated, resp)
@@ -105,7 +119,7 @@ func (s *Server) createEvaluation(c *gin.Context) {
 
 type inline struct {
 	ok       []jixiao.Project
-	rejected []jixiao.Rejection
+	rejected []jixiao.RunRejection // by the rule set, not stored
 }
 
 // inlineProjects decodes inline projects and scores them once before
@@ -120,24 +134,30 @@ func (s *Server) inlineProjects(c *gin.Context, rs *engine.RuleSet, req evaluati
 	if len(in.Rejected) > 0 {
 		return inline{}, rejectionError(strconv.Itoa(len(in.Rejected))+" project(s) are invalid; nothing was stored", in.Rejected)
 	}
-	out, err := rs.ScoreAll(c.Request.Context(), in.Projects, 0)
+	_, rejected, err := rs.ScoreEach(c.Request.Context(), in.Projects, engine.Batch{})
 	if err != nil {
 		return inline{}, err
 	}
-	if len(out.Rejected) > 0 && !req.AllowRejected {
-		return inline{}, rejectionError(strconv.Itoa(len(out.Rejected))+" project(s) cannot be scored; nothing was stored (send allow_rejected to store the others)", out.Rejected)
-	}
-	bad := map[string]bool{}
-	for _, r := range out.Rejected {
-		bad[r.ProjectID] = true
-	}
-	res := inline{rejected: out.Rejected}
-	for _, p := range in.Projects {
-		if !bad[p.ID] {
+	var res inline
+	for i, p := range in.Projects {
+		if r := rejected[i]; r != nil {
+			res.rejected = append(res.rejected, jixiao.RunRejection{ProjectID: p.ID, Year: p.Year, Errors: r.Errors})
+		} else {
 			res.ok = append(res.ok, p)
 		}
 	}
+	if len(res.rejected) > 0 && !req.AllowRejected {
+		return inline{}, rejectionError(strconv.Itoa(len(res.rejected))+" project(s) cannot be scored; nothing was stored (send allow_rejected to store the others)", runRejections(res.rejected))
+	}
 	return res, nil
+}
+
+func runRejections(list []jixiao.RunRejection) []jixiao.Rejection {
+	out := make([]jixiao.Rejection, len(list))
+	for i, r := range list {
+		out[i] = jixiao.Rejection{ProjectID: r.ProjectID, Errors: r.Errors}
+	}
+	return out
 }
 
 func distinctYears(projects []jixiao.Project) []int {
@@ -193,7 +213,12 @@ func (s *Server) listEvaluations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	runs, total, err := s.store.FindRuns(c.Request.Context(), c.Query("kind"), p.offset(), p.PerPage)
+	kind := c.Query("kind")
+	if kind != "" && kind != jixiao.RunOfficial && kind != jixiao.RunSimulation {
+		s.fail(c, invalidField("kind", "must be official or simulation, got %q", kind))
+		return
+	}
+	runs, total, err := s.store.FindRuns(c.Request.Context(), kind, p.offset(), p.PerPage)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -298,7 +323,10 @@ func (s *Server) resumeEvaluation(c *gin.Context) {
 		return
 	}
 	rs, err := s.resolveRuleSet(c, run.RuleSetHash)
-	if err != nil {
+	if jixiao.ErrorCode(err) == jixiao.EINVALID {
+		s.fail(c, jixiao.Errorf(jixiao.ECONFLICT, "run %d was started with rule-set version %s, which is no longer stored", run.ID, run.RuleSetHash))
+		return
+	} else if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -308,7 +336,9 @@ func (s *Server) resumeEvaluation(c *gin.Context) {
 	}
 	run.Status, run.Error, run.FinishedAt = jixiao.RunRunning, "", nil
 	s.audit(c, "evaluation.resume", strconv.FormatInt(run.ID, 10), nil)
+	// The job changes run as it goes: answer with a copy.
+	accepted := *run
 	s.startJob(run, rs)
-	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
-	c.JSON(http.StatusAccepted, evaluationResponse{Run: run})
+	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", accepted.ID))
+	c.JSON(http.StatusAccepted, evaluationResponse{Run: &accepted})
 }

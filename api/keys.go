@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,7 +34,7 @@ func (s *Server) createKey(c *gin.Context) {
 		return
 	}
 	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len(req.Name) > 100 {
+	if n := utf8.RuneCountInString(req.Name); n == 0 || n > 100 {
 		s.fail(c, invalidField("name", "a name of 1 to 100 characters is required"))
 		return
 	}

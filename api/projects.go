@@ -148,9 +148,12 @@ func (s *Server) getProject(c *gin.Context) {
 }
 
 // audit records a change; a failure to record is logged, not fatal to the
-// request that made the change.
+// request that made the change. A nil detail records none.
 func (s *Server) audit(c *gin.Context, action, subject string, detail any) {
-	raw, _ := json.Marshal(detail)
+	var raw json.RawMessage
+	if detail != nil {
+		raw, _ = json.Marshal(detail)
+	}
 	err := s.store.AddAudit(c.Request.Context(), jixiao.AuditEntry{At: time.Now().UTC(), Actor: actor(c), Action: action, Subject: subject, Detail: raw})
 	if err != nil {
 		s.logger.Error("audit", "action", action, "error", err)

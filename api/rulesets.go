@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -152,12 +151,17 @@ func (s *Server) listRuleSets(c *gin.Context) {
 }
 
 func (s *Server) getRuleSet(c *gin.Context) {
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "yaml" {
+		s.fail(c, invalidField("format", "must be json or yaml, got %q", format))
+		return
+	}
 	rs, ok := s.rules.Snapshot().Get(c.Param("id"))
 	if !ok {
 		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no active rule set %q", c.Param("id")))
 		return
 	}
-	if c.Query("format") == "yaml" {
+	if format == "yaml" {
 		c.Data(http.StatusOK, "application/yaml; charset=utf-8", rs.File().Body)
 		return
 	}
@@ -202,8 +206,8 @@ func readRuleFile(c *gin.Context) ([]byte, error) {
 		var body struct {
 			YAML string `json:"yaml"`
 		}
-		if err := json.Unmarshal(data, &body); err != nil {
-			return nil, jsonError(data, err)
+		if err := decodeStrict(data, &body); err != nil {
+			return nil, err
 		}
 		data = []byte(body.YAML)
 	}

@@ -110,7 +110,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.recover, s.observe, s.limitBody)
+	// observe runs outside recover, so that a request that panicked is
+	// logged and counted with the 500 it got.
+	r.Use(s.requestID, s.observe, s.recover, s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})

@@ -173,6 +173,9 @@ func (s *Server) goalSeek(c *gin.Context) {
 
 func (s *Server) goalSeekProject(c *gin.Context, req goalSeekRequest) (jixiao.Project, error) {
 	if len(req.Project) > 0 {
+		if req.ProjectID != "" || req.Year != 0 {
+			return jixiao.Project{}, invalidField("project", "give either an inline project or year and project_id, not both")
+		}
 		in, err := jixiao.DecodeProjectsBytes(append(append([]byte("["), req.Project...), ']'))
 		if err != nil {
 			return jixiao.Project{}, jixiao.Errorf(jixiao.EMALFORMED, "%s", jixiao.ErrorMessage(err))

@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"jixiao"
+)
+
+// mutating lists every operation that changes something (or runs work),
+// with a body it would accept and the role it needs.
+func mutating(t *testing.T) []struct {
+	method, path, role string
+	body               []byte
+	ctype              string
+} {
+	return []struct {
+		method, path, role string
+		body               []byte
+		ctype              string
+	}{
+		{http.MethodPost, "/api/v1/projects", jixiao.RoleScorer, jsonBody(t, []any{project("AUTH-1", 1)}), "application/json"},
+		{http.MethodPost, "/api/v1/rulesets/validate", jixiao.RoleScorer, []byte(draftGrades(t)), "application/yaml"},
+		{http.MethodPut, "/api/v1/rulesets/cn-mof-2020-self", jixiao.RoleAdmin, []byte(draftGrades(t)), "application/yaml"},
+		{http.MethodPost, "/api/v1/evaluations", jixiao.RoleScorer, jsonBody(t, map[string]any{"year": 2024}), "application/json"},
+		{http.MethodPost, "/api/v1/evaluations/1/resume", jixiao.RoleScorer, nil, ""},
+		{http.MethodPost, "/api/v1/simulations", jixiao.RoleViewer, jsonBody(t, map[string]any{"year": 2024, "save_as": "x"}), "application/json"},
+		{http.MethodPost, "/api/v1/simulations/goal-seek", jixiao.RoleViewer, jsonBody(t, map[string]any{"year": 2024, "project_id": "HH2024-01", "field": "spent", "goal": map[string]any{"grade": "优"}}), "application/json"},
+		{http.MethodPost, "/api/v1/keys", jixiao.RoleAdmin, jsonBody(t, map[string]any{"name": "x", "role": "admin"}), "application/json"},
+		{http.MethodDelete, "/api/v1/keys/1", jixiao.RoleAdmin, nil, ""},
+	}
+}
+
+// A call of each mutating operation without a key, with a key that is
+// unknown or revoked, or with too low a role is refused, and changes
+// nothing.
+func TestMutatingOperationsRefuseUnauthorised(t *testing.T) {
+	st := newStack(t)
+	st.seedHuaihua()
+	st.evaluate(map[string]any{"year": 2024}) // run 1
+	revoked, id := st.newKey("old", jixiao.RoleAdmin)
+	if err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, op := range mutating(t) {
+		covered[op.method+" "+op.path] = true
+		t.Run(op.method+" "+op.path, func(t *testing.T) {
+			st := st.sub(t)
+			call := func(role, auth string, specInvalid bool) *response {
+				return st.do(request{method: op.method, path: op.path, role: role, auth: auth, body: op.body, ctype: op.ctype, specInvalid: specInvalid})
+			}
+			st.unchanged(func() {
+				for _, tt := range []struct {
+					name, auth, challenge string
+					specInvalid           bool
+				}{
+					{"no key", "", `Bearer realm="jixiao"`, true},
+					{"empty bearer", "Bearer ", `Bearer realm="jixiao"`, true},
+					{"basic", "Basic YWRtaW46YWRtaW4=", `Bearer realm="jixiao"`, true},
+					{"unknown key", "Bearer jx_" + strings.Repeat("a", 32), `Bearer realm="jixiao", error="invalid_token"`, false},
+					{"revoked key", "Bearer " + revoked, `Bearer realm="jixiao", error="invalid_token"`, false},
+				} {
+					res := call("", tt.auth, tt.specInvalid)
+					res.problem(t, http.StatusUnauthorized, "unauthorized")
+					if got := res.header.Get("WWW-Authenticate"); got != tt.challenge {
+						t.Errorf("%s: WWW-Authenticate %q, want %q", tt.name, got, tt.challenge)
+					}
+				}
+				for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer} {
+					if jixiao.RoleRank(role) >= jixiao.RoleRank(op.role) {
+						continue
+					}
+					p := call(role, "", false).problem(t, http.StatusForbidden, "forbidden")
+					if !strings.Contains(p.Detail, "needs the "+op.role+" role") {
+						t.Errorf("%s: detail %q", role, p.Detail)
+					}
+				}
+			})
+		})
+	}
+	// Every operation but the reads is in the table.
+	for _, r := range st.srv.Router().Routes() {
+		path := ginParam.ReplaceAllString(r.Path, "{$1}")
+		path = strings.NewReplacer("{id}", "cn-mof-2020-self", "{run}", "1", "{key}", "1").Replace(path)
+		if r.Method != http.MethodGet && !covered[r.Method+" "+path] {
+			t.Errorf("%s %s is not in the table", r.Method, r.Path)
+		}
+	}
+}
+
+// Every read under /api/v1 but the spec needs a key; the admin ones need
+// the admin role.
+func TestReadsNeedKeys(t *testing.T) {
+	st := newStack(t)
+	for _, r := range st.srv.Router().Routes() {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/api/v1/") || r.Path == "/api/v1/openapi.yaml" {
+			continue
+		}
+		path := ginParam.ReplaceAllString(r.Path, "1")
+		path = strings.Replace(path, "/rulesets/1", "/rulesets/cn-mof-2020-self", 1)
+		path = strings.Replace(path, "/versions/1", "/versions/"+strings.Repeat("0", 64), 1)
+		res := st.do(request{method: http.MethodGet, path: path, specInvalid: true})
+		res.problem(t, http.StatusUnauthorized, "unauthorized")
+		if res.header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: no WWW-Authenticate", path)
+		}
+	}
+	for _, path := range []string{"/api/v1/keys", "/api/v1/audit"} {
+		st.get(jixiao.RoleScorer, path).problem(t, http.StatusForbidden, "forbidden")
+		st.get(jixiao.RoleViewer, path).problem(t, http.StatusForbidden, "forbidden")
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.yaml"} {
+		st.get("", path).want(t, http.StatusOK)
+	}
+}
+
+// Regression: the authentication scheme is case-insensitive (RFC 9110,
+// 11.1), but only "Bearer" was accepted.
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	st := newStack(t)
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		st.do(request{method: http.MethodGet, path: "/api/v1/projects", auth: scheme + " " + st.keys[jixiao.RoleViewer]}).want(t, http.StatusOK)
+	}
+	st.do(request{method: http.MethodGet, path: "/api/v1/projects", auth: "Bearer  " + st.keys[jixiao.RoleViewer] + " "}).want(t, http.StatusOK)
+	st.do(request{method: http.MethodGet, path: "/api/v1/projects", auth: "Bearerx " + st.keys[jixiao.RoleViewer], specInvalid: true}).
+		problem(t, http.StatusUnauthorized, "unauthorized")
+}
+
+// With authentication off (a local demo) every operation is open.
+func TestAuthOff(t *testing.T) {
+	st := newStack(t, func(c *config) { c.opts.AuthOff = true })
+	st.do(request{method: http.MethodGet, path: "/api/v1/keys", specInvalid: true}).want(t, http.StatusOK)
+	st.do(request{method: http.MethodPost, path: "/api/v1/projects", body: jsonBody(t, []any{project("OPEN-1", 1)}), ctype: "application/json", specInvalid: true}).
+		want(t, http.StatusOK)
+	var audit struct {
+		Items []jixiao.AuditEntry `json:"items"`
+	}
+	st.do(request{method: http.MethodGet, path: "/api/v1/audit?per_page=1", specInvalid: true}).want(t, http.StatusOK).decode(t, &audit)
+	if audit.Items[0].Actor != "local" {
+		t.Errorf("actor %q", audit.Items[0].Actor)
+	}
+}
