@@ -91,7 +91,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	}
 	done, err := s.Store.DoneKeys(ctx, run.ID)
 	if err != nil {
-		return s.finish(ctx, run, jixiao.RunFailed, err)
+		return s.finish(ctx, run, statusFor(ctx), err)
 	}
 	size := s.ChunkSize
 	if size <= 0 {
@@ -102,15 +102,17 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	f.AfterKey = -1 // key order: new projects cannot slip in before the cursor
 	ref := rs.Ref()
 	for {
-		if ctx.Err() != nil {
-			return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
-		}
-		stored, _, err := s.Store.FindProjects(ctx, f)
+		// The next batch is read even after a cancel, so that a run with
+		// nothing left to score ends done rather than interrupted.
+		stored, _, err := s.Store.FindProjects(context.WithoutCancel(ctx), f)
 		if err != nil {
-			return s.finish(ctx, run, statusFor(ctx), err)
+			return s.finish(ctx, run, jixiao.RunFailed, err)
 		}
 		if len(stored) == 0 {
 			break
+		}
+		if ctx.Err() != nil {
+			return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
 		}
 		f.AfterKey = stored[len(stored)-1].Key
 

@@ -73,6 +73,16 @@ type Options struct {
 	// second file with an id that is already taken). Same rules as
 	// OnActivate.
 	OnReload func(id string, ok bool)
+	// LastGood gives, for a rule file that does not load when the registry
+	// starts, the version of it that was last active (as passed to
+	// OnActivate before a restart: id, body, source, path), or false.
+	// That version is checked again and, if it passes and is still the
+	// file's id, it is active in place of the built-in, with the file's
+	// error reported as for a broken edit: a restart does not undo "the
+	// last good version stays active until the file is fixed". Called
+	// only by New, for files whose id can be read. nil means no memory
+	// across restarts.
+	LastGood func(path, id string) (jixiao.RuleSetVersion, bool)
 
 	// noEvents disables the filesystem watcher, leaving the poll.
 	noEvents bool
@@ -88,6 +98,7 @@ type Registry struct {
 	log          *slog.Logger
 	onActivate   func(jixiao.RuleSetVersion)
 	onReload     func(string, bool)
+	lastGood     func(path, id string) (jixiao.RuleSetVersion, bool)
 	snap         atomic.Pointer[Snapshot]
 	status       atomic.Pointer[[]Status]
 	ready        atomic.Bool
@@ -130,9 +141,10 @@ func (f *fileState) rejected() bool { return f.err != nil || f.dupErr != nil }
 
 // New loads the built-in rule sets, then the rule files of opts.Dir; a file
 // whose id equals a built-in's replaces it. Broken files do not make New
-// fail: they are reported in Status and the built-in (if any) stays
-// active. New fails when opts.Dir is not a readable directory, or when a
-// built-in rule set does not load or pass its own tests.
+// fail: they are reported in Status, and the file's last good version
+// from Options.LastGood, or else the built-in (if any), is active. New
+// fails when opts.Dir is not a readable directory, or when a built-in rule
+// set does not load or pass its own tests.
 func New(opts Options) (*Registry, error) {
 	r := &Registry{
 		debounce:     opts.Debounce,
@@ -141,6 +153,7 @@ func New(opts Options) (*Registry, error) {
 		log:          opts.Logger,
 		onActivate:   opts.OnActivate,
 		onReload:     opts.OnReload,
+		lastGood:     opts.LastGood,
 		builtins:     map[string]*loaded{},
 		files:        map[string]*fileState{},
 		lastAttempts: map[string]time.Time{},

@@ -898,3 +898,80 @@ func TestRunNeedsEventsOrPoll(t *testing.T) {
 		t.Error("Run without events and without polling succeeded")
 	}
 }
+
+// TestStartRestoresLastGood starts with a broken override whose last good
+// version is remembered: that version is active, not the built-in, and
+// the file's error is reported; fixing the file activates the fix.
+func TestStartRestoresLastGood(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mof.yaml")
+	v2 := withVersion(t, builtinData(t, mofID), "2024.2")
+	broken := replace(t, v2, "score: W * min(R, 100) / 100", "score: W * min(Rx, 100) / 100")
+	writeFile(t, path, broken)
+	var asked []string
+	h := newHarness(t, dir, Options{LastGood: func(p, id string) (jixiao.RuleSetVersion, bool) {
+		asked = append(asked, p+" "+id)
+		if p != path || id != mofID {
+			return jixiao.RuleSetVersion{}, false
+		}
+		return jixiao.RuleSetVersion{RuleSetID: id, Version: "2024.2", Hash: hashOf(v2), Body: string(v2),
+			Source: jixiao.SourceAPI, Path: p, LoadedBy: "alice"}, true
+	}}).run()
+	if got := h.activeHash(mofID); got != hashOf(v2) {
+		t.Fatalf("active %s, want the last good version %s", short(got), short(hashOf(v2)))
+	}
+	if want := []string{path + " " + mofID}; !slices.Equal(asked, want) {
+		t.Errorf("LastGood asked for %q, want %q", asked, want)
+	}
+	acts := h.rec.activationsOf(mofID)
+	if len(acts) != 1 || acts[0].Hash != hashOf(v2) || acts[0].Source != jixiao.SourceAPI || acts[0].Path != path || acts[0].LoadedBy != "alice" {
+		t.Errorf("activations at start: %+v", acts)
+	}
+	st := h.status(mofID)
+	if st.Active == nil || st.Active.Version != "2024.2" || len(st.Errors) != 1 ||
+		st.Errors[0].Diagnostics[0].Line != lineOf(t, broken, "Rx") || st.Errors[0].Diagnostics[0].Indicator != "execution" {
+		t.Errorf("status %+v", st)
+	}
+	if !h.rec.hasReload(mofID, false) {
+		t.Errorf("the broken file was not reported as a failed reload: %v", h.rec.reloads)
+	}
+
+	v3 := withVersion(t, builtinData(t, mofID), "2024.3")
+	writeFile(t, path, v3)
+	h.waitActive(mofID, v3)
+	h.waitFor("the error cleared", func() bool { return len(h.status(mofID).Errors) == 0 })
+	// Once started, a broken edit keeps the version in use, as always;
+	// LastGood is not asked again.
+	writeFile(t, path, broken)
+	h.waitError(mofID, path, "Rx")
+	if got := h.activeHash(mofID); got != hashOf(v3) {
+		t.Errorf("active %s after a broken edit, want %s", short(got), short(hashOf(v3)))
+	}
+	if len(asked) != 1 {
+		t.Errorf("LastGood asked again: %q", asked)
+	}
+}
+
+// TestStartLastGoodRefused: a remembered version that does not load, or
+// carries another id, is not restored; the built-in stays active.
+func TestStartLastGoodRefused(t *testing.T) {
+	for name, body := range map[string][]byte{
+		"broken":   replace(t, builtinData(t, mofID), "grades:", "gardes:"),
+		"other id": builtinData(t, "hubei-self"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mof.yaml")
+			writeFile(t, path, replace(t, builtinData(t, mofID), "score: W * min(R, 100) / 100", "score: W * min(Rx, 100) / 100"))
+			h := newHarness(t, dir, Options{LastGood: func(p, id string) (jixiao.RuleSetVersion, bool) {
+				return jixiao.RuleSetVersion{RuleSetID: id, Body: string(body), Source: jixiao.SourceFile, Path: p}, true
+			}})
+			if got, want := h.activeHash(mofID), hashOf(builtinData(t, mofID)); got != want {
+				t.Errorf("active %s, want the built-in %s", short(got), short(want))
+			}
+			if st := h.status(mofID); st.Source != jixiao.SourceBuiltin || len(st.Errors) != 1 {
+				t.Errorf("status %+v", st)
+			}
+		})
+	}
+}

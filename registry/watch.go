@@ -242,11 +242,43 @@ func (r *Registry) loadLocked(f *fileState, data []byte, hash, source, who strin
 		} else {
 			f.id = peekID(data)
 		}
+		if f.good == nil && !r.ready.Load() {
+			f.good = r.restoreLocked(f, now)
+		}
 		r.logRejected(f)
 		return
 	}
 	f.err, f.failed, f.id = nil, nil, rs.Ref().ID
 	f.good = &loaded{rs: rs, source: source, path: f.path, who: who, loadedAt: now}
+}
+
+// restoreLocked returns the last good version of a file that does not load
+// at start-up, from Options.LastGood, if it still loads, passes its tests
+// and carries the file's id.
+func (r *Registry) restoreLocked(f *fileState, now time.Time) *loaded {
+	if r.lastGood == nil || f.id == "" {
+		return nil
+	}
+	v, ok := r.lastGood(f.path, f.id)
+	if !ok {
+		return nil
+	}
+	rs, _, err := check(f.path, []byte(v.Body))
+	if err == nil && rs.Ref().ID != f.id {
+		err = fmt.Errorf("its id is %s", rs.Ref().ID)
+	}
+	if err != nil {
+		r.log.Warn("the last good version of a rule file is not restored", "file", f.path, "id", f.id,
+			"version", v.Version, "hash", short(v.Hash), "err", err.Error())
+		return nil
+	}
+	source := v.Source
+	if source != jixiao.SourceAPI {
+		source = jixiao.SourceFile
+	}
+	r.log.Warn("rule file rejected at start-up; its last good version stays active until the file is fixed",
+		"file", f.path, "id", f.id, "version", rs.Ref().Version, "hash", short(rs.Ref().Hash))
+	return &loaded{rs: rs, source: source, path: f.path, who: v.LoadedBy, loadedAt: now}
 }
 
 func (r *Registry) logRejected(f *fileState) {

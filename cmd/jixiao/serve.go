@@ -15,9 +15,17 @@ import (
 	"jixiao"
 	"jixiao/api"
 	"jixiao/demo"
+	"jixiao/engine"
 	"jixiao/evaluation"
 	"jixiao/registry"
 	"jixiao/storage"
+)
+
+// A shutdown waits up to requestsTimeout for the requests in flight, then
+// up to jobsTimeout for the evaluations to reach a chunk boundary.
+var (
+	requestsTimeout = 30 * time.Second
+	jobsTimeout     = 30 * time.Second
 )
 
 // serveConfig is what the serve verb's flags set.
@@ -128,6 +136,9 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 			metrics.Activated(v.RuleSetID, v.Version, v.Hash)
 		},
 		OnReload: metrics.Reloaded,
+		LastGood: func(path, id string) (jixiao.RuleSetVersion, bool) {
+			return lastActive(ctx, store, path, id, logger)
+		},
 	})
 	if err != nil {
 		return err
@@ -135,13 +146,17 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	if _, ok := reg.Snapshot().Get(cfg.defaultRules); !ok {
 		return fmt.Errorf("--default-rules %q is not a loaded rule set", cfg.defaultRules)
 	}
+	// The watcher stores the versions it activates: it stops before the
+	// store is closed.
 	regCtx, stopReg := context.WithCancel(ctx)
-	defer stopReg()
+	regDone := make(chan struct{})
 	go func() {
+		defer close(regDone)
 		if err := reg.Run(regCtx); err != nil {
 			logger.Error("rule watcher", "error", err)
 		}
 	}()
+	defer func() { stopReg(); <-regDone }()
 
 	if cfg.auth == "on" {
 		if err := bootstrapKey(ctx, store, s); err != nil {
@@ -183,17 +198,49 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight and stopping evaluations at a chunk boundary")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = httpServer.Shutdown(shutdownCtx)
-	if jobsErr := srv.Shutdown(shutdownCtx); jobsErr != nil {
-		err = errors.Join(err, jobsErr)
+	httpCtx, cancelHTTP := context.WithTimeout(context.Background(), requestsTimeout)
+	defer cancelHTTP()
+	err = httpServer.Shutdown(httpCtx)
+	if err != nil {
+		// Requests still running after the timeout are cut off: their
+		// contexts end with their connections.
+		logger.Warn("requests still running at the shutdown timeout are cut off", "timeout", requestsTimeout, "error", err)
+		_ = httpServer.Close()
+	}
+	// The evaluations have a timeout of their own: a slow client must not
+	// keep them from reaching a chunk boundary and being marked
+	// interrupted before the store is closed.
+	jobsCtx, cancelJobs := context.WithTimeout(context.Background(), jobsTimeout)
+	defer cancelJobs()
+	if jobsErr := srv.Shutdown(jobsCtx); jobsErr != nil {
+		err = errors.Join(err, fmt.Errorf("evaluations still running at the shutdown timeout: %w", jobsErr))
 	}
 	if err == nil || errors.Is(err, http.ErrServerClosed) {
 		logger.Info("stopped")
 		return nil
 	}
 	return err
+}
+
+// lastActive is the version of rule set id that was active last, when it
+// came from the file at path: what that file held when it was last good.
+func lastActive(ctx context.Context, store jixiao.Store, path, id string, logger *slog.Logger) (jixiao.RuleSetVersion, bool) {
+	versions, err := store.FindRuleSetVersions(ctx, id)
+	if err != nil {
+		logger.Error("reading the stored versions of a rule set", "ruleset", id, "error", err)
+		return jixiao.RuleSetVersion{}, false
+	}
+	var last *jixiao.RuleSetVersion
+	for i := range versions {
+		v := &versions[i]
+		if v.ActivatedAt != nil && (last == nil || v.ActivatedAt.After(*last.ActivatedAt)) {
+			last = v
+		}
+	}
+	if last == nil || last.Source == jixiao.SourceBuiltin || last.Path != path {
+		return jixiao.RuleSetVersion{}, false
+	}
+	return *last, true
 }
 
 func displayAddr(a net.Addr) string {
@@ -220,8 +267,10 @@ func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams) error {
 	return nil
 }
 
-// loadDemo stores the Huaihua projects and scores them officially with the
-// default rules, unless they are already scored with this version.
+// loadDemo stores the Huaihua projects and scores officially, with the
+// default rules, those that have no score yet from this rule-set version
+// for their current input. Starting again on the same database adds
+// nothing: no project, no run, no score.
 func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, evals *evaluation.Service, rulesID string, logger *slog.Logger) error {
 	projects := demo.Huaihua()
 	counts, err := store.UpsertProjects(ctx, projects)
@@ -230,21 +279,19 @@ func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, e
 	}
 	rs, _ := reg.Snapshot().Get(rulesID)
 	year := projects[0].Year
-	fresh := counts.Created == 0 && counts.Updated == 0
-	if fresh {
-		sp, err := store.FindProject(ctx, year, projects[0].ID)
+	var ids []string
+	for _, p := range projects {
+		scored, err := hasScore(ctx, store, p.Year, p.ID, rs.Ref())
 		if err != nil {
 			return err
 		}
-		latest, err := store.LatestScore(ctx, sp.Key)
-		if err == nil && latest.RuleSetHash == rs.Ref().Hash && latest.InputHash == sp.InputHash {
-			logger.Info("demo data already loaded and scored", "projects", len(projects), "ruleset", rulesID)
-			return nil
+		if !scored {
+			ids = append(ids, p.ID)
 		}
 	}
-	ids := make([]string, len(projects))
-	for i, p := range projects {
-		ids[i] = p.ID
+	if len(ids) == 0 {
+		logger.Info("demo data already loaded and scored", "projects", len(projects), "ruleset", rulesID)
+		return nil
 	}
 	run, err := evals.Start(ctx, rs, evaluation.Selection{ProjectIDs: ids, Year: year}, "demo")
 	if err != nil {
@@ -253,6 +300,26 @@ func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, e
 	if err := evals.Execute(ctx, run, rs); err != nil {
 		return err
 	}
-	logger.Info("demo data loaded and scored", "projects", len(projects), "created", counts.Created, "run", run.ID, "ruleset", rulesID)
+	logger.Info("demo data loaded and scored", "projects", len(projects), "created", counts.Created, "scored", len(ids), "run", run.ID, "ruleset", rulesID)
 	return nil
+}
+
+// hasScore reports whether the stored project has a score from rule-set
+// version ref and this engine for its current input, whichever run stored
+// it and whatever runs came after.
+func hasScore(ctx context.Context, store jixiao.Store, year int, id string, ref jixiao.RuleSetRef) (bool, error) {
+	sp, err := store.FindProject(ctx, year, id)
+	if err != nil {
+		return false, err
+	}
+	scores, _, err := store.FindScores(ctx, jixiao.ScoreFilter{ProjectID: id, Year: year, RuleSetID: ref.ID})
+	if err != nil {
+		return false, err
+	}
+	for _, s := range scores {
+		if s.RuleSetHash == ref.Hash && s.InputHash == sp.InputHash && s.EngineVersion == engine.Version {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -1,0 +1,148 @@
+package evaluation_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"jixiao"
+	"jixiao/engine"
+	"jixiao/evaluation"
+	"jixiao/rules"
+	"jixiao/storage"
+)
+
+// setup stores n projects of 2024 and returns the store and the rule set
+// to score them with.
+func setup(t *testing.T, n int) (*storage.DB, *engine.RuleSet) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := storage.OpenSQLite(ctx, filepath.Join(t.TempDir(), "eval.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"P%03d","name":"项目%d","year":2024,"budget_adjusted":1000,"spent":%d,"indicators":[`+
+			`{"level1":"产出指标","level2":"数量指标","name":"数量","direction":">=","target":10,"actual":%d}]}`, i, i, 900+i, i%11)
+	}
+	b.WriteString("]")
+	in, err := jixiao.DecodeProjectsBytes([]byte(b.String()))
+	if err != nil || len(in.Rejected) > 0 {
+		t.Fatalf("decoding the projects: %v %v", err, in.Rejected)
+	}
+	if _, err := store.UpsertProjects(ctx, in.Projects); err != nil {
+		t.Fatal(err)
+	}
+	src, ok := rules.BuiltinByID("cn-mof-2020-self")
+	if !ok {
+		t.Fatal("no built-in cn-mof-2020-self")
+	}
+	rs, err := engine.Load(src.Path, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, rs
+}
+
+// TestExecuteStopsAtChunkBoundary cancels a run after its first chunk:
+// the run is interrupted with that chunk stored, and executing it again
+// scores the rest without scoring anything twice.
+func TestExecuteStopsAtChunkBoundary(t *testing.T) {
+	store, rs := setup(t, 25)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := &evaluation.Service{Store: store, ChunkSize: 10, OnScored: func(int) { cancel() }}
+	run, err := svc.Start(ctx, rs, evaluation.Selection{Year: 2024}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Execute(ctx, run, rs); err == nil {
+		t.Fatal("Execute of a cancelled run returned no error")
+	}
+	stored, err := store.FindRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != jixiao.RunInterrupted || stored.Scored != 10 {
+		t.Fatalf("after the cancel: %s with %d scored, want interrupted with 10", stored.Status, stored.Scored)
+	}
+
+	bg := context.Background()
+	if err := store.ReopenRun(bg, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	svc.OnScored = nil
+	if err := svc.Execute(bg, stored, rs); err != nil {
+		t.Fatal(err)
+	}
+	stored, err = store.FindRun(bg, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != jixiao.RunDone || stored.Scored != 25 {
+		t.Fatalf("resumed: %s with %d scored, want done with 25", stored.Status, stored.Scored)
+	}
+	if _, n, err := store.FindScores(bg, jixiao.ScoreFilter{RuleSetID: rs.Ref().ID}); err != nil || n != 25 {
+		t.Fatalf("%d scores stored (%v), want 25", n, err)
+	}
+}
+
+// TestExecuteCancelledAfterLastChunk cancels a run once its last chunk is
+// stored: nothing is left to do, so the run is done, not interrupted.
+func TestExecuteCancelledAfterLastChunk(t *testing.T) {
+	store, rs := setup(t, 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	scored := 0
+	svc := &evaluation.Service{Store: store, ChunkSize: 10, OnScored: func(n int) {
+		if scored += n; scored == 20 {
+			cancel()
+		}
+	}}
+	run, err := svc.Start(ctx, rs, evaluation.Selection{Year: 2024}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Execute(ctx, run, rs); err != nil {
+		t.Errorf("Execute: %v", err)
+	}
+	stored, err := store.FindRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != jixiao.RunDone || stored.Scored != 20 {
+		t.Errorf("run: %s with %d scored, want done with 20", stored.Status, stored.Scored)
+	}
+}
+
+// TestExecuteCancelledBeforeStart executes a run with a context already
+// cancelled, as a job started during a shutdown does: the run is
+// interrupted, not failed, and nothing is scored.
+func TestExecuteCancelledBeforeStart(t *testing.T) {
+	store, rs := setup(t, 5)
+	svc := &evaluation.Service{Store: store, ChunkSize: 10}
+	run, err := svc.Start(context.Background(), rs, evaluation.Selection{Year: 2024}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := svc.Execute(ctx, run, rs); err == nil {
+		t.Error("Execute with a cancelled context returned no error")
+	}
+	stored, err := store.FindRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != jixiao.RunInterrupted || stored.Scored != 0 {
+		t.Errorf("run: %s with %d scored, want interrupted with 0", stored.Status, stored.Scored)
+	}
+}
