@@ -95,7 +95,10 @@ func (s *Server) createEvaluation(c *gin.Context) {
 	if run.Total > s.syncLimit {
 		// The job changes run as it goes: answer with a copy.
 		accepted := *run
-		s.startJob(run, rs)
+		if err := s.startJob(run, rs); err != nil {
+			s.fail(c, err)
+			return
+		}
 		c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", accepted.ID))
 		c.JSON(http.StatusAccepted, evaluationResponse{Run: &accepted})
 		return
@@ -174,11 +177,16 @@ func distinctYears(projects []jixiao.Project) []int {
 
 // startJob runs an evaluation in the background. Shutdown cancels it at a
 // chunk boundary and waits.
-func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet) {
+// A job refused during shutdown leaves its run running; the next start
+// marks it interrupted, to be resumed.
+func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet) error {
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()
+	if s.jobsCtx.Err() != nil {
+		return errShuttingDown
+	}
 	if s.jobsActive[run.ID] {
-		return
+		return nil
 	}
 	s.jobsActive[run.ID] = true
 	s.jobs.Add(1)
@@ -189,7 +197,10 @@ func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet) {
 			s.logger.Warn("evaluation stopped", "run", run.ID, "error", err)
 		}
 	}()
+	return nil
 }
+
+var errShuttingDown = jixiao.Errorf(jixiao.EUNAVAILABLE, "the service is shutting down; try again after it restarts")
 
 func (s *Server) runResults(c *gin.Context, run *jixiao.Run, p page) (evaluationResponse, error) {
 	scores, _, err := s.store.FindScores(c.Request.Context(), jixiao.ScoreFilter{RunID: run.ID, Offset: p.offset(), Limit: p.PerPage})
@@ -338,7 +349,10 @@ func (s *Server) resumeEvaluation(c *gin.Context) {
 	s.audit(c, "evaluation.resume", strconv.FormatInt(run.ID, 10), nil)
 	// The job changes run as it goes: answer with a copy.
 	accepted := *run
-	s.startJob(run, rs)
+	if err := s.startJob(run, rs); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", accepted.ID))
 	c.JSON(http.StatusAccepted, evaluationResponse{Run: &accepted})
 }

@@ -436,3 +436,17 @@ func TestEvaluationsListUnknownKind(t *testing.T) {
 		problem(t, http.StatusUnprocessableEntity, "invalid")
 	p.hasError(t, "", "kind", "offical")
 }
+
+// TestEvaluationRefusedDuringShutdown: once shutdown has begun, a batch
+// that would run in the background is refused with 503 instead of being
+// started against a store that is about to close.
+func TestEvaluationRefusedDuringShutdown(t *testing.T) {
+	st := newStack(t, func(c *config) { c.opts.SyncLimit = 5 })
+	st.seedHuaihua()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := st.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).problem(t, http.StatusServiceUnavailable, "unavailable")
+}

@@ -148,8 +148,8 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 				CreatedAt: s.now().UTC(),
 			})
 		}
-		// The chunk is stored even if a shutdown began while it was
-		// scored: it is whole, and throwing it away would waste the work.
+		// A chunk scored in full is stored even if a shutdown began
+		// meanwhile: it is whole. (A chunk cut short is not stored.)
 		if _, err := s.Store.SaveChunk(context.WithoutCancel(ctx), run.ID, scores, rejections); err != nil {
 			return s.finish(ctx, run, jixiao.RunFailed, err)
 		}
