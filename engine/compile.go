@@ -300,6 +300,9 @@ func (c *compiler) formula(prog *vm.Program, want reflect.Kind) (*formula, bool)
 		}
 		return &fm, true
 	}
+	for i := range c.layout.used {
+		c.layout.used[i] = true // the VM may read any name
+	}
 	fm := &formula{prog: prog}
 	switch want {
 	case reflect.Float64:

@@ -34,6 +34,9 @@ type slot struct {
 type layout struct {
 	slots map[string]slot
 	names [3][]string // per kind, by index
+	// used marks the text slots that some formula reads (by index); the
+	// engine skips writing the others. A formula on the VM reads them all.
+	used []bool
 }
 
 func newLayout() *layout { return &layout{slots: map[string]slot{}} }
@@ -53,6 +56,9 @@ func (l *layout) add(name string, sample any) slot {
 	}
 	s := slot{kind: k, idx: len(l.names[k-1])}
 	l.names[k-1] = append(l.names[k-1], name)
+	if k == kindText {
+		l.used = append(l.used, false)
+	}
 	l.slots[name] = s
 	return s
 }
@@ -158,6 +164,7 @@ func (t *translator) node(n ast.Node) formula {
 		case kindBool:
 			return flag(func(f *frame) bool { return f.flag[i] })
 		default:
+			t.l.used[i] = true
 			return text(func(f *frame) string { return f.text[i] })
 		}
 	case *ast.IntegerNode:

@@ -219,10 +219,15 @@ func (s *Scorer) reject(p *jixiao.Project) *jixiao.Rejection {
 // setProject puts the project's fields into the frame and applies the
 // missing-data policies.
 func (s *Scorer) setProject(p *jixiao.Project) {
-	f, at := s.f, &s.rs.at
-	f.text[at.projectID.idx] = p.ID
-	f.text[at.projectName.idx] = p.Name
-	f.text[at.department.idx] = p.Department
+	f, at, used := s.f, &s.rs.at, s.rs.layout.used
+	setText := func(sl slot, v string) {
+		if used[sl.idx] {
+			f.text[sl.idx] = v
+		}
+	}
+	setText(at.projectID, p.ID)
+	setText(at.projectName, p.Name)
+	setText(at.department, p.Department)
 	f.num[at.year.idx] = float64(p.Year)
 	f.num[at.budgetAdjusted.idx] = p.BudgetAdjusted.Float64()
 	f.num[at.spent.idx] = p.Spent.Float64()
@@ -236,7 +241,7 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 	opt(at.fundsArrived, at.hasFundsArrived, p.FundsArrived)
 	opt(at.balance, at.hasBalance, p.Balance)
 	opt(at.executionRate, at.hasExecutionRate, p.ExecutionRate)
-	f.text[at.compliance.idx] = string(p.Compliance)
+	setText(at.compliance, string(p.Compliance))
 	f.flag[at.hasCompliance.idx] = p.Compliance != ""
 
 	for _, m := range s.rs.missing {
@@ -275,14 +280,21 @@ func fieldPresent(p *jixiao.Project, field string) bool {
 
 // setLeaf puts one of the project's indicators into the frame.
 func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
-	f, at := s.f, &s.rs.at
-	f.text[at.name.idx] = ind.Name
-	f.text[at.level1.idx] = ind.Level1
-	f.text[at.level2.idx] = ind.Level2
-	f.text[at.direction.idx] = string(ind.Direction)
-	f.text[at.unit.idx] = ind.Unit
-	f.text[at.rating.idx] = string(ind.Rating)
-	f.text[at.deviationReason.idx] = ind.DeviationReason
+	f, at, used := s.f, &s.rs.at, s.rs.layout.used
+	// Strings are written only where a formula reads them: each write
+	// into the long-lived frame costs a GC write barrier.
+	setText := func(sl slot, v string) {
+		if used[sl.idx] {
+			f.text[sl.idx] = v
+		}
+	}
+	setText(at.name, ind.Name)
+	setText(at.level1, ind.Level1)
+	setText(at.level2, ind.Level2)
+	setText(at.direction, string(ind.Direction))
+	setText(at.unit, ind.Unit)
+	setText(at.rating, string(ind.Rating))
+	setText(at.deviationReason, ind.DeviationReason)
 	var target, actual, weight float64
 	if ind.Target != nil {
 		target = *ind.Target
@@ -651,6 +663,9 @@ func (s *Scorer) addFinding(checkID string, sev jixiao.Severity, nodeID string, 
 		start := len(s.text)
 		var err error
 		if s.text, err = msg.render(s.text, s, score); err != nil {
+			if label == "" {
+				label = "check " + checkID
+			}
 			s.fail("%s: message: %v", label, oneLine(err))
 			return
 		}
@@ -666,7 +681,7 @@ func (s *Scorer) runCheck(ch *check, nodeID string) {
 		return
 	}
 	if ok {
-		s.addFinding(ch.id, ch.severity, nodeID, ch.message, 0, "check "+ch.id)
+		s.addFinding(ch.id, ch.severity, nodeID, ch.message, 0, "")
 	}
 }
 
