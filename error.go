@@ -28,10 +28,14 @@ type Error struct {
 	Details []FieldError
 }
 
-// FieldError locates one problem: a project, a field, a row.
+// FieldError locates one problem: a project and field, or for an
+// uploaded workbook a sheet, row and column.
 type FieldError struct {
 	Project string `json:"project,omitempty"`
 	Field   string `json:"field,omitempty"`
+	Sheet   string `json:"sheet,omitempty"`
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
 	Message string `json:"message"`
 }
 

@@ -334,3 +334,5 @@ func pathInt64(c *gin.Context, name string) (int64, error) {
 	}
 	return n, nil
 }
+
+func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
