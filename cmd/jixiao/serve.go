@@ -19,6 +19,7 @@ import (
 	"jixiao/evaluation"
 	"jixiao/registry"
 	"jixiao/storage"
+	"jixiao/web"
 )
 
 // A shutdown waits up to requestsTimeout for the requests in flight, then
@@ -175,6 +176,7 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		Store: store, Rules: reg, Evaluations: evals, Logger: logger,
 		DefaultRules: cfg.defaultRules, AuthOff: cfg.auth == "off", MaxBodyBytes: cfg.maxBody, Metrics: metrics,
 	})
+	web.Mount(srv.Router())
 	httpServer := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           srv.Handler(),
