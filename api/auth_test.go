@@ -29,6 +29,8 @@ func mutating(t *testing.T) []struct {
 		{http.MethodPost, "/api/v1/simulations/goal-seek", jixiao.RoleViewer, jsonBody(t, map[string]any{"year": 2024, "project_id": "HH2024-01", "field": "spent", "goal": map[string]any{"grade": "优"}}), "application/json"},
 		{http.MethodPost, "/api/v1/keys", jixiao.RoleAdmin, jsonBody(t, map[string]any{"name": "x", "role": "admin"}), "application/json"},
 		{http.MethodDelete, "/api/v1/keys/1", jixiao.RoleAdmin, nil, ""},
+		importOp(t, "/api/v1/projects/import"),
+		importOp(t, "/api/v1/projects/import/marked"),
 	}
 }
 

@@ -66,7 +66,7 @@ func TestOversizeBodies(t *testing.T) {
 		}
 		for _, chunked := range []bool{false, true} {
 			st.unchanged(func() {
-				p := st.do(request{method: op.method, path: op.path, role: jixiao.RoleAdmin, body: body, ctype: op.ctype, chunked: chunked, specInvalid: !bytes.Equal(body, big) && op.ctype == "application/json"}).
+				p := st.do(request{method: op.method, path: op.path, role: jixiao.RoleAdmin, body: body, ctype: op.ctype, chunked: chunked, specInvalid: (!bytes.Equal(body, big) && op.ctype == "application/json") || strings.HasPrefix(op.ctype, "multipart/")}).
 					problem(t, http.StatusRequestEntityTooLarge, "too_large")
 				want := fmt.Sprintf("request body of %d bytes is over the 1000-byte limit", len(body))
 				if chunked {
@@ -161,6 +161,9 @@ func TestWrongContentType(t *testing.T) {
 			continue
 		}
 		for _, ctype := range []string{"text/plain", "application/xml", "multipart/form-data; boundary=x", ""} {
+			if strings.HasPrefix(ctype, "multipart/") && strings.HasPrefix(op.ctype, "multipart/") {
+				continue // the right type; a body without the file is tested elsewhere
+			}
 			st.unchanged(func() {
 				p := st.do(request{method: op.method, path: op.path, role: jixiao.RoleAdmin, body: op.body, ctype: ctype, specInvalid: true}).
 					problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")

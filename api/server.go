@@ -136,6 +136,11 @@ func (s *Server) routes() *gin.Engine {
 	viewer.GET("/projects", s.listProjects)
 	viewer.GET("/projects/:year/:id", s.getProject)
 	scorer.POST("/projects", s.upsertProjects)
+	viewer.GET("/projects/:year/:id/form.xlsx", s.projectForm)
+	viewer.GET("/import/template", s.importTemplate)
+	scorer.POST("/projects/import", s.importProjects)
+	scorer.POST("/projects/import/marked", s.markedWorkbook)
+	viewer.GET("/exports/summary.xlsx", s.exportSummary)
 
 	viewer.GET("/rulesets", s.listRuleSets)
 	viewer.GET("/rulesets/:id", s.getRuleSet)

@@ -34,6 +34,8 @@ func workbook(t *testing.T, template []byte, spent string) ([]byte, badCell) {
 			return importedID
 		case has(header, "名称"):
 			return "网页导入测试项目"
+		case has(header, "金额单位"):
+			return "元"
 		case has(header, "部门", "单位"):
 			return "怀化市财政局"
 		case has(header, "年初"):
