@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -167,4 +168,25 @@ func TestFormAndSummaryDownloads(t *testing.T) {
 		t.Errorf("template: %v", err)
 	}
 	_ = json.Valid
+}
+
+// TestImportZipBomb: a workbook that would unpack to 1 GiB is refused
+// before it is unpacked, and nothing is stored.
+func TestImportZipBomb(t *testing.T) {
+	st := newStack(t)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, err := zw.Create("xl/worksheets/sheet1.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range 1024 {
+		w.Write(zeros)
+	}
+	zw.Close()
+	body, ctype := multipartFile(t, "bomb.xlsx", zbuf.Bytes())
+	st.unchanged(func() {
+		st.do(request{method: http.MethodPost, path: "/api/v1/projects/import", role: jixiao.RoleScorer, body: body, ctype: ctype}).problem(t, http.StatusRequestEntityTooLarge, "too_large")
+	})
 }
