@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -28,6 +29,7 @@ var _ jixiao.Store = (*DB)(nil)
 type DB struct {
 	w, r       *gorm.DB
 	wsql, rsql *sql.DB
+	stmts      writerStmts
 
 	// Now gives the time for rows whose caller did not set one.
 	Now func() time.Time
@@ -157,6 +159,7 @@ func (d *DB) Close() error {
 	if d.rsql != nil {
 		errs = append(errs, d.rsql.Close())
 	}
+	errs = append(errs, d.closeStmts())
 	if d.wsql != nil {
 		errs = append(errs, d.wsql.Close())
 	}
@@ -223,4 +226,97 @@ func notFound(err error, format string, args ...any) error {
 		return jixiao.Errorf(jixiao.ENOTFOUND, format, args...)
 	}
 	return err
+}
+
+// writerStmts are statements prepared once on the writer connection, by
+// their SQL, for the statements a batch repeats (see SaveChunk).
+type writerStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// prepareWriter prepares the queries on the writer connection, once. It
+// must be called outside a write transaction: preparing needs the
+// writer's only connection. The lock is not held while preparing, so that
+// a transaction looking up a statement never waits for a preparation
+// that waits for the transaction's connection.
+func (d *DB) prepareWriter(ctx context.Context, queries ...string) error {
+	for _, q := range queries {
+		d.stmts.mu.Lock()
+		ready := d.stmts.m[q] != nil
+		d.stmts.mu.Unlock()
+		if ready {
+			continue
+		}
+		st, err := d.wsql.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		d.stmts.mu.Lock()
+		if d.stmts.m == nil {
+			d.stmts.m = map[string]*sql.Stmt{}
+		}
+		if d.stmts.m[q] == nil {
+			d.stmts.m[q], st = st, nil
+		}
+		d.stmts.mu.Unlock()
+		if st != nil { // prepared meanwhile by another caller
+			st.Close()
+		}
+	}
+	return nil
+}
+
+// closeStmts closes the prepared statements.
+func (d *DB) closeStmts() error {
+	d.stmts.mu.Lock()
+	defer d.stmts.mu.Unlock()
+	var errs []error
+	for q, st := range d.stmts.m {
+		errs = append(errs, st.Close())
+		delete(d.stmts.m, q)
+	}
+	return errors.Join(errs...)
+}
+
+// writerTx runs statements in a write transaction, through the
+// writer's prepared statement for the same SQL when there is one.
+type writerTx struct {
+	conn gorm.ConnPool
+	tx   *sql.Tx // nil when the transaction is not database/sql's
+	d    *DB
+}
+
+func (d *DB) writerTx(tx *gorm.DB) writerTx {
+	sqlTx, _ := tx.Statement.ConnPool.(*sql.Tx)
+	return writerTx{conn: tx.Statement.ConnPool, tx: sqlTx, d: d}
+}
+
+// stmt returns the transaction's use of the statement prepared for
+// query, or nil. The transaction closes it when it ends.
+func (w writerTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if w.tx == nil {
+		return nil
+	}
+	w.d.stmts.mu.Lock()
+	st := w.d.stmts.m[query]
+	w.d.stmts.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return w.tx.StmtContext(ctx, st)
+}
+
+func (w writerTx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := w.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return w.conn.QueryContext(ctx, query, args...)
+}
+
+func (w writerTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := w.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return w.conn.ExecContext(ctx, query, args...)
 }

@@ -44,7 +44,7 @@ type storedProjectRow struct {
 
 func (r *storedProjectRow) stored() (jixiao.StoredProject, error) {
 	sp := jixiao.StoredProject{Key: r.ID, InputHash: r.InputHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-	err := json.Unmarshal([]byte(r.Body), &sp.Project)
+	err := decodeProject(r.Body, &sp.Project)
 	return sp, err
 }
 

@@ -1,0 +1,701 @@
+package storage
+
+import (
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"jixiao"
+)
+
+// The two JSON documents an official run handles per project, the stored
+// input it reads (a jixiao.Project) and the result it writes (a
+// jixiao.Result), are decoded and encoded here by hand: encoding/json's
+// reflection made them most of the CPU time of a run. Both are exact
+// stand-ins for encoding/json, never a different format:
+//
+//   - decodeProject reads the canonical JSON that InputHash writes
+//     (json.Marshal of a Project). On anything else, an unknown,
+//     differently cased or repeated key, a value of an unexpected type,
+//     odd numbers, it hands the whole body to json.Unmarshal, so that its
+//     result and its errors are json.Unmarshal's. Strings with escapes
+//     other than those json.Marshal writes, or with invalid UTF-8, are
+//     unquoted by encoding/json.
+//   - encodeResult writes what json.Marshal writes, byte for byte. Strings
+//     that json.Marshal would escape are written by json.Marshal.
+//
+// Each checks at start-up, by reflection, that the types have exactly the
+// fields (names, types, tags) it was written for and no JSON methods it
+// does not call (and the encoder that Decimal.MarshalJSON writes what
+// Decimal.AppendTo appends); when they do not, it is switched off and
+// encoding/json does the work. TestCodecShapes fails in that case, as a reminder to
+// update this file.
+
+var (
+	fastProjectDecoding = shapeMismatch(projectShape, false) == ""
+	fastResultEncoding  = shapeMismatch(resultShape, true) == "" && decimalAppends()
+)
+
+// projectShape and resultShape are the fields of each type the codec
+// knows, as reflect prints them.
+var (
+	projectShape = map[reflect.Type][]string{
+		reflect.TypeFor[jixiao.Project](): {
+			`ID string json:"id"`,
+			`Name string json:"name"`,
+			`Department string json:"department,omitempty"`,
+			`Year int json:"year"`,
+			`BudgetInitial *jixiao.Decimal json:"budget_initial,omitempty"`,
+			`BudgetAdjusted jixiao.Decimal json:"budget_adjusted"`,
+			`FundsArrived *jixiao.Decimal json:"funds_arrived,omitempty"`,
+			`Spent jixiao.Decimal json:"spent"`,
+			`Balance *jixiao.Decimal json:"balance,omitempty"`,
+			`ExecutionRate *jixiao.Decimal json:"execution_rate,omitempty"`,
+			`Compliance jixiao.Rating json:"compliance,omitempty"`,
+			`Indicators []jixiao.Indicator json:"indicators"`,
+		},
+		reflect.TypeFor[jixiao.Indicator](): {
+			`Level1 string json:"level1"`,
+			`Level2 string json:"level2"`,
+			`Name string json:"name"`,
+			`Direction jixiao.Direction json:"direction"`,
+			`Target *float64 json:"target,omitempty"`,
+			`Actual *float64 json:"actual,omitempty"`,
+			`Rating jixiao.Rating json:"rating,omitempty"`,
+			`Unit string json:"unit,omitempty"`,
+			`Weight *jixiao.Decimal json:"weight,omitempty"`,
+			`DeviationReason string json:"deviation_reason,omitempty"`,
+		},
+		reflect.TypeFor[jixiao.Direction](): nil,
+		reflect.TypeFor[jixiao.Rating]():    nil,
+	}
+	resultShape = map[reflect.Type][]string{
+		reflect.TypeFor[jixiao.Result](): {
+			`ProjectID string json:"project_id"`,
+			`ProjectName string json:"project_name"`,
+			`Total jixiao.Decimal json:"total"`,
+			`Grade string json:"grade"`,
+			`RuleSet jixiao.RuleSetRef json:"ruleset"`,
+			`Indicators []jixiao.Node json:"indicators"`,
+			`Findings []jixiao.Finding json:"findings"`,
+		},
+		reflect.TypeFor[jixiao.RuleSetRef](): {
+			`ID string json:"id"`,
+			`Version string json:"version"`,
+			`Hash string json:"hash"`,
+		},
+		reflect.TypeFor[jixiao.Node](): {
+			`ID string json:"id"`,
+			`Name string json:"name"`,
+			`Points jixiao.Decimal json:"points"`,
+			`Score jixiao.Decimal json:"score"`,
+			`Reason string json:"reason,omitempty"`,
+			`Children []jixiao.Node json:"children,omitempty"`,
+		},
+		reflect.TypeFor[jixiao.Finding](): {
+			`Check string json:"check"`,
+			`Severity jixiao.Severity json:"severity"`,
+			`Message string json:"message"`,
+			`Indicator string json:"indicator,omitempty"`,
+		},
+		reflect.TypeFor[jixiao.Severity](): nil,
+	}
+)
+
+var (
+	marshalerType       = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// shapeMismatch describes how the types differ from shape, or returns "".
+// Types listed with no fields must be strings. None may have JSON or text
+// methods of the direction the codec handles (encoding when enc);
+// jixiao.Decimal, whose methods the codec calls, is not in the shapes.
+func shapeMismatch(shape map[reflect.Type][]string, enc bool) string {
+	for t, fields := range shape {
+		m, tm := unmarshalerType, textUnmarshalerType
+		if enc {
+			m, tm = marshalerType, textMarshalerType
+		}
+		pt := reflect.PointerTo(t)
+		if t.Implements(m) || pt.Implements(m) || t.Implements(tm) || pt.Implements(tm) {
+			return fmt.Sprintf("%v has JSON or text methods", t)
+		}
+		if fields == nil {
+			if t.Kind() != reflect.String {
+				return fmt.Sprintf("%v is not a string type", t)
+			}
+			continue
+		}
+		if t.NumField() != len(fields) {
+			return fmt.Sprintf("%v has %d fields, not %d", t, t.NumField(), len(fields))
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if got := fmt.Sprintf("%s %v %s", f.Name, f.Type, f.Tag); got != fields[i] {
+				return fmt.Sprintf("%v field %d is %s, not %s", t, i, got, fields[i])
+			}
+		}
+	}
+	return ""
+}
+
+// decodeProject decodes a stored project body into *p, which must be
+// zero.
+func decodeProject(body string, p *jixiao.Project) error {
+	if fastProjectDecoding {
+		r := jsonReader{s: body}
+		if r.project(p) {
+			return nil
+		}
+		*p = jixiao.Project{}
+	}
+	return json.Unmarshal([]byte(body), p)
+}
+
+// jsonReader reads the JSON of a project. Its methods return false on
+// anything the fast path does not handle; the caller then falls back.
+type jsonReader struct {
+	s string
+	i int
+}
+
+func (r *jsonReader) ws() {
+	for r.i < len(r.s) {
+		switch r.s[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and reports whether the next byte is c,
+// consuming it if so.
+func (r *jsonReader) next(c byte) bool {
+	r.ws()
+	if r.i < len(r.s) && r.s[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// null consumes a null literal if one comes next.
+func (r *jsonReader) null() bool {
+	r.ws()
+	if len(r.s)-r.i >= 4 && r.s[r.i:r.i+4] == "null" {
+		r.i += 4
+		return true
+	}
+	return false
+}
+
+// str reads a string. Plain strings are cut from the body; those with
+// escapes or invalid UTF-8 are unquoted by encoding/json.
+func (r *jsonReader) str() (string, bool) {
+	r.ws()
+	if r.i >= len(r.s) || r.s[r.i] != '"' {
+		return "", false
+	}
+	start := r.i + 1
+	escaped, ascii := false, true
+	for j := start; j < len(r.s); j++ {
+		switch c := r.s[j]; {
+		case c == '"':
+			r.i = j + 1
+			raw := r.s[start:j]
+			if ascii || utf8.ValidString(raw) {
+				if !escaped {
+					return raw, true
+				}
+				if v, ok := unescape(raw); ok {
+					return v, true
+				}
+			}
+			var v string
+			if json.Unmarshal([]byte(r.s[start-1:j+1]), &v) != nil {
+				return "", false
+			}
+			return v, true
+		case c == '\\':
+			escaped = true
+			j++ // the escaped byte cannot end the string
+		case c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", false
+}
+
+// unescape unquotes the escapes json.Marshal writes: \" \\ \/ \b \f
+// \n \r \t and \u of a character outside the surrogates (">=" is
+// stored as "\u003e="). On anything else it returns false, and
+// encoding/json unquotes the string.
+func unescape(raw string) (string, bool) {
+	b := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(raw) {
+			return "", false
+		}
+		switch e := raw[i+1]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			if i+6 > len(raw) {
+				return "", false
+			}
+			var rn rune
+			for _, h := range []byte(raw[i+2 : i+6]) {
+				switch {
+				case h >= '0' && h <= '9':
+					rn = rn<<4 | rune(h-'0')
+				case h >= 'a' && h <= 'f':
+					rn = rn<<4 | rune(h-'a'+10)
+				case h >= 'A' && h <= 'F':
+					rn = rn<<4 | rune(h-'A'+10)
+				default:
+					return "", false
+				}
+			}
+			if utf16.IsSurrogate(rn) {
+				return "", false
+			}
+			b = utf8.AppendRune(b, rn)
+			i += 6
+			continue
+		default:
+			return "", false
+		}
+		i += 2
+	}
+	return string(b), true
+}
+
+// number reads a number literal as JSON defines it.
+func (r *jsonReader) number() (string, bool) {
+	r.ws()
+	s, start := r.s, r.i
+	j := start
+	if j < len(s) && s[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(s) && s[j] == '0':
+		j++
+	case j < len(s) && s[j] >= '1' && s[j] <= '9':
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+	default:
+		return "", false
+	}
+	if j < len(s) && s[j] == '.' {
+		j++
+		d := j
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == d {
+			return "", false
+		}
+	}
+	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		j++
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		d := j
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == d {
+			return "", false
+		}
+	}
+	r.i = j
+	return s[start:j], true
+}
+
+// decimal reads a number into d with its UnmarshalJSON, as encoding/json
+// does. A null leaves d as it is, as encoding/json does.
+func (r *jsonReader) decimal(d *jixiao.Decimal) bool {
+	if r.null() {
+		return true
+	}
+	lit, ok := r.number()
+	return ok && d.UnmarshalJSON([]byte(lit)) == nil
+}
+
+// optDecimal reads a number or null into *d.
+func (r *jsonReader) optDecimal(d **jixiao.Decimal) bool {
+	if r.null() {
+		*d = nil
+		return true
+	}
+	var v jixiao.Decimal
+	if !r.decimal(&v) {
+		return false
+	}
+	*d = &v
+	return true
+}
+
+func (r *jsonReader) optFloat(f **float64) bool {
+	if r.null() {
+		*f = nil
+		return true
+	}
+	lit, ok := r.number()
+	if !ok {
+		return false
+	}
+	v, err := strconv.ParseFloat(lit, 64)
+	if err != nil {
+		return false
+	}
+	*f = &v
+	return true
+}
+
+func (r *jsonReader) integer(n *int) bool {
+	if r.null() {
+		return true
+	}
+	lit, ok := r.number()
+	if !ok {
+		return false
+	}
+	v, err := strconv.ParseInt(lit, 10, strconv.IntSize)
+	if err != nil {
+		return false
+	}
+	*n = int(v)
+	return true
+}
+
+// text reads a string, or a null that leaves *s as it is.
+func (r *jsonReader) text(s *string) bool {
+	if r.null() {
+		return true
+	}
+	v, ok := r.str()
+	if ok {
+		*s = v
+	}
+	return ok
+}
+
+// object reads an object, calling field for each key with the reader at
+// its value. Keys with escapes are refused: canonical keys have none.
+func (r *jsonReader) object(field func(key string) bool) bool {
+	if !r.next('{') {
+		return false
+	}
+	if r.next('}') {
+		return true
+	}
+	for {
+		r.ws()
+		if r.i >= len(r.s) || r.s[r.i] != '"' {
+			return false
+		}
+		end := r.i + 1
+		for end < len(r.s) && r.s[end] != '"' && r.s[end] != '\\' {
+			end++
+		}
+		if end >= len(r.s) || r.s[end] != '"' {
+			return false
+		}
+		key := r.s[r.i+1 : end]
+		r.i = end + 1
+		if !r.next(':') || !field(key) {
+			return false
+		}
+		if r.next(',') {
+			continue
+		}
+		return r.next('}')
+	}
+}
+
+// keySet records the keys of an object read so far, by number. A
+// repeated key falls back to encoding/json, which merges repeated objects
+// and arrays into what it decoded before.
+type keySet uint32
+
+// once reports whether key n is seen for the first time.
+func (k *keySet) once(n uint) bool {
+	if *k&(1<<n) != 0 {
+		return false
+	}
+	*k |= 1 << n
+	return true
+}
+
+func (r *jsonReader) project(p *jixiao.Project) bool {
+	var seen keySet
+	ok := r.object(func(key string) bool {
+		switch key {
+		case "id":
+			return seen.once(0) && r.text(&p.ID)
+		case "name":
+			return seen.once(1) && r.text(&p.Name)
+		case "department":
+			return seen.once(2) && r.text(&p.Department)
+		case "year":
+			return seen.once(3) && r.integer(&p.Year)
+		case "budget_initial":
+			return seen.once(4) && r.optDecimal(&p.BudgetInitial)
+		case "budget_adjusted":
+			return seen.once(5) && r.decimal(&p.BudgetAdjusted)
+		case "funds_arrived":
+			return seen.once(6) && r.optDecimal(&p.FundsArrived)
+		case "spent":
+			return seen.once(7) && r.decimal(&p.Spent)
+		case "balance":
+			return seen.once(8) && r.optDecimal(&p.Balance)
+		case "execution_rate":
+			return seen.once(9) && r.optDecimal(&p.ExecutionRate)
+		case "compliance":
+			return seen.once(10) && r.text((*string)(&p.Compliance))
+		case "indicators":
+			return seen.once(11) && r.indicators(&p.Indicators)
+		}
+		return false
+	})
+	r.ws()
+	return ok && r.i == len(r.s)
+}
+
+func (r *jsonReader) indicators(list *[]jixiao.Indicator) bool {
+	if r.null() {
+		*list = nil
+		return true
+	}
+	if !r.next('[') {
+		return false
+	}
+	out := make([]jixiao.Indicator, 0, 12)
+	if r.next(']') {
+		*list = out
+		return true
+	}
+	for {
+		var ind jixiao.Indicator
+		if !r.indicator(&ind) {
+			return false
+		}
+		out = append(out, ind)
+		if r.next(',') {
+			continue
+		}
+		if !r.next(']') {
+			return false
+		}
+		*list = out
+		return true
+	}
+}
+
+func (r *jsonReader) indicator(ind *jixiao.Indicator) bool {
+	var seen keySet
+	return r.object(func(key string) bool {
+		switch key {
+		case "level1":
+			return seen.once(0) && r.text(&ind.Level1)
+		case "level2":
+			return seen.once(1) && r.text(&ind.Level2)
+		case "name":
+			return seen.once(2) && r.text(&ind.Name)
+		case "direction":
+			return seen.once(3) && r.text((*string)(&ind.Direction))
+		case "target":
+			return seen.once(4) && r.optFloat(&ind.Target)
+		case "actual":
+			return seen.once(5) && r.optFloat(&ind.Actual)
+		case "rating":
+			return seen.once(6) && r.text((*string)(&ind.Rating))
+		case "unit":
+			return seen.once(7) && r.text(&ind.Unit)
+		case "weight":
+			return seen.once(8) && r.optDecimal(&ind.Weight)
+		case "deviation_reason":
+			return seen.once(9) && r.text(&ind.DeviationReason)
+		}
+		return false
+	})
+}
+
+// encodeResult returns the JSON of r, as json.Marshal writes it.
+func encodeResult(r *jixiao.Result) ([]byte, error) {
+	if fastResultEncoding {
+		if b, ok := appendResult(make([]byte, 0, 3072), r); ok {
+			return b, nil
+		}
+	}
+	return json.Marshal(r)
+}
+
+// appendString appends s as a JSON string. Strings json.Marshal would
+// escape (quotes, backslashes, control characters, <, > and &, U+2028,
+// U+2029, invalid UTF-8) are written by json.Marshal.
+func appendString(b []byte, s string) []byte {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return appendMarshalled(b, s)
+		}
+	}
+	if !ascii && (!utf8.ValidString(s) || strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")) {
+		return appendMarshalled(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendMarshalled(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// appendDecimal appends d as its MarshalJSON writes it: decimalAppends
+// checked that MarshalJSON is AppendTo, which does not allocate.
+func appendDecimal(b []byte, d jixiao.Decimal) ([]byte, bool) {
+	return d.AppendTo(b), true
+}
+
+// decimalAppends reports whether Decimal.MarshalJSON writes what
+// AppendTo appends, a plain number that json.Marshal keeps as it is, on
+// values of every kind.
+func decimalAppends() bool {
+	for _, d := range []jixiao.Decimal{0, 1, -1, 5, -5, 99, 100, -100, 123456, -123456, 1 << 40, math.MaxInt64, math.MinInt64} {
+		q, err := d.MarshalJSON()
+		if err != nil || len(q) == 0 || string(q) != string(d.AppendTo(nil)) {
+			return false
+		}
+		for _, c := range q {
+			if (c < '0' || c > '9') && c != '-' && c != '.' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func appendResult(b []byte, r *jixiao.Result) ([]byte, bool) {
+	ok := true
+	b = append(b, `{"project_id":`...)
+	b = appendString(b, r.ProjectID)
+	b = append(b, `,"project_name":`...)
+	b = appendString(b, r.ProjectName)
+	b = append(b, `,"total":`...)
+	if b, ok = appendDecimal(b, r.Total); !ok {
+		return b, false
+	}
+	b = append(b, `,"grade":`...)
+	b = appendString(b, r.Grade)
+	b = append(b, `,"ruleset":{"id":`...)
+	b = appendString(b, r.RuleSet.ID)
+	b = append(b, `,"version":`...)
+	b = appendString(b, r.RuleSet.Version)
+	b = append(b, `,"hash":`...)
+	b = appendString(b, r.RuleSet.Hash)
+	b = append(b, `},"indicators":`...)
+	if r.Indicators == nil {
+		b = append(b, "null"...)
+	} else if b, ok = appendNodes(b, r.Indicators); !ok {
+		return b, false
+	}
+	b = append(b, `,"findings":`...)
+	if r.Findings == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Findings {
+			f := &r.Findings[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"check":`...)
+			b = appendString(b, f.Check)
+			b = append(b, `,"severity":`...)
+			b = appendString(b, string(f.Severity))
+			b = append(b, `,"message":`...)
+			b = appendString(b, f.Message)
+			if f.Indicator != "" {
+				b = append(b, `,"indicator":`...)
+				b = appendString(b, f.Indicator)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), true
+}
+
+func appendNodes(b []byte, nodes []jixiao.Node) ([]byte, bool) {
+	ok := true
+	b = append(b, '[')
+	for i := range nodes {
+		n := &nodes[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, n.ID)
+		b = append(b, `,"name":`...)
+		b = appendString(b, n.Name)
+		b = append(b, `,"points":`...)
+		if b, ok = appendDecimal(b, n.Points); !ok {
+			return b, false
+		}
+		b = append(b, `,"score":`...)
+		if b, ok = appendDecimal(b, n.Score); !ok {
+			return b, false
+		}
+		if n.Reason != "" {
+			b = append(b, `,"reason":`...)
+			b = appendString(b, n.Reason)
+		}
+		if len(n.Children) > 0 {
+			b = append(b, `,"children":`...)
+			if b, ok = appendNodes(b, n.Children); !ok {
+				return b, false
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), true
+}
