@@ -27,7 +27,7 @@ func since(wall0 time.Time, cpu0 time.Duration) Timing {
 }
 
 // Executor executes a started run: (*evaluation.Service).Execute, or a
-// prototype of a change to it such as PipelinedExecute.
+// prototype of a change to it.
 type Executor func(ctx context.Context, s *evaluation.Service, run *jixiao.Run, rs *engine.RuleSet) error
 
 // Official runs an official evaluation of every project stored in the

@@ -112,18 +112,16 @@ func TestMain(m *testing.M) {
 // stored project (100,000 by default; JIXIAO_BENCH_N to change), as
 // evaluation.Service runs it on an SQLite file, and in the same iteration
 // inserts the same score rows (the same result JSON, already encoded) into
-// a copy of the same database with PlainInsert, and runs the same batch
-// with PipelinedExecute, the prototype of an overlapped Execute. Each
-// iteration starts each from a fresh copy of the seeded file; the order
-// rotates between iterations.
+// a copy of the same database with PlainInsert. Each iteration starts
+// each from a fresh copy of the seeded file; the order rotates between
+// iterations.
 //
 // Metrics: projects/s of each (wall time), and the ratio of the service's
-// and the prototype's times to the plain insert's (x-plain), in wall time
-// and in CPU time.
+// time to the plain insert's (x-plain), in wall time and in CPU time.
 //
-// JIXIAO_BENCH_PHASE=service, pipelined or plain measures one alone (for
-// profiling; plain after one unmeasured service run for its rows). CPU
-// profiles carry the label phase=service, pipelined or plain.
+// JIXIAO_BENCH_PHASE=service or plain measures one alone (for profiling;
+// plain after one unmeasured service run for its rows). CPU profiles carry
+// the label phase=service or plain.
 // JIXIAO_BENCH_WORKERS and JIXIAO_BENCH_CHUNK set the service's scoring
 // goroutines and chunk size (the plain insert keeps chunks of 1000).
 func BenchmarkOfficialBatch(b *testing.B) {
@@ -186,16 +184,15 @@ func BenchmarkOfficialBatch(b *testing.B) {
 		}
 	}
 	phases := map[string]func(ctx context.Context) (Timing, error){
-		"service":   official(nil),
-		"pipelined": official(PipelinedExecute),
+		"service": official(nil),
 		"plain": func(ctx context.Context) (Timing, error) {
 			return PlainInsert(ctx, path, rows)
 		},
 	}
-	order := []string{"service", "plain", "pipelined"}
+	order := []string{"service", "plain"}
 	if only != "" {
 		if phases[only] == nil {
-			b.Fatalf("JIXIAO_BENCH_PHASE=%q: want service, pipelined or plain", only)
+			b.Fatalf("JIXIAO_BENCH_PHASE=%q: want service or plain", only)
 		}
 		order = []string{only}
 	}

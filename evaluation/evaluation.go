@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"jixiao"
@@ -77,8 +78,13 @@ func (s *Service) Start(ctx context.Context, rs *engine.RuleSet, sel Selection, 
 }
 
 // Execute scores the projects of run that are not scored yet, a chunk at
-// a time; each chunk is committed whole. When ctx is cancelled it stops at
-// a chunk boundary and marks the run interrupted.
+// a time; each chunk is committed whole. Its stages overlap: one goroutine
+// reads and decodes the next chunk while another scores one and two save
+// (one encodes while the other holds the writer connection). Chunks may
+// commit out of order, which nothing depends on: resuming uses the set of
+// done keys, and the run's counts are sums. When ctx is cancelled it stops
+// at a chunk boundary, saves the chunks already scored, and marks the run
+// interrupted, or done if nothing was left.
 func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleSet) error {
 	if rs.Ref().Hash != run.RuleSetHash {
 		return fmt.Errorf("run %d was started with rule set %s, not %s", run.ID, run.RuleSetHash, rs.Ref().Hash)
@@ -90,8 +96,10 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		}
 	}
 	done, err := s.Store.DoneKeys(ctx, run.ID)
-	if err != nil {
-		return s.finish(ctx, run, statusFor(ctx), err)
+	if err != nil && ctx.Err() != nil {
+		return s.finish(ctx, run, jixiao.RunInterrupted, err)
+	} else if err != nil {
+		return s.finish(ctx, run, jixiao.RunFailed, err)
 	}
 	size := s.ChunkSize
 	if size <= 0 {
@@ -101,72 +109,145 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	f.Limit = size
 	f.AfterKey = -1 // key order: new projects cannot slip in before the cursor
 	ref := rs.Ref()
-	for {
-		// The next batch is read even after a cancel, so that a run with
-		// nothing left to score ends done rather than interrupted.
-		stored, _, err := s.Store.FindProjects(context.WithoutCancel(ctx), f)
-		if err != nil {
-			return s.finish(ctx, run, jixiao.RunFailed, err)
-		}
-		if len(stored) == 0 {
-			break
-		}
-		if ctx.Err() != nil {
-			return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
-		}
-		f.AfterKey = stored[len(stored)-1].Key
 
-		todo := stored[:0:0]
-		for _, sp := range stored {
-			if !done[sp.Key] {
-				todo = append(todo, sp)
+	type scored struct {
+		scores     []jixiao.ScoreRecord
+		rejections []jixiao.RunRejection
+	}
+	// stop ends reading and scoring early, on an error of any stage.
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		mu                         sync.Mutex
+		readErr, scoreErr, saveErr error
+		exhausted                  bool // the reader found no project left
+		sent, saved                int  // chunks handed to the scorer, and saved
+	)
+	fail := func(stage *error, err error) {
+		mu.Lock()
+		if *stage == nil {
+			*stage = err
+		}
+		mu.Unlock()
+		stop()
+	}
+
+	read := make(chan []jixiao.StoredProject, 1)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(read)
+		for {
+			// Read even after a cancel, as Execute does, so that a run
+			// with nothing left ends done rather than interrupted.
+			stored, _, err := s.Store.FindProjects(context.WithoutCancel(ctx), f)
+			if err != nil {
+				fail(&readErr, err)
+				return
 			}
-		}
-		if len(todo) == 0 {
-			continue
-		}
-		projects := make([]jixiao.Project, len(todo))
-		for i := range todo {
-			projects[i] = todo[i].Project
-		}
-		results, rejected, err := rs.ScoreEach(ctx, projects, engine.Batch{Workers: s.Workers})
-		if err != nil {
-			return s.finish(ctx, run, statusFor(ctx), err)
-		}
-		scores := make([]jixiao.ScoreRecord, 0, len(todo))
-		var rejections []jixiao.RunRejection
-		for i, sp := range todo {
-			p := &sp.Project
-			if rejected[i] != nil {
-				rejections = append(rejections, jixiao.RunRejection{RunID: run.ID, ProjectKey: sp.Key, ProjectID: p.ID, Year: p.Year, Errors: rejected[i].Errors})
+			if len(stored) == 0 {
+				mu.Lock()
+				exhausted = true
+				mu.Unlock()
+				return
+			}
+			if stopCtx.Err() != nil {
+				return
+			}
+			f.AfterKey = stored[len(stored)-1].Key
+			todo := stored[:0:0]
+			for _, sp := range stored {
+				if !done[sp.Key] {
+					todo = append(todo, sp)
+				}
+			}
+			if len(todo) == 0 {
 				continue
 			}
-			scores = append(scores, jixiao.ScoreRecord{
-				RunID: run.ID, ProjectKey: sp.Key, ProjectID: p.ID, Year: p.Year, Department: p.Department,
-				Total: results[i].Total, Grade: results[i].Grade, Result: results[i],
-				InputHash: sp.InputHash, RuleSetID: ref.ID, RuleSetHash: ref.Hash, EngineVersion: engine.Version,
-				CreatedAt: s.now().UTC(),
-			})
+			select {
+			case read <- todo:
+				mu.Lock()
+				sent++
+				mu.Unlock()
+			case <-stopCtx.Done():
+				return
+			}
 		}
-		// A chunk scored in full is stored even if a shutdown began
-		// meanwhile: it is whole. (A chunk cut short is not stored.)
-		if _, err := s.Store.SaveChunk(context.WithoutCancel(ctx), run.ID, scores, rejections); err != nil {
-			return s.finish(ctx, run, jixiao.RunFailed, err)
-		}
-		run.Scored += len(scores)
-		run.Rejected += len(rejections)
-		if s.OnScored != nil {
-			s.OnScored(len(scores))
-		}
-	}
-	return s.finish(ctx, run, jixiao.RunDone, nil)
-}
+	}()
 
-func statusFor(ctx context.Context) string {
-	if ctx.Err() != nil {
-		return jixiao.RunInterrupted
+	toSave := make(chan scored, 1)
+	go func() {
+		defer close(toSave)
+		for todo := range read {
+			projects := make([]jixiao.Project, len(todo))
+			for i := range todo {
+				projects[i] = todo[i].Project
+			}
+			results, rejected, err := rs.ScoreEach(stopCtx, projects, engine.Batch{Workers: s.Workers})
+			if err != nil {
+				fail(&scoreErr, err)
+				return
+			}
+			var c scored
+			c.scores = make([]jixiao.ScoreRecord, 0, len(todo))
+			for i, sp := range todo {
+				p := &sp.Project
+				if rejected[i] != nil {
+					c.rejections = append(c.rejections, jixiao.RunRejection{RunID: run.ID, ProjectKey: sp.Key, ProjectID: p.ID, Year: p.Year, Errors: rejected[i].Errors})
+					continue
+				}
+				c.scores = append(c.scores, jixiao.ScoreRecord{
+					RunID: run.ID, ProjectKey: sp.Key, ProjectID: p.ID, Year: p.Year, Department: p.Department,
+					Total: results[i].Total, Grade: results[i].Grade, Result: results[i],
+					InputHash: sp.InputHash, RuleSetID: ref.ID, RuleSetHash: ref.Hash, EngineVersion: engine.Version,
+					CreatedAt: s.now().UTC(),
+				})
+			}
+			toSave <- c // saved even when stopping: the chunk is whole
+		}
+	}()
+
+	var wg sync.WaitGroup
+	const savers = 2
+	for range savers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range toSave {
+				if _, err := s.Store.SaveChunk(context.WithoutCancel(ctx), run.ID, c.scores, c.rejections); err != nil {
+					fail(&saveErr, err)
+					continue // drain, so that the scorer never blocks
+				}
+				mu.Lock()
+				saved++
+				run.Scored += len(c.scores)
+				run.Rejected += len(c.rejections)
+				mu.Unlock()
+				if s.OnScored != nil {
+					s.OnScored(len(c.scores))
+				}
+			}
+		}()
 	}
-	return jixiao.RunFailed
+	wg.Wait()
+	<-readerDone // a scorer that failed leaves the reader to stop by itself
+
+	// The statuses Execute gives: a failed read or save fails the run, a
+	// scoring error fails or interrupts it as ctx says, and a run whose
+	// every chunk was saved is done even if ctx was cancelled meanwhile.
+	switch {
+	case readErr != nil:
+		return s.finish(ctx, run, jixiao.RunFailed, readErr)
+	case saveErr != nil:
+		return s.finish(ctx, run, jixiao.RunFailed, saveErr)
+	case scoreErr != nil && ctx.Err() != nil:
+		return s.finish(ctx, run, jixiao.RunInterrupted, scoreErr)
+	case scoreErr != nil:
+		return s.finish(ctx, run, jixiao.RunFailed, scoreErr)
+	case exhausted && sent == saved:
+		return s.finish(ctx, run, jixiao.RunDone, nil)
+	}
+	return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
 }
 
 func (s *Service) finish(ctx context.Context, run *jixiao.Run, status string, cause error) error {
