@@ -122,25 +122,8 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 		Dir:          dir,
 		Logger:       logger,
 		PollInterval: -1,
-		OnActivate: func(v jixiao.RuleSetVersion) {
-			if v.LoadedBy == "" {
-				v.LoadedBy = "system"
-			}
-			if err := store.SaveRuleSetVersion(ctx, v); err != nil {
-				t.Errorf("storing rule-set version: %v", err)
-			}
-			at := time.Now().UTC()
-			if v.ActivatedAt != nil {
-				at = *v.ActivatedAt
-			}
-			if err := store.MarkRuleSetActivated(ctx, v.RuleSetID, v.Hash, at); err != nil {
-				t.Errorf("marking rule-set version: %v", err)
-			}
-			_ = store.AddAudit(ctx, jixiao.AuditEntry{At: at, Actor: v.LoadedBy, Action: "ruleset.activate", Subject: v.RuleSetID,
-				Detail: []byte(fmt.Sprintf(`{"version":%q,"hash":%q}`, v.Version, v.Hash))})
-			metrics.Activated(v.RuleSetID, v.Version, v.Hash)
-		},
-		OnReload: metrics.Reloaded,
+		OnActivate:   api.RecordActivation(store, metrics, logger),
+		OnReload:     metrics.Reloaded,
 	})
 	if err != nil {
 		t.Fatal(err)

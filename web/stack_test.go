@@ -52,21 +52,7 @@ func newStack(t *testing.T) *stack {
 		Dir:          dir,
 		Logger:       logger,
 		PollInterval: -1,
-		OnActivate: func(v jixiao.RuleSetVersion) {
-			if v.LoadedBy == "" {
-				v.LoadedBy = "system"
-			}
-			if err := store.SaveRuleSetVersion(ctx, v); err != nil {
-				t.Errorf("storing rule-set version: %v", err)
-			}
-			at := time.Now().UTC()
-			if v.ActivatedAt != nil {
-				at = *v.ActivatedAt
-			}
-			if err := store.MarkRuleSetActivated(ctx, v.RuleSetID, v.Hash, at); err != nil {
-				t.Errorf("marking rule-set version: %v", err)
-			}
-		},
+		OnActivate:   api.RecordActivation(store, nil, logger),
 	})
 	if err != nil {
 		t.Fatal(err)

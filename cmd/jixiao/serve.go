@@ -115,28 +115,10 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	}
 	metrics := api.NewMetrics()
 	reg, err := registry.New(registry.Options{
-		Dir:    cfg.rulesDir,
-		Logger: logger,
-		OnActivate: func(v jixiao.RuleSetVersion) {
-			if v.LoadedBy == "" {
-				v.LoadedBy = "system"
-			}
-			actx := context.WithoutCancel(ctx)
-			if err := store.SaveRuleSetVersion(actx, v); err != nil {
-				logger.Error("storing rule-set version", "ruleset", v.RuleSetID, "hash", v.Hash, "error", err)
-			}
-			at := time.Now().UTC()
-			if v.ActivatedAt != nil {
-				at = *v.ActivatedAt
-			}
-			if err := store.MarkRuleSetActivated(actx, v.RuleSetID, v.Hash, at); err != nil {
-				logger.Error("marking rule-set version active", "ruleset", v.RuleSetID, "error", err)
-			}
-			_ = store.AddAudit(actx, jixiao.AuditEntry{At: at, Actor: v.LoadedBy, Action: "ruleset.activate", Subject: v.RuleSetID,
-				Detail: []byte(fmt.Sprintf(`{"version":%q,"hash":%q,"source":%q,"path":%q}`, v.Version, v.Hash, v.Source, v.Path))})
-			metrics.Activated(v.RuleSetID, v.Version, v.Hash)
-		},
-		OnReload: metrics.Reloaded,
+		Dir:        cfg.rulesDir,
+		Logger:     logger,
+		OnActivate: api.RecordActivation(store, metrics, logger),
+		OnReload:   metrics.Reloaded,
 		LastGood: func(path, id string) (jixiao.RuleSetVersion, bool) {
 			return lastActive(ctx, store, path, id, logger)
 		},
