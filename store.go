@@ -24,6 +24,7 @@ type ProjectFilter struct {
 	Grade      string
 	IDs        []string // project ids (with Year, or in any year)
 	AfterKey   int64    // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
+	MaxKey     int64    // only projects stored with a key up to this one; 0: no bound, -1: none
 	Offset     int
 	Limit      int // 0: no limit
 }
@@ -187,6 +188,9 @@ type Store interface {
 	// FindInput returns a project input by its hash. Inputs are kept by
 	// content, so a score can be verified after its project was updated.
 	FindInput(ctx context.Context, hash string) (*Project, error)
+	// MaxProjectKey is the newest project's key, 0 when there is none. A
+	// run records it so that projects stored later do not join the run.
+	MaxProjectKey(ctx context.Context) (int64, error)
 
 	SaveRuleSetVersion(ctx context.Context, v RuleSetVersion) error
 	MarkRuleSetActivated(ctx context.Context, id, hash string, at time.Time) error

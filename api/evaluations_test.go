@@ -49,7 +49,7 @@ func TestEvaluationSync(t *testing.T) {
 
 	var got jixiao.Run
 	st.get(jixiao.RoleViewer, fmt.Sprintf("/api/v1/evaluations/%d", run.ID)).want(t, http.StatusOK).decode(t, &got)
-	if got.ID != run.ID || got.Status != jixiao.RunDone || got.Scored != 26 || string(got.Selection) != `{"year":2024}` {
+	if got.ID != run.ID || got.Status != jixiao.RunDone || got.Scored != 26 || string(got.Selection) != `{"year":2024,"max_key":26}` {
 		t.Errorf("run %+v", got)
 	}
 	st.get(jixiao.RoleViewer, "/api/v1/evaluations/999").problem(t, http.StatusNotFound, "not_found")

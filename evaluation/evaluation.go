@@ -26,10 +26,13 @@ type Selection struct {
 	ProjectIDs []string `json:"project_ids,omitempty"`
 	Year       int      `json:"year,omitempty"`
 	Department string   `json:"department,omitempty"`
+	// MaxKey is set when a run starts: projects stored afterwards are not
+	// part of it, even when it is resumed later.
+	MaxKey int64 `json:"max_key,omitempty"`
 }
 
 func (s Selection) filter() jixiao.ProjectFilter {
-	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department}
+	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, MaxKey: s.MaxKey}
 }
 
 // Service starts, executes and resumes runs.
@@ -51,6 +54,14 @@ func (s *Service) now() time.Time {
 
 // Start records a new official run of rs over sel and counts its projects.
 func (s *Service) Start(ctx context.Context, rs *engine.RuleSet, sel Selection, who string) (*jixiao.Run, error) {
+	maxKey, err := s.Store.MaxProjectKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if maxKey == 0 {
+		maxKey = -1 // no project yet: the run selects nothing, not everything
+	}
+	sel.MaxKey = maxKey
 	f := sel.filter()
 	f.Limit = 1
 	_, total, err := s.Store.FindProjects(ctx, f)

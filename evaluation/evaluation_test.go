@@ -151,3 +151,34 @@ func TestExecuteCancelledBeforeStart(t *testing.T) {
 		t.Errorf("run: %s with %d scored, want interrupted with 0", stored.Status, stored.Scored)
 	}
 }
+
+// TestRunExcludesLaterProjects: projects stored after a run starts are not
+// part of it, even when it runs (or is resumed) later, so scored never
+// exceeds total.
+func TestRunExcludesLaterProjects(t *testing.T) {
+	store, rs := setup(t, 12)
+	ctx := context.Background()
+	svc := &evaluation.Service{Store: store, ChunkSize: 5}
+	run, err := svc.Start(ctx, rs, evaluation.Selection{Year: 2024}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := jixiao.Project{ID: "LATE", Name: "后来的项目", Year: 2024, BudgetAdjusted: jixiao.Points(1), Spent: jixiao.Points(1),
+		Indicators: []jixiao.Indicator{{Level1: "产出指标", Level2: "数量指标", Name: "数量", Direction: jixiao.Qualitative, Rating: jixiao.Achieved}}}
+	if _, err := store.UpsertProjects(ctx, []jixiao.Project{late}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Execute(ctx, run, rs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.FindRun(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total != 12 || got.Scored != 12 {
+		t.Fatalf("run total %d, scored %d; want 12 and 12", got.Total, got.Scored)
+	}
+	if _, n, err := store.FindScores(ctx, jixiao.ScoreFilter{ProjectID: "LATE"}); err != nil || n != 0 {
+		t.Fatalf("the later project was scored (%d scores, %v)", n, err)
+	}
+}

@@ -153,6 +153,15 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 	return up, nil
 }
 
+// MaxProjectKey returns the newest project's key, or 0.
+func (d *DB) MaxProjectKey(ctx context.Context) (int64, error) {
+	var key int64
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		return tx.Raw("SELECT COALESCE(MAX(id), 0) FROM projects").Scan(&key).Error
+	})
+	return key, err
+}
+
 // projectColumns are what a StoredProject is read from.
 const projectColumns = "p.id, p.input_hash, p.created_at, p.updated_at, i.body"
 
@@ -186,6 +195,9 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 		}
 		if f.AfterKey != 0 {
 			q = q.Where("p.id > ?", f.AfterKey)
+		}
+		if f.MaxKey != 0 {
+			q = q.Where("p.id <= ?", f.MaxKey)
 		}
 		q = q.Session(&gorm.Session{}) // shared by the count and the page
 		if err := q.Count(&total).Error; err != nil {
