@@ -17,24 +17,33 @@ func (s *Server) listScores(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	year, err := queryInt(c, "year")
+	f, err := readScoreFilter(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	runID, err := queryInt(c, "run")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	f := jixiao.ScoreFilter{RunID: int64(runID), ProjectID: c.Query("project_id"), Year: year, Department: c.Query("department"),
-		Grade: c.Query("grade"), RuleSetID: c.Query("ruleset"), Offset: p.offset(), Limit: p.PerPage}
+	f.Offset, f.Limit = p.offset(), p.PerPage
 	scores, total, err := s.store.FindScores(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, newList(scores, total, p))
+}
+
+// readScoreFilter reads ?run, ?project_id, ?year, ?department, ?grade
+// and ?ruleset.
+func readScoreFilter(c *gin.Context) (jixiao.ScoreFilter, error) {
+	year, err := queryInt(c, "year")
+	if err != nil {
+		return jixiao.ScoreFilter{}, err
+	}
+	runID, err := queryInt(c, "run")
+	if err != nil {
+		return jixiao.ScoreFilter{}, err
+	}
+	return jixiao.ScoreFilter{RunID: int64(runID), ProjectID: c.Query("project_id"), Year: year, Department: c.Query("department"),
+		Grade: c.Query("grade"), RuleSetID: c.Query("ruleset")}, nil
 }
 
 func (s *Server) findScore(c *gin.Context) (*jixiao.ScoreRecord, bool) {

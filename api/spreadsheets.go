@@ -220,17 +220,13 @@ func (s *Server) projectForm(c *gin.Context) {
 // exportSummary streams the summary workbook of the scores that match the
 // filter (?run, ?year, ?department, ?grade, ?ruleset), a page at a time.
 func (s *Server) exportSummary(c *gin.Context) {
-	year, err := queryInt(c, "year")
+	f, err := readScoreFilter(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	runID, err := queryInt(c, "run")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	f := jixiao.ScoreFilter{RunID: int64(runID), Year: year, Department: c.Query("department"), Grade: c.Query("grade"), RuleSetID: c.Query("ruleset"), Limit: 1000}
+	f.Limit = 1000
+	runID := f.RunID
 	ctx := c.Request.Context()
 	page, total, err := s.store.FindScores(ctx, f)
 	if err != nil {
@@ -241,38 +237,13 @@ func (s *Server) exportSummary(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no scores match the filter"))
 		return
 	}
-	var topLevel []string
-	for _, n := range page[0].Result.Indicators {
-		topLevel = append(topLevel, n.Name)
-	}
 	title := "绩效评分汇总"
 	if runID > 0 {
 		title = fmt.Sprintf("绩效评分汇总（评价批次 %d）", runID)
 	}
 	attachment(c, xlsxType, "jixiao-评分汇总.xlsx")
 	c.Status(http.StatusOK)
-	sum, err := spreadsheet.NewSummary(c.Writer, title, topLevel)
-	if err != nil {
-		s.logger.Error("summary export", "error", err)
-		return
-	}
-	for {
-		for i := range page {
-			if err := sum.Add(&page[i]); err != nil {
-				s.logger.Error("summary export", "error", err)
-				return
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.Offset += f.Limit
-		if page, _, err = s.store.FindScores(ctx, f); err != nil {
-			s.logger.Error("summary export", "error", err)
-			return
-		}
-	}
-	if err := sum.Close(); err != nil {
-		s.logger.Error("summary export", "error", err)
+	if err := spreadsheet.WriteScoreSummary(ctx, c.Writer, title, s.store, f, page); err != nil {
+		s.logger.Error("summary export", "error", err) // the headers are sent: the download breaks off
 	}
 }

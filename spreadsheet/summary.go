@@ -1,6 +1,7 @@
 package spreadsheet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -448,4 +449,37 @@ func (s *Summary) writeGrades() error {
 		},
 		Dimension: excelize.ChartDimension{Width: 480, Height: 290},
 	})
+}
+
+// WriteScoreSummary writes the summary workbook of every score that store
+// holds for f, reading them a page of f.Limit at a time. first is the
+// first page for f, which the caller has read already to know that some
+// score matches; its first record gives the indicator columns.
+func WriteScoreSummary(ctx context.Context, w io.Writer, title string, store jixiao.Store, f jixiao.ScoreFilter, first []jixiao.ScoreRecord) error {
+	if len(first) == 0 {
+		return jixiao.Errorf(jixiao.ENOTFOUND, "no scores match the filter")
+	}
+	var topLevel []string
+	for _, n := range first[0].Result.Indicators {
+		topLevel = append(topLevel, n.Name)
+	}
+	sum, err := NewSummary(w, title, topLevel)
+	if err != nil {
+		return err
+	}
+	for page := first; ; {
+		for i := range page {
+			if err := sum.Add(&page[i]); err != nil {
+				return err
+			}
+		}
+		if f.Limit <= 0 || len(page) < f.Limit {
+			break
+		}
+		f.Offset += f.Limit
+		if page, _, err = store.FindScores(ctx, f); err != nil {
+			return err
+		}
+	}
+	return sum.Close()
 }

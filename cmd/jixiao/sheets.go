@@ -177,32 +177,7 @@ func runExport(ctx context.Context, s *streams, args []string) int {
 			s.log.Error("export: no scores match", "err", err)
 			return exitUsage
 		}
-		var topLevel []string
-		for _, n := range page[0].Result.Indicators {
-			topLevel = append(topLevel, n.Name)
-		}
-		sum, err := spreadsheet.NewSummary(&buf, "绩效评分汇总", topLevel)
-		if err != nil {
-			s.log.Error("export", "err", err)
-			return exitUsage
-		}
-		for {
-			for i := range page {
-				if err := sum.Add(&page[i]); err != nil {
-					s.log.Error("export", "err", err)
-					return exitUsage
-				}
-			}
-			if len(page) < f.Limit {
-				break
-			}
-			f.Offset += f.Limit
-			if page, _, err = store.FindScores(ctx, f); err != nil {
-				s.log.Error("export", "err", err)
-				return exitUsage
-			}
-		}
-		if err := sum.Close(); err != nil {
+		if err := spreadsheet.WriteScoreSummary(ctx, &buf, "绩效评分汇总", store, f, page); err != nil {
 			s.log.Error("export", "err", err)
 			return exitUsage
 		}
