@@ -9,13 +9,18 @@ type RuleSetRef struct {
 
 // Result is the score of one project under one rule set.
 type Result struct {
-	ProjectID   string     `json:"project_id"`
-	ProjectName string     `json:"project_name"`
-	Total       Decimal    `json:"total"`
-	Grade       string     `json:"grade"`
-	RuleSet     RuleSetRef `json:"ruleset"`
-	Indicators  []Node     `json:"indicators"`
-	Findings    []Finding  `json:"findings"`
+	ProjectID   string  `json:"project_id"`
+	ProjectName string  `json:"project_name"`
+	Total       Decimal `json:"total"`
+	Grade       string  `json:"grade"`
+	// ExecutionRate is the computed 预算执行率 in percent, rounded half-up
+	// to two places, as the rule set defines it (its execution_rate
+	// formula); nil when the rule set names none. Front ends show this
+	// value and never compute a rate of their own.
+	ExecutionRate *Decimal   `json:"execution_rate,omitempty"`
+	RuleSet       RuleSetRef `json:"ruleset"`
+	Indicators    []Node     `json:"indicators"`
+	Findings      []Finding  `json:"findings"`
 }
 
 // Node is one indicator of the scored tree: a fixed indicator of the rule

@@ -81,6 +81,7 @@ var (
 			`ProjectName string json:"project_name"`,
 			`Total jixiao.Decimal json:"total"`,
 			`Grade string json:"grade"`,
+			`ExecutionRate *jixiao.Decimal json:"execution_rate,omitempty"`,
 			`RuleSet jixiao.RuleSetRef json:"ruleset"`,
 			`Indicators []jixiao.Node json:"indicators"`,
 			`Findings []jixiao.Finding json:"findings"`,
@@ -626,6 +627,12 @@ func appendResult(b []byte, r *jixiao.Result) ([]byte, bool) {
 	}
 	b = append(b, `,"grade":`...)
 	b = appendString(b, r.Grade)
+	if r.ExecutionRate != nil {
+		b = append(b, `,"execution_rate":`...)
+		if b, ok = appendDecimal(b, *r.ExecutionRate); !ok {
+			return b, false
+		}
+	}
 	b = append(b, `,"ruleset":{"id":`...)
 	b = appendString(b, r.RuleSet.ID)
 	b = append(b, `,"version":`...)
