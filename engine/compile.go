@@ -48,6 +48,7 @@ type RuleSet struct {
 	leafGroups    []*node
 	projectChecks []*check
 	leafChecks    []*check
+	executionRate *formula // nil when the file names none
 	layout        *layout
 	at            knownSlots
 }
@@ -157,6 +158,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 	rs.derived = c.compileDerived(f.Derived)
 	c.buildScopes()
 	rs.missing = c.compileMissing(f.Missing)
+	rs.executionRate = c.compile(f.ExecutionRate, scopeProject, reflect.Float64, "execution_rate")
 
 	tables := map[string]*leafTable{}
 	for i := range f.LeafRules {

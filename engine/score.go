@@ -188,7 +188,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
-	return jixiao.Result{
+	res := jixiao.Result{
 		ProjectID:   p.ID,
 		ProjectName: p.Name,
 		Total:       total,
@@ -196,7 +196,19 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		RuleSet:     rs.ref,
 		Indicators:  nodes,
 		Findings:    findings,
-	}, nil
+	}
+	if rs.executionRate != nil && !s.scoresOnly {
+		rate, err := s.num(rs.executionRate)
+		if err != nil {
+			s.fail("execution_rate: %v", oneLine(err))
+			return jixiao.Result{}, s.reject(p)
+		}
+		if !math.IsNaN(rate) && !math.IsInf(rate, 0) {
+			r := jixiao.RoundFloat(rate)
+			res.ExecutionRate = &r
+		}
+	}
+	return res, nil
 }
 
 func yearsLabel(y rules.Years) string {

@@ -20,19 +20,22 @@ type File struct {
 	Hash string `yaml:"-"` // sha256 of Body, hex
 	Body []byte `yaml:"-"`
 
-	ID          Text         `yaml:"id"`
-	Version     Text         `yaml:"version"`
-	Name        Text         `yaml:"name"`
-	Description string       `yaml:"description"`
-	Years       Years        `yaml:"years"`
-	Grades      []GradeBand  `yaml:"grades"`
-	Missing     NamedList    `yaml:"missing"`
-	Derived     NamedList    `yaml:"derived"`
-	Unassigned  Text         `yaml:"unassigned"`
-	Indicators  []*Indicator `yaml:"indicators"`
-	LeafRules   []LeafRules  `yaml:"leaf_rules"`
-	Checks      []Check      `yaml:"checks"`
-	Tests       []Test       `yaml:"tests"`
+	ID          Text        `yaml:"id"`
+	Version     Text        `yaml:"version"`
+	Name        Text        `yaml:"name"`
+	Description string      `yaml:"description"`
+	Years       Years       `yaml:"years"`
+	Grades      []GradeBand `yaml:"grades"`
+	Missing     NamedList   `yaml:"missing"`
+	Derived     NamedList   `yaml:"derived"`
+	Unassigned  Text        `yaml:"unassigned"`
+	// ExecutionRate is the formula of the computed 预算执行率 in percent,
+	// recorded with every result so that front ends show it, not compute it.
+	ExecutionRate Text         `yaml:"execution_rate"`
+	Indicators    []*Indicator `yaml:"indicators"`
+	LeafRules     []LeafRules  `yaml:"leaf_rules"`
+	Checks        []Check      `yaml:"checks"`
+	Tests         []Test       `yaml:"tests"`
 }
 
 // Years are the fiscal years a rule set applies to, both ends inclusive;
