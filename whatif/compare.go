@@ -53,6 +53,10 @@ type Summary struct {
 	// Changed lists the ids of the projects whose grade changed, in input
 	// order (see ProjectChange.GradeChanged).
 	Changed []string `json:"changed"`
+	// ChangedTotal counts the projects whose grade changed when Changed
+	// may be cut short: a Population lists at most MaxChangedIDs ids.
+	// Zero and left out when Changed lists them all.
+	ChangedTotal int `json:"changed_total,omitempty"`
 
 	// Over the compared projects: the mean is rounded half-up; all three
 	// are 0 when no project is compared.
@@ -70,6 +74,9 @@ type Report struct {
 	Scenario jixiao.RuleSetRef `json:"scenario"`
 	Projects []ProjectChange   `json:"projects"`
 	Summary  Summary           `json:"summary"`
+	// Page, for a Population, tells which changed projects Projects
+	// lists; without it Projects lists every project.
+	Page *Page `json:"page,omitempty"`
 }
 
 // Compare scores baseline under baselineRS and scenario under scenarioRS

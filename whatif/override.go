@@ -433,59 +433,147 @@ func (c *compiled) selects(p *jixiao.Project) bool {
 // among projects, or names an indicator that no selected project has is
 // an error: it would otherwise silently change nothing.
 func Apply(projects []jixiao.Project, overrides []Override) ([]jixiao.Project, error) {
-	list := make([]*compiled, len(overrides))
+	set, err := compileOverrides(overrides)
+	if err != nil {
+		return nil, err
+	}
+	for i := range projects {
+		set.see(&projects[i])
+	}
+	if err := set.checkIDs(); err != nil {
+		return nil, err
+	}
+	out := make([]jixiao.Project, len(projects))
+	copy(out, projects)
+	ownIndicators := make([]bool, len(projects)) // out[i].Indicators is a copy
+	for k := range set.list {
+		for i := range out {
+			if err := set.applyOne(k, &out[i], &ownIndicators[i]); err != nil {
+				return nil, err
+			}
+		}
+		if err := set.checkCounts(k); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// overrideSet applies compiled overrides to projects that may come in
+// several chunks, counting what each override selected and changed so
+// that an override that changed nothing is reported once all projects
+// have been seen.
+type overrideSet struct {
+	list     []*compiled
+	selected []int
+	touched  []int
+	present  map[string]bool // the project ids the overrides name, once seen
+	a        applier
+}
+
+func compileOverrides(overrides []Override) (*overrideSet, error) {
+	s := &overrideSet{
+		list:     make([]*compiled, len(overrides)),
+		selected: make([]int, len(overrides)),
+		touched:  make([]int, len(overrides)),
+		present:  map[string]bool{},
+		a:        applier{env: map[string]any{}},
+	}
 	for i := range overrides {
 		c, err := compileOverride(i, &overrides[i])
 		if err != nil {
 			return nil, err
 		}
-		list[i] = c
-	}
-	present := make(map[string]bool, len(projects))
-	for i := range projects {
-		present[projects[i].ID] = true
-	}
-	for _, c := range list {
-		for _, id := range c.o.ProjectIDs {
-			if !present[id] {
-				return nil, overrideError(c.idx, c.o, "project_ids", "no project has id %q", id)
-			}
+		s.list[i] = c
+		for _, id := range overrides[i].ProjectIDs {
+			s.present[id] = false
 		}
 	}
+	return s, nil
+}
 
-	out := make([]jixiao.Project, len(projects))
-	copy(out, projects)
-	ownIndicators := make([]bool, len(projects)) // out[i].Indicators is a copy
-	a := &applier{env: map[string]any{}}
-	for _, c := range list {
-		selected, touched := 0, 0
-		for i := range out {
-			p := &out[i]
-			if !c.selects(p) {
-				continue
+// see records p's id when an override names it.
+func (s *overrideSet) see(p *jixiao.Project) {
+	if seen, named := s.present[p.ID]; named && !seen {
+		s.present[p.ID] = true
+	}
+}
+
+// checkIDs reports an override naming a project id not seen.
+func (s *overrideSet) checkIDs() error {
+	for _, c := range s.list {
+		for _, id := range c.o.ProjectIDs {
+			if !s.present[id] {
+				return overrideError(c.idx, c.o, "project_ids", "no project has id %q", id)
 			}
-			selected++
-			if !c.indicator {
-				if err := a.applyProject(c, p); err != nil {
-					return nil, err
-				}
-				touched++
-				continue
-			}
-			n, err := a.applyIndicators(c, p, &ownIndicators[i])
-			if err != nil {
-				return nil, err
-			}
-			touched += n
-		}
-		switch {
-		case selected == 0:
-			return nil, overrideError(c.idx, c.o, "field", "selects no project (%s)", c.describeFilter())
-		case touched == 0 && c.o.Indicator != "":
-			return nil, overrideError(c.idx, c.o, "indicator", "no selected project has a quantitative indicator named %q", c.o.Indicator)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// checkCounts reports override k when it selected no project, or named
+// an indicator that no selected project has.
+func (s *overrideSet) checkCounts(k int) error {
+	c := s.list[k]
+	switch {
+	case s.selected[k] == 0:
+		return overrideError(c.idx, c.o, "field", "selects no project (%s)", c.describeFilter())
+	case s.touched[k] == 0 && c.o.Indicator != "":
+		return overrideError(c.idx, c.o, "indicator", "no selected project has a quantitative indicator named %q", c.o.Indicator)
+	}
+	return nil
+}
+
+// check is every check that needs all projects seen.
+func (s *overrideSet) check() error {
+	if err := s.checkIDs(); err != nil {
+		return err
+	}
+	for k := range s.list {
+		if err := s.checkCounts(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyOne applies override k to p, a shallow copy that it may change;
+// own tells whether p.Indicators is already p's own copy.
+func (s *overrideSet) applyOne(k int, p *jixiao.Project, own *bool) error {
+	c := s.list[k]
+	if !c.selects(p) {
+		return nil
+	}
+	s.selected[k]++
+	if !c.indicator {
+		if err := s.a.applyProject(c, p); err != nil {
+			return err
+		}
+		s.touched[k]++
+		return nil
+	}
+	n, err := s.a.applyIndicators(c, p, own)
+	s.touched[k] += n
+	return err
+}
+
+// applyChunk returns copies of projects with every override applied, in
+// order, each to the result of the ones before it. The counts for
+// check go on from chunk to chunk. own is scratch space, reused.
+func (s *overrideSet) applyChunk(projects, out []jixiao.Project, own []bool) error {
+	copy(out, projects)
+	clear(own)
+	for i := range projects {
+		s.see(&projects[i])
+	}
+	for k := range s.list {
+		for i := range out {
+			if err := s.applyOne(k, &out[i], &own[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (c *compiled) describeFilter() string {
