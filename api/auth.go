@@ -1,7 +1,11 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,7 +32,7 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>"))
 			return
 		}
-		key, err := s.store.FindAPIKeyByHash(c.Request.Context(), jixiao.HashAPIKey(secret))
+		key, err := s.keys.find(c.Request.Context(), secret)
 		if jixiao.ErrorCode(err) == jixiao.ENOTFOUND || (err == nil && key.RevokedAt != nil) {
 			c.Header("WWW-Authenticate", `Bearer realm="jixiao", error="invalid_token"`)
 			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "the API key is unknown or revoked"))
@@ -60,3 +64,90 @@ func bearer(header string) (string, bool) {
 
 // actor names who made a request, for runs and the audit log.
 func actor(c *gin.Context) string { return c.GetString(keyNameKey) }
+
+const (
+	// keyCacheTTL is how long a key found in the store is used without
+	// asking the store again. A key revoked through this server is
+	// refused from the next request on (revokeKey empties the cache); one
+	// revoked by another process, at most this long after.
+	keyCacheTTL = time.Second
+	// keyCacheSize bounds the number of keys remembered.
+	keyCacheSize = 1024
+)
+
+// keyCache remembers, for ttl, the unrevoked API keys the store found,
+// by the SHA-256 of their secret. Unknown and revoked keys are not
+// remembered: the store is asked about them every time.
+type keyCache struct {
+	lookup func(ctx context.Context, hash string) (*jixiao.APIKey, error)
+	ttl    time.Duration
+	size   int
+
+	mu      sync.RWMutex
+	gen     uint64 // counts forget calls
+	entries map[[sha256.Size]byte]cachedKey
+}
+
+type cachedKey struct {
+	key   jixiao.APIKey
+	until time.Time
+}
+
+func newKeyCache(lookup func(ctx context.Context, hash string) (*jixiao.APIKey, error), ttl time.Duration, size int) *keyCache {
+	return &keyCache{lookup: lookup, ttl: ttl, size: size, entries: map[[sha256.Size]byte]cachedKey{}}
+}
+
+// find returns the key whose secret this is, as FindAPIKeyByHash does:
+// revoked or not, or an ENOTFOUND error.
+func (kc *keyCache) find(ctx context.Context, secret string) (jixiao.APIKey, error) {
+	sum := sha256.Sum256([]byte(secret))
+	kc.mu.RLock()
+	e, ok := kc.entries[sum]
+	gen := kc.gen
+	kc.mu.RUnlock()
+	if ok && time.Now().Before(e.until) {
+		return e.key, nil
+	}
+	// The store's answer is remembered from the time it was asked, and
+	// only if nothing was forgotten meanwhile: a revocation committed
+	// while the store was being asked is not undone by remembering what
+	// it answered before.
+	asked := time.Now()
+	key, err := kc.lookup(ctx, jixiao.HashAPIKey(secret))
+	if err != nil {
+		return jixiao.APIKey{}, err
+	}
+	if key.RevokedAt == nil {
+		kc.put(sum, gen, cachedKey{key: *key, until: asked.Add(kc.ttl)})
+	}
+	return *key, nil
+}
+
+func (kc *keyCache) put(sum [sha256.Size]byte, gen uint64, e cachedKey) {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if gen != kc.gen {
+		return
+	}
+	if len(kc.entries) >= kc.size {
+		now := time.Now()
+		for k, old := range kc.entries {
+			if !now.Before(old.until) {
+				delete(kc.entries, k)
+			}
+		}
+		if len(kc.entries) >= kc.size {
+			return
+		}
+	}
+	kc.entries[sum] = e
+}
+
+// forget empties the cache, and keeps lookups that were already asking
+// the store from remembering their answers. Called once a key is revoked.
+func (kc *keyCache) forget() {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	kc.gen++
+	clear(kc.entries)
+}

@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"jixiao"
 )
@@ -143,4 +147,113 @@ func TestAuthOff(t *testing.T) {
 	if audit.Items[0].Actor != "local" {
 		t.Errorf("actor %q", audit.Items[0].Actor)
 	}
+}
+
+// A key the server has just used, and so remembers, is refused from the
+// very request after its revocation through the API on, also while other
+// requests with it are being served during the revocation.
+func TestRevokedKeyRefusedAtOnceThoughRemembered(t *testing.T) {
+	st := newStack(t)
+	for round := range 10 {
+		var created struct {
+			Key    jixiao.APIKey `json:"key"`
+			Secret string        `json:"secret"`
+		}
+		st.postJSON(jixiao.RoleAdmin, "/api/v1/keys", map[string]string{"name": fmt.Sprint("k", round), "role": "viewer"}).
+			want(t, http.StatusCreated).decode(t, &created)
+		auth := "Bearer " + created.Secret
+		use := request{method: http.MethodGet, path: "/api/v1/rulesets", auth: auth}
+		st.do(use).want(t, http.StatusOK)
+		st.do(use).want(t, http.StatusOK)
+
+		// Other requests with the key, running through the revocation:
+		// each is answered 200 or 401, nothing else.
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		for range 4 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					rec := httptest.NewRecorder()
+					st.handler.ServeHTTP(rec, st.newHTTPRequest(use))
+					mu.Lock()
+					statuses[rec.Code]++
+					mu.Unlock()
+				}
+			})
+		}
+		time.Sleep(5 * time.Millisecond)
+		st.do(request{method: http.MethodDelete, path: fmt.Sprintf("/api/v1/keys/%d", created.Key.ID), role: jixiao.RoleAdmin}).
+			want(t, http.StatusNoContent)
+		r := st.do(use)
+		close(stop)
+		wg.Wait()
+		r.problem(t, http.StatusUnauthorized, "unauthorized")
+		if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="jixiao", error="invalid_token"` {
+			t.Errorf("round %d: WWW-Authenticate %q", round, got)
+		}
+		// And it stays refused.
+		st.do(use).problem(t, http.StatusUnauthorized, "unauthorized")
+		for status := range statuses {
+			if status != http.StatusOK && status != http.StatusUnauthorized {
+				t.Errorf("round %d: concurrent requests answered %v", round, statuses)
+			}
+		}
+	}
+	// The other keys were forgotten too, and still work.
+	st.get(jixiao.RoleAdmin, "/api/v1/keys").want(t, http.StatusOK)
+	st.get(jixiao.RoleViewer, "/api/v1/rulesets").want(t, http.StatusOK)
+}
+
+// A key the server remembers keeps its role, and keys it does not know
+// are refused however often they are sent, next to known ones.
+func TestRememberedKeysKeepTheirRoles(t *testing.T) {
+	st := newStack(t)
+	for range 3 {
+		st.get(jixiao.RoleViewer, "/api/v1/projects").want(t, http.StatusOK)
+		st.get(jixiao.RoleViewer, "/api/v1/keys").problem(t, http.StatusForbidden, "forbidden")
+		st.do(request{method: http.MethodPost, path: "/api/v1/projects", role: jixiao.RoleViewer, body: jsonBody(t, []any{project("ROLE-1", 1)}), ctype: "application/json"}).
+			problem(t, http.StatusForbidden, "forbidden")
+		st.do(request{method: http.MethodPost, path: "/api/v1/projects", role: jixiao.RoleScorer, body: jsonBody(t, []any{project("ROLE-1", 1)}), ctype: "application/json"}).
+			want(t, http.StatusOK)
+		st.get(jixiao.RoleScorer, "/api/v1/audit").problem(t, http.StatusForbidden, "forbidden")
+		st.get(jixiao.RoleAdmin, "/api/v1/audit").want(t, http.StatusOK)
+	}
+	known := st.keys[jixiao.RoleAdmin]
+	last := known[len(known)-1:]
+	other := "a"
+	if last == "a" {
+		other = "b"
+	}
+	for _, secret := range []string{known[:len(known)-1] + other, known + "x", "jx_" + strings.Repeat("a", 32)} {
+		for range 3 {
+			r := st.do(request{method: http.MethodGet, path: "/api/v1/keys", auth: "Bearer " + secret})
+			r.problem(t, http.StatusUnauthorized, "unauthorized")
+			if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="jixiao", error="invalid_token"` {
+				t.Errorf("WWW-Authenticate %q", got)
+			}
+		}
+	}
+}
+
+// A key revoked where this server cannot see it (another process on the
+// same database; here, the store directly) is refused once the server's
+// memory of it has expired: keys are remembered for at most a second.
+func TestKeyRevokedElsewhereRefusedAfterASecond(t *testing.T) {
+	st := newStack(t)
+	secret, id := st.newKey("elsewhere", jixiao.RoleViewer)
+	use := request{method: http.MethodGet, path: "/api/v1/rulesets", auth: "Bearer " + secret}
+	st.do(use).want(t, http.StatusOK)
+	if err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second + 50*time.Millisecond)
+	st.do(use).problem(t, http.StatusUnauthorized, "unauthorized")
+	st.get(jixiao.RoleViewer, "/api/v1/rulesets").want(t, http.StatusOK)
 }

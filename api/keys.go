@@ -61,6 +61,8 @@ func (s *Server) revokeKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// Refused from the next request on, though cached.
+	s.keys.forget()
 	s.audit(c, "key.revoke", c.Param("key"), nil)
 	c.Status(http.StatusNoContent)
 }

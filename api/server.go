@@ -43,6 +43,7 @@ type Server struct {
 	maxBody      int64
 	syncLimit    int
 	metrics      *Metrics
+	keys         *keyCache
 	router       *gin.Engine
 
 	// background evaluation jobs, waited for on shutdown
@@ -82,6 +83,9 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
+	s.keys = newKeyCache(func(ctx context.Context, hash string) (*jixiao.APIKey, error) {
+		return s.store.FindAPIKeyByHash(ctx, hash)
+	}, keyCacheTTL, keyCacheSize)
 	s.jobsCtx, s.stopJobs = context.WithCancel(context.Background())
 	s.router = s.routes()
 	return s
