@@ -21,22 +21,25 @@ type projectView struct {
 }
 
 type scoreBrief struct {
-	ID          int64          `json:"id"`
-	RunID       int64          `json:"run_id"`
-	Total       jixiao.Decimal `json:"total"`
-	Grade       string         `json:"grade"`
-	Findings    int            `json:"findings"`
-	RuleSetID   string         `json:"ruleset_id"`
-	RuleSetHash string         `json:"ruleset_hash"`
-	CreatedAt   time.Time      `json:"created_at"`
+	ID    int64          `json:"id"`
+	RunID int64          `json:"run_id"`
+	Total jixiao.Decimal `json:"total"`
+	Grade string         `json:"grade"`
+	// ExecutionRate is the result's computed 预算执行率 in percent, as the
+	// rule set defines it; null when the result records none.
+	ExecutionRate *jixiao.Decimal `json:"execution_rate"`
+	Findings      int             `json:"findings"`
+	RuleSetID     string          `json:"ruleset_id"`
+	RuleSetHash   string          `json:"ruleset_hash"`
+	CreatedAt     time.Time       `json:"created_at"`
 }
 
 func brief(r *jixiao.ScoreRecord) *scoreBrief {
 	if r == nil {
 		return nil
 	}
-	return &scoreBrief{ID: r.ID, RunID: r.RunID, Total: r.Total, Grade: r.Grade, Findings: len(r.Result.Findings),
-		RuleSetID: r.RuleSetID, RuleSetHash: r.RuleSetHash, CreatedAt: r.CreatedAt}
+	return &scoreBrief{ID: r.ID, RunID: r.RunID, Total: r.Total, Grade: r.Grade, ExecutionRate: r.Result.ExecutionRate,
+		Findings: len(r.Result.Findings), RuleSetID: r.RuleSetID, RuleSetHash: r.RuleSetHash, CreatedAt: r.CreatedAt}
 }
 
 // rejectionError turns decoder or engine rejections into one problem with

@@ -14,10 +14,11 @@ type projectView struct {
 	jixiao.Project
 	InputHash   string `json:"input_hash"`
 	LatestScore *struct {
-		ID    int64          `json:"id"`
-		RunID int64          `json:"run_id"`
-		Total jixiao.Decimal `json:"total"`
-		Grade string         `json:"grade"`
+		ID            int64           `json:"id"`
+		RunID         int64           `json:"run_id"`
+		Total         jixiao.Decimal  `json:"total"`
+		Grade         string          `json:"grade"`
+		ExecutionRate *jixiao.Decimal `json:"execution_rate"`
 	} `json:"latest_score"`
 	Score *jixiao.ScoreRecord `json:"score"`
 }
@@ -172,6 +173,46 @@ func TestProjectGet(t *testing.T) {
 	st.get(jixiao.RoleViewer, "/api/v1/projects/2023/HH2024-14").problem(t, http.StatusNotFound, "not_found")
 	st.do(request{method: http.MethodGet, path: "/api/v1/projects/abcd/HH2024-14", role: jixiao.RoleViewer, specInvalid: true}).
 		problem(t, http.StatusNotFound, "not_found")
+}
+
+// The brief of the latest score carries the execution rate the engine
+// computed, from the stored result, apart from the rate the project states.
+func TestProjectsExecutionRate(t *testing.T) {
+	st := newStack(t)
+	p := project("RATE-1", 57000)
+	p["budget_adjusted"] = 800000
+	p["execution_rate"] = 7.12
+	st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{p, project("RATE-2", 1000)}).want(t, http.StatusOK)
+	if l := st.listProjects("?ids=RATE-1"); len(l.Items) != 1 || l.Items[0].LatestScore != nil {
+		t.Fatalf("before scoring: %+v", l.Items)
+	}
+	ev := st.evaluate(map[string]any{"project_ids": []string{"RATE-1"}})
+	if len(ev.Results) != 1 || ev.Results[0].Result.ExecutionRate == nil || ev.Results[0].Result.ExecutionRate.String() != "7.13" {
+		t.Fatalf("evaluation: %+v", ev.Results)
+	}
+	want := ev.Results[0].Result.ExecutionRate.String()
+
+	l := st.listProjects("?ids=RATE-1,RATE-2")
+	if len(l.Items) != 2 {
+		t.Fatalf("list: %+v", l.Items)
+	}
+	got := l.Items[0]
+	if got.LatestScore == nil || got.LatestScore.ExecutionRate == nil || got.LatestScore.ExecutionRate.String() != want {
+		t.Errorf("RATE-1 latest score %+v, want execution_rate %s", got.LatestScore, want)
+	}
+	if got.ExecutionRate == nil || got.ExecutionRate.String() != "7.12" {
+		t.Errorf("RATE-1 stated rate %v, want 7.12 as submitted", got.ExecutionRate)
+	}
+	if l.Items[1].LatestScore != nil {
+		t.Errorf("RATE-2 was not scored: %+v", l.Items[1].LatestScore)
+	}
+
+	var one projectView
+	st.get(jixiao.RoleViewer, "/api/v1/projects/2024/RATE-1").want(t, http.StatusOK).decode(t, &one)
+	if one.LatestScore == nil || one.LatestScore.ExecutionRate == nil || one.LatestScore.ExecutionRate.String() != want ||
+		one.Score == nil || one.Score.Result.ExecutionRate == nil || one.Score.Result.ExecutionRate.String() != want {
+		t.Errorf("one project: brief %+v, score %+v", one.LatestScore, one.Score)
+	}
 }
 
 // A project document that cannot be stored gets a precise problem, and
