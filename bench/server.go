@@ -39,6 +39,14 @@ type Server struct {
 // up. The log is JSON, one line per request, as `jixiao serve` writes it,
 // but to log (io.Discard when nil).
 func StartServer(ctx context.Context, dbPath string, auth bool, log io.Writer) (*Server, error) {
+	return StartServerAt(ctx, "127.0.0.1:0", dbPath, auth, log)
+}
+
+// StartServerAt is StartServer on a given loopback address (host:port).
+func StartServerAt(ctx context.Context, addr, dbPath string, auth bool, log io.Writer) (*Server, error) {
+	if err := CheckLoopback("http://" + addr); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = io.Discard
 	}
@@ -97,7 +105,7 @@ func StartServer(ctx context.Context, dbPath string, auth bool, log io.Writer) (
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fail(err)
 	}

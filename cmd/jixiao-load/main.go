@@ -5,21 +5,32 @@
 //
 //	jixiao-load [-url http://127.0.0.1:8080] [-key KEY] [-endpoint simulations|evaluations|healthz]
 //	            [-rate 1000] [-duration 15s] [-json]
+//	jixiao-load -serve 127.0.0.1:18080 [-db FILE] [-cpuprofile F] [-mutexprofile F] [-blockprofile F]
 //
 // Without -url it starts the service in its own process on 127.0.0.1,
 // with a fresh SQLite file and a scorer key, wired as `jixiao serve`
 // wires it, and drives that.
+//
+// With -serve it only runs that service, on the given loopback address,
+// logging each request as JSON to stderr as `jixiao serve` does, and
+// prints its URL and scorer key on stdout; it serves until interrupted
+// (SIGINT or SIGTERM), then writes the profiles asked for. Another
+// jixiao-load with -url drives it, so that the profiles are of the
+// service's process alone.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"jixiao/bench"
@@ -36,6 +47,9 @@ func run() int {
 		dbPath     string
 		authOff    bool
 		cpuProfile string
+		serveAddr  string
+		mutexProf  string
+		blockProf  string
 	)
 	flag.StringVar(&cfg.BaseURL, "url", "", "base URL of a running service on a loopback address; empty: start one in this process")
 	flag.StringVar(&cfg.Key, "key", os.Getenv("JIXIAO_KEY"), "API key with the scorer role (default $JIXIAO_KEY)")
@@ -50,6 +64,9 @@ func run() int {
 	flag.StringVar(&dbPath, "db", "", "with no -url: the database file of the service started here (default: a temporary file)")
 	flag.BoolVar(&authOff, "auth-off", false, "with no -url: start the service without API keys")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process (with no -url, the service's too)")
+	flag.StringVar(&serveAddr, "serve", "", "only run the service on this loopback host:port until interrupted")
+	flag.StringVar(&mutexProf, "mutexprofile", "", "write a mutex contention profile of this process (every 10th event)")
+	flag.StringVar(&blockProf, "blockprofile", "", "write a blocking profile of this process (events of about 10µs and more)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "jixiao-load takes no arguments, got %q\n", flag.Args())
@@ -59,8 +76,19 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "jixiao-load: at most 10m and 100000 requests/s")
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if mutexProf != "" {
+		runtime.SetMutexProfileFraction(10)
+		defer writeProfile("mutex", mutexProf)
+	}
+	if blockProf != "" {
+		runtime.SetBlockProfileRate(10_000)
+		defer writeProfile("block", blockProf)
+	}
+	if serveAddr != "" {
+		return serveOnly(ctx, serveAddr, dbPath, !authOff, cpuProfile)
+	}
 
 	if cfg.BaseURL == "" {
 		if dbPath == "" {
@@ -118,4 +146,53 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// serveOnly runs the service on addr until ctx ends.
+func serveOnly(ctx context.Context, addr, dbPath string, auth bool, cpuProfile string) int {
+	if dbPath == "" {
+		dir, err := os.MkdirTemp("", "jixiao-load-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "serve.db")
+	}
+	srv, err := bench.StartServerAt(ctx, addr, dbPath, auth, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jixiao-load:", err)
+		return 1
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("url %s\nkey %s\n", srv.URL, srv.Key)
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func writeProfile(name, path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup(name).WriteTo(f, 0)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jixiao-load:", err)
+	}
 }
