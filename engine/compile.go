@@ -23,17 +23,19 @@ import (
 
 // Version identifies the scoring engine; it is stored with every score so
 // that a change in the engine's own arithmetic is visible.
-const Version = "1"
+//
+// Version 2 decides every condition and rounding on exact values.
+const Version = "2"
 
 // MaxNodes bounds the size of one formula.
 const MaxNodes = 500
 
-// allowedBuiltins are the expr builtins a rule file may call. Anything that
-// reads the clock, the environment or builds unbounded data is left out.
+// allowedBuiltins are the expr builtins a rule file may call: numbers and
+// text only. List builtins are left out, since no list is in scope, and so
+// is anything that reads the clock or the environment.
 var allowedBuiltins = []string{
 	"abs", "ceil", "floor", "round", "min", "max", "int", "float", "len",
-	"all", "any", "none", "one", "filter", "map", "count", "sum", "mean", "median",
-	"trim", "upper", "lower", "hasPrefix", "hasSuffix", "string",
+	"trim", "upper", "lower", "hasPrefix", "hasSuffix",
 }
 
 // RuleSet is a compiled rule file, safe for concurrent use. Each goroutine
@@ -255,12 +257,15 @@ func (c *compiler) options(env map[string]any, kind reflect.Kind) []expr.Option 
 	opts := []expr.Option{
 		expr.Env(env),
 		expr.MaxNodes(MaxNodes),
+		// No constant folding: 0.1 + 0.2 must stay a sum of decimals, not
+		// become the float64 0.30000000000000004.
+		expr.Optimize(false),
 		expr.DisableAllBuiltins(),
 		expr.Function("round2", func(args ...any) (any, error) {
-			return jixiao.Round2(args[0].(float64)), nil
+			return roundFloat(args[0].(float64), 2), nil
 		}, new(func(float64) float64)),
 		expr.Function("roundTo", func(args ...any) (any, error) {
-			return jixiao.RoundPlaces(args[0].(float64), args[1].(int)), nil
+			return roundFloat(args[0].(float64), args[1].(int)), nil
 		}, new(func(float64, int) float64)),
 	}
 	for _, b := range allowedBuiltins {
@@ -285,47 +290,26 @@ func (c *compiler) compile(t rules.Text, sc scope, want reflect.Kind, indicator 
 		c.report(t, indicator, err)
 		return nil
 	}
-	fm, ok := c.formula(prog, want)
+	fm, ok := c.formula(t, indicator, prog, want)
 	if !ok {
-		c.r.At(t, indicator, "formula %q must give %s, not %s", t.Value, kindLabel(want), prog.Node().Type())
 		return nil
 	}
 	return fm
 }
 
-// formula translates a compiled program, keeping the program to run on
-// the VM when the translation does not cover it.
-func (c *compiler) formula(prog *vm.Program, want reflect.Kind) (*formula, bool) {
-	if fm, ok := translate(prog.Node(), c.layout); ok {
-		if want == reflect.Float64 && fm.kind != kindNum || want == reflect.Bool && fm.kind != kindBool || want == reflect.String && fm.kind != kindText {
-			return nil, false
-		}
-		return &fm, true
+// formula translates a compiled program into closures; a construct the
+// translation does not cover is an error at the formula.
+func (c *compiler) formula(t rules.Text, indicator string, prog *vm.Program, want reflect.Kind) (*formula, bool) {
+	fm, err := translate(prog.Node(), c.layout)
+	if err != nil {
+		c.r.At(t, indicator, "formula %q: %v", clip(t.Value), err)
+		return nil, false
 	}
-	for i := range c.layout.used {
-		c.layout.used[i] = true // the VM may read any name
+	if want == reflect.Float64 && fm.kind != kindNum || want == reflect.Bool && fm.kind != kindBool || want == reflect.String && fm.kind != kindText {
+		c.r.At(t, indicator, "formula %q must give %s", t.Value, kindLabel(want))
+		return nil, false
 	}
-	fm := &formula{prog: prog}
-	switch want {
-	case reflect.Float64:
-		fm.kind = kindNum
-	case reflect.Bool:
-		fm.kind = kindBool
-	case reflect.String:
-		fm.kind = kindText
-	default:
-		switch t := prog.Node().Type(); t.Kind() {
-		case reflect.Bool:
-			fm.kind = kindBool
-		case reflect.String:
-			fm.kind = kindText
-		case reflect.Int, reflect.Float64:
-			fm.kind = kindNum
-		default:
-			return nil, false
-		}
-	}
-	return fm, true
+	return &fm, true
 }
 
 func kindLabel(k reflect.Kind) string {
@@ -506,17 +490,18 @@ func (c *compiler) compileDerived(list rules.NamedList) []derivedValue {
 			c.report(d.Value, label, err)
 			continue
 		}
-		fm, ok := c.formula(prog, reflect.Invalid)
+		fm, ok := c.formula(d.Value, label, prog, reflect.Invalid)
 		if !ok {
-			c.r.At(d.Value, label, "derived value %s must be a number, text or true/false", name)
 			continue
 		}
 		var sample any = 0.0
-		switch fm.kind {
-		case kindBool:
+		switch {
+		case fm.kind == kindBool:
 			sample = false
-		case kindText:
+		case fm.kind == kindText:
 			sample = ""
+		case fm.isInt:
+			sample = 0
 		}
 		c.project[name] = sample
 		out = append(out, derivedValue{name: name, slot: c.layout.add(name, sample), fm: fm})

@@ -94,9 +94,9 @@ func newKnownSlots(l *layout) knownSlots {
 	add := func(name string, sample any) slot { return l.add(name, sample) }
 	return knownSlots{
 		projectID: add("project_id", ""), projectName: add("project_name", ""), department: add("department", ""),
-		compliance: add("compliance", ""), year: add("year", 0.0), budgetInitial: add("budget_initial", 0.0),
+		compliance: add("compliance", ""), year: add("year", 0), budgetInitial: add("budget_initial", 0.0),
 		budgetAdjusted: add("budget_adjusted", 0.0), fundsArrived: add("funds_arrived", 0.0), spent: add("spent", 0.0),
-		balance: add("balance", 0.0), executionRate: add("execution_rate", 0.0), indicatorCount: add("indicator_count", 0.0),
+		balance: add("balance", 0.0), executionRate: add("execution_rate", 0.0), indicatorCount: add("indicator_count", 0),
 		hasBudgetInitial: add("has_budget_initial", false), hasFundsArrived: add("has_funds_arrived", false),
 		hasBalance: add("has_balance", false), hasExecutionRate: add("has_execution_rate", false),
 		hasCompliance: add("has_compliance", false),

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 
 	"jixiao"
@@ -15,6 +14,7 @@ type Scorer struct {
 	rs         *RuleSet
 	f          *frame
 	scoresOnly bool
+	reference  bool // every formula exactly, for tests
 
 	// per-project scratch, indexed by node
 	leaves [][]int // leaf groups: indexes into the project's indicators
@@ -62,52 +62,90 @@ func (s *Scorer) ScoresOnly() *Scorer {
 	return s
 }
 
-// num evaluates a number formula.
-func (s *Scorer) num(fm *formula) (float64, error) {
-	if fm.prog == nil {
-		return fm.num(s.f), nil
+// fault returns and clears the error the last evaluation left.
+func (s *Scorer) fault() error {
+	err := s.f.fault
+	s.f.fault = nil
+	return err
+}
+
+// roundNum evaluates a number formula and rounds it half away from zero
+// at places. Usually n is the result × 10^places, a whole number below
+// 2^52; when the exact evaluator was needed, x holds the rounded value
+// instead (or NaN or an infinity).
+func (s *Scorer) roundNum(fm *formula, places int) (n float64, x *xnum, err error) {
+	if !s.reference {
+		v, e := fm.num(s.f)
+		if err := s.fault(); err != nil {
+			return 0, nil, err
+		}
+		if r, ok := roundDecided(v, e, places); ok && r-r == 0 {
+			return r, nil, nil
+		}
 	}
-	v, err := s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
-	if err != nil {
-		return 0, err
+	x = s.f.exact(fm.node).num
+	if err := s.fault(); err != nil {
+		return 0, nil, err
 	}
-	return toFloat(v), nil
+	return 0, xround(x, places), nil
 }
 
 // flag evaluates a condition.
 func (s *Scorer) flag(fm *formula) (bool, error) {
-	if fm.prog == nil {
-		return fm.flag(s.f), nil
+	var b bool
+	if s.reference {
+		b = s.f.exact(fm.node).flag
+	} else {
+		b = fm.flag(s.f)
 	}
-	v, err := s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
-	if err != nil {
-		return false, err
-	}
-	b, _ := v.(bool)
-	return b, nil
+	return b, s.fault()
 }
 
-// value evaluates any formula.
-func (s *Scorer) value(fm *formula) (any, error) {
-	if fm.prog == nil {
-		return fm.value(s.f), nil
+// textOf evaluates a text formula.
+func (s *Scorer) textOf(fm *formula) (string, error) {
+	var t string
+	if s.reference {
+		t = s.f.exact(fm.node).text
+	} else {
+		t = fm.text(s.f)
 	}
-	return s.f.vm.Run(fm.prog, s.f.toMap(s.rs.layout))
+	return t, s.fault()
 }
 
-// store puts a formula's value into a slot.
-func (s *Scorer) store(sl slot, fm *formula) error {
-	v, err := s.value(fm)
-	if err != nil {
+// store puts a formula's value into a slot. A number keeps the formula,
+// so that its exact value can be recomputed; with reuse set (a default
+// that may read the slot it fills) the exact value is fixed now instead
+// when it is needed at all.
+func (s *Scorer) store(sl slot, fm *formula, reuse bool) error {
+	f := s.f
+	switch sl.kind {
+	case kindBool:
+		b, err := s.flag(fm)
+		f.flag[sl.idx] = b
+		return err
+	case kindText:
+		t, err := s.textOf(fm)
+		f.text[sl.idx] = t
 		return err
 	}
-	switch sl.kind {
-	case kindNum:
-		s.f.num[sl.idx] = toFloat(v)
-	case kindBool:
-		s.f.flag[sl.idx], _ = v.(bool)
-	case kindText:
-		s.f.text[sl.idx], _ = v.(string)
+	if s.reference {
+		x := f.exact(fm.node).num
+		f.setExact(sl.idx, x)
+		return s.fault()
+	}
+	v, e := fm.num(f)
+	if err := s.fault(); err != nil {
+		return err
+	}
+	switch {
+	case e <= 0:
+		f.setValue(sl.idx, v, e)
+	case reuse:
+		x := f.exact(fm.node).num
+		f.setExact(sl.idx, x)
+		return s.fault()
+	default:
+		f.setComputed(sl.idx, v, e, fm)
 	}
 	return nil
 }
@@ -125,7 +163,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	s.setProject(p)
 	for _, d := range rs.derived {
-		if err := s.store(d.slot, d.fm); err != nil {
+		if err := s.store(d.slot, d.fm, false); err != nil {
 			s.fail("derived value %s: %v", d.name, oneLine(err))
 		}
 	}
@@ -198,13 +236,12 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		Findings:    findings,
 	}
 	if rs.executionRate != nil && !s.scoresOnly {
-		rate, err := s.num(rs.executionRate)
+		n, x, err := s.roundNum(rs.executionRate, 2)
 		if err != nil {
 			s.fail("execution_rate: %v", oneLine(err))
 			return jixiao.Result{}, s.reject(p)
 		}
-		if !math.IsNaN(rate) && !math.IsInf(rate, 0) {
-			r := jixiao.RoundFloat(rate)
+		if r, ok := toDecimal(n, x); ok {
 			res.ExecutionRate = &r
 		}
 	}
@@ -240,13 +277,13 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 	setText(at.projectID, p.ID)
 	setText(at.projectName, p.Name)
 	setText(at.department, p.Department)
-	f.num[at.year.idx] = float64(p.Year)
-	f.num[at.budgetAdjusted.idx] = p.BudgetAdjusted.Float64()
-	f.num[at.spent.idx] = p.Spent.Float64()
-	f.num[at.indicatorCount.idx] = float64(len(p.Indicators))
+	f.setWhole(at.year.idx, float64(p.Year))
+	f.setInput(at.budgetAdjusted.idx, p.BudgetAdjusted.Float64())
+	f.setInput(at.spent.idx, p.Spent.Float64())
+	f.setWhole(at.indicatorCount.idx, float64(len(p.Indicators)))
 	opt := func(v, has slot, d *jixiao.Decimal) {
 		x, ok := optFloat(d)
-		f.num[v.idx] = x
+		f.setInput(v.idx, x)
 		f.flag[has.idx] = ok
 	}
 	opt(at.budgetInitial, at.hasBudgetInitial, p.BudgetInitial)
@@ -267,7 +304,7 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 			if m.def == nil {
 				continue
 			}
-			if err := s.store(at.slotFor(m.field), m.def); err != nil {
+			if err := s.store(at.slotFor(m.field), m.def, true); err != nil {
 				s.fail("%s: default value: %v", m.field, oneLine(err))
 			}
 		}
@@ -307,7 +344,7 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	setText(at.unit, ind.Unit)
 	setText(at.rating, string(ind.Rating))
 	setText(at.deviationReason, ind.DeviationReason)
-	var target, actual, weight float64
+	var target, weight float64
 	if ind.Target != nil {
 		target = *ind.Target
 	}
@@ -317,12 +354,13 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	f.flag[at.hasTarget.idx] = ind.Target != nil
 	f.flag[at.hasActual.idx] = ind.Actual != nil
 	f.flag[at.hasWeight.idx] = ind.Weight != nil
-	f.num[at.target.idx] = target
-	f.num[at.T.idx] = target
-	f.num[at.weight.idx] = weight
+	f.setInput(at.target.idx, target)
+	f.setInput(at.T.idx, target)
+	f.setInput(at.weight.idx, weight)
 	if ind.Actual != nil {
-		actual = *ind.Actual
+		f.setInput(at.actual.idx, *ind.Actual)
 	} else {
+		f.setInput(at.actual.idx, 0)
 		for _, m := range s.rs.missing {
 			if m.field != "actual" {
 				continue
@@ -332,18 +370,24 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 				return fmt.Errorf("actual: required by rule set %s", s.rs.ref.ID)
 			case missingDefault:
 				if m.def != nil {
-					f.num[at.actual.idx] = 0
-					v, err := s.num(m.def)
-					if err != nil {
+					if err := s.store(at.actual, m.def, true); err != nil {
 						return fmt.Errorf("actual: default value: %v", oneLine(err))
 					}
-					actual = v
 				}
 			}
 		}
 	}
-	f.num[at.actual.idx] = actual
-	f.num[at.A.idx] = math.Max(actual, 0)
+	// A = max(actual, 0)
+	if x := f.pinned[at.actual.idx]; x != nil {
+		if x.sign() < 0 || x.nan {
+			x = &xnum{}
+		}
+		f.setExact(at.A.idx, x)
+	} else if v := f.num[at.actual.idx]; v < 0 {
+		f.setWhole(at.A.idx, 0)
+	} else {
+		f.setValue(at.A.idx, v, f.err[at.actual.idx])
+	}
 	return nil
 }
 
@@ -373,7 +417,7 @@ func (s *Scorer) assignLeaves(p *jixiao.Project) {
 						s.fail("indicators[%d] %s: %v", i, ind.Name, err)
 						break
 					}
-					s.f.num[s.rs.at.W.idx] = 0
+					s.f.setWhole(s.rs.at.W.idx, 0)
 					needEnv = false
 				}
 				ok, err := s.flag(sel.where)
@@ -510,7 +554,7 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 			out.Reason = fmt.Sprintf("项目无%s，该项不参与评分，总分按适用分值折算为百分制", n.name)
 		}
 	case n.cases != nil:
-		s.f.num[s.rs.at.W.idx] = out.Points.Float64()
+		s.f.setInput(s.rs.at.W.idx, out.Points.Float64())
 		out.Score = s.runCases(n.cases, n.id, n.id, out.Points, &out.Reason)
 	case n.kids != nil:
 		out.Children = s.take(len(n.kids))
@@ -555,7 +599,7 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 			s.fail("indicators[%d] %s: rule set %s has no scoring rule for direction %s in %s", i, ind.Name, s.rs.ref.ID, ind.Direction, g.sel.table.name)
 			continue
 		}
-		s.f.num[s.rs.at.W.idx] = shares[j].Float64()
+		s.f.setInput(s.rs.at.W.idx, shares[j].Float64())
 		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j].Reason)
 		for _, ch := range s.rs.leafChecks {
 			s.runCheck(ch, id)
@@ -638,16 +682,16 @@ func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jix
 				continue
 			}
 		}
-		f, err := s.num(c.score)
+		n, x, err := s.roundNum(c.score, 2)
 		if err != nil {
 			s.fail("%s: score: %v", label, oneLine(err))
 			return 0
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
+		score, ok := toDecimal(n, x)
+		if !ok {
 			s.fail("%s: the score formula gave no number (division by zero?)", label)
 			return 0
 		}
-		score := jixiao.RoundFloat(f)
 		if score < 0 || score > points {
 			clamped := min(max(score, 0), points)
 			s.findings = append(s.findings, jixiao.Finding{Check: "score_out_of_range", Severity: jixiao.SeverityWarning, Indicator: nodeID,
@@ -695,16 +739,6 @@ func (s *Scorer) runCheck(ch *check, nodeID string) {
 	if ok {
 		s.addFinding(ch.id, ch.severity, nodeID, ch.message, 0, "")
 	}
-}
-
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int:
-		return float64(x)
-	}
-	return math.NaN()
 }
 
 func oneLine(err error) string {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"math"
 	"reflect"
 	"regexp"
@@ -117,29 +118,25 @@ func (tp *template) render(b []byte, s *Scorer, score jixiao.Decimal) ([]byte, e
 		case p.score:
 			b = appendDecimal(b, score, p.prec)
 		case p.fm != nil:
+			var err error
 			switch p.fm.kind {
 			case kindNum:
-				v, err := s.num(p.fm)
-				if err != nil {
-					return b, err
-				}
-				if p.prec < 0 {
-					b = appendNatural(b, v)
-				} else {
-					b = appendFloat(b, v, p.prec)
-				}
+				b, err = s.appendNum(b, p.fm, p.prec)
 			case kindText:
-				if p.fm.prog == nil {
-					b = append(b, p.fm.text(s.f)...)
-					continue
-				}
-				fallthrough
+				var t string
+				t, err = s.textOf(p.fm)
+				b = append(b, t...)
 			default:
-				v, err := s.value(p.fm)
-				if err != nil {
-					return b, err
+				var v bool
+				v, err = s.flag(p.fm)
+				if v {
+					b = append(b, "是"...)
+				} else {
+					b = append(b, "否"...)
 				}
-				b = appendValue(b, v, p.prec)
+			}
+			if err != nil {
+				return b, err
 			}
 		default:
 			b = append(b, p.text...)
@@ -148,87 +145,105 @@ func (tp *template) render(b []byte, s *Scorer, score jixiao.Decimal) ([]byte, e
 	return b, nil
 }
 
-func appendDecimal(b []byte, d jixiao.Decimal, prec int) []byte {
-	if prec < 0 {
-		return d.AppendTo(b)
-	}
-	return appendFloat(b, d.Float64(), prec)
-}
+// naturalPlaces is how many decimals a number written without a
+// precision keeps at most.
+const naturalPlaces = 6
 
-func appendValue(b []byte, v any, prec int) []byte {
-	switch x := v.(type) {
-	case float64:
-		if prec < 0 {
-			return appendNatural(b, x)
+// appendNum writes a number formula's exact value rounded half-up to prec
+// places, or, without a precision, as people write it: 8, 0.1, 91.31,
+// rounded at six places with trailing zeros dropped.
+func (s *Scorer) appendNum(b []byte, fm *formula, prec int) ([]byte, error) {
+	natural := prec < 0
+	if natural {
+		prec = naturalPlaces
+		if !s.reference {
+			v, e := fm.num(s.f)
+			if err := s.fault(); err != nil {
+				return b, err
+			}
+			if e <= 0 && v-v == 0 && math.Abs(v) < 1e21 {
+				// The decimal it stands for, if it is short enough.
+				start := len(b)
+				b = strconv.AppendFloat(b, v, 'f', -1, 64)
+				if dot := bytes.IndexByte(b[start:], '.'); dot < 0 || len(b)-start-dot-1 <= naturalPlaces {
+					return b, nil
+				}
+				b = b[:start]
+			}
 		}
-		return appendFloat(b, x, prec)
-	case int:
-		if prec > 0 {
-			return appendFloat(b, float64(x), prec)
-		}
-		return strconv.AppendInt(b, int64(x), 10)
-	case string:
-		return append(b, x...)
-	case bool:
-		if x {
-			return append(b, "是"...)
-		}
-		return append(b, "否"...)
-	case jixiao.Decimal:
-		return appendDecimal(b, x, prec)
-	case nil:
-		return append(b, "（无）"...)
 	}
-	return append(b, strings.TrimSpace(reflectString(v))...)
-}
-
-// appendNatural writes a number as people write it: 8, 0.1, 91.31, with
-// binary noise such as 0.30000000000000004 rounded away.
-func appendNatural(b []byte, f float64) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(b, "（无法计算）"...)
-	}
-	if c := f * 100; c == math.Trunc(c) && math.Abs(c) < 1e15 {
-		// At most two decimals, the usual case for money and targets.
-		d := jixiao.Decimal(c)
-		if d%100 == 0 {
-			return strconv.AppendInt(b, int64(d/100), 10)
-		}
-		b = d.AppendTo(b)
-		if b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-		return b
+	n, x, err := s.roundNum(fm, prec)
+	if err != nil {
+		return b, err
 	}
 	start := len(b)
-	b = strconv.AppendFloat(b, f, 'f', -1, 64)
-	if dot := strings.IndexByte(string(b[start:]), '.'); dot >= 0 && len(b)-start-dot-1 > 6 {
-		b = strconv.AppendFloat(b[:start], f, 'f', 6, 64)
+	switch {
+	case x == nil:
+		b = appendScaled(b, int64(n), prec)
+	case !x.finite():
+		return append(b, "（无法计算）"...), nil
+	default:
+		b = append(b, x.r.FloatString(prec)...)
+	}
+	if natural && prec > 0 {
 		for b[len(b)-1] == '0' {
 			b = b[:len(b)-1]
 		}
 		if b[len(b)-1] == '.' {
 			b = b[:len(b)-1]
 		}
+		if string(b[start:]) == "-0" {
+			b = append(b[:start], '0')
+		}
+	}
+	return b, nil
+}
+
+// appendScaled writes n / 10^places with exactly places decimals.
+func appendScaled(b []byte, n int64, places int) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	var digits [24]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	for len(d) <= places {
+		d = append([]byte{'0'}, d...)
+	}
+	cut := len(d) - places
+	b = append(b, d[:cut]...)
+	if places > 0 {
+		b = append(b, '.')
+		b = append(b, d[cut:]...)
 	}
 	return b
 }
 
-// appendFloat writes f with prec decimals, rounded half-up.
-func appendFloat(b []byte, f float64, prec int) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(b, "（无法计算）"...)
+// appendDecimal writes d: as it is without a precision, else rounded
+// half-up (away from zero) to prec places.
+func appendDecimal(b []byte, d jixiao.Decimal, prec int) []byte {
+	if prec < 0 {
+		return d.AppendTo(b)
 	}
-	if prec == 2 {
-		return jixiao.RoundFloat(f).AppendTo(b)
+	h := d.Hundredths()
+	if prec >= 2 {
+		b = d.AppendTo(b)
+		for i := 2; i < prec; i++ {
+			b = append(b, '0')
+		}
+		return b
 	}
-	return strconv.AppendFloat(b, jixiao.RoundPlaces(f, prec), 'f', prec, 64)
-}
-
-func reflectString(v any) string {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.String {
-		return rv.String()
+	div := int64(100)
+	if prec == 1 {
+		div = 10
 	}
-	return strconv.Quote(rv.String())
+	neg := h < 0
+	if neg {
+		h = -h
+	}
+	q := (h + div/2) / div
+	if neg && q != 0 {
+		q = -q
+	}
+	return appendScaled(b, q, prec)
 }
