@@ -119,16 +119,16 @@ func (l *layout) add(name string, sample any) slot {
 func (l *layout) newFrame() *frame {
 	n := len(l.names[kindNum-1])
 	return &frame{
-		l:    l,
-		num:  make([]float64, n),
-		err:  make([]float64, n),
-		src:  make([]*formula, n),
+		l:      l,
+		num:    make([]float64, n),
+		err:    make([]float64, n),
+		src:    make([]*formula, n),
 		xgen:   make([]uint64, n),
 		xval:   make([]*xnum, n),
 		pinned: make([]*xnum, n),
-		flag: make([]bool, len(l.names[kindBool-1])),
-		text: make([]string, len(l.names[kindText-1])),
-		gen:  1,
+		flag:   make([]bool, len(l.names[kindBool-1])),
+		text:   make([]string, len(l.names[kindText-1])),
+		gen:    1,
 	}
 }
 
