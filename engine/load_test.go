@@ -178,8 +178,7 @@ func TestFailingEmbeddedTest(t *testing.T) {
 
 // TestLoadRegressions loads variations of testdata/rules/district-2024.yaml
 // that once crashed, misled or were refused, and scores a project with
-// each one that loads. Rows with engineBug describe a fault of the engine
-// that is not fixed yet; they are skipped until it is.
+// each one that loads.
 func TestLoadRegressions(t *testing.T) {
 	base, err := os.ReadFile(filepath.Join(rulesDir, "district-2024.yaml"))
 	if err != nil {
@@ -195,7 +194,6 @@ func TestLoadRegressions(t *testing.T) {
 		// Scoring fuzzProject must not be rejected with a reason that
 		// contains this.
 		notRejected string
-		engineBug   string
 	}{
 		// A formula of only spaces passed Parse; the engine compiled it to
 		// nothing and scoring then ran a nil program and crashed.
@@ -216,16 +214,12 @@ func TestLoadRegressions(t *testing.T) {
 		{name: "typo in a block formula", old: "      - score: W * A / T\n", new: "      - score: |\n          W * A / TT\n", err: "unknown name: TT", at: "TT"},
 		{name: "typo in a message formula", old: "得 {score} 分\n    qualitative", new: "得 {A / TT:.1} 分\n    qualitative", err: "unknown name: TT", at: "TT"},
 		{name: "cycle reported once", old: "  R: \"budget_adjusted > 0 ? round2(spent / budget_adjusted * 100) : 0\"\n", new: "  R_exact: \"R > 100 ? 100 : spent / budget_adjusted * 100\"\n  R: \"budget_adjusted > 0 ? round2(R_exact) : 0\"\n",
-			err: "derived values form a cycle: R_exact → R → R_exact", at: "R_exact", maxDiags: 1,
-			engineBug: "engine/compile.go compileDerived: the values of a cycle are left out of the names formulas may use, so every formula and message that reads R also reports \"unknown name: R\""},
+			err: "derived values form a cycle: R_exact → R → R_exact", at: "R_exact", maxDiags: 1},
 		{name: "long formula", old: "  R: \"budget_adjusted", new: "  S: " + strings.Repeat("spent + ", 300) + "spent\n  R: \"budget_adjusted",
 			err: "the formula is too long", at: "spent + spent", maxLen: 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.engineBug != "" {
-				t.Skip("engine fault not fixed yet: " + tc.engineBug)
-			}
 			if c := strings.Count(string(base), tc.old); c != 1 {
 				t.Fatalf("%q occurs %d times in district-2024.yaml", tc.old, c)
 			}
