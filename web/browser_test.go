@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -248,6 +249,76 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the imported project has no official score: %s", body)
 		}
 		b.shoot("import")
+	})
+
+	t.Run("execution rates", func(t *testing.T) {
+		b.use(t)
+		// 57,000.00 of 800,000.00 is 7.125%: the engine rounds it half-up
+		// to 7.13. The unit states 7.12, which the pages show apart.
+		const id, dept = "RATE-01", "执行率测试局"
+		doc := fmt.Sprintf(`[{"id": %q, "name": "执行率测试项目", "department": %q, "year": 2024,
+			"budget_adjusted": 800000.00, "spent": 57000.00, "execution_rate": 7.12,
+			"indicators": [
+				{"level1": "产出指标", "level2": "数量指标", "name": "数量", "direction": ">=", "target": 10, "actual": 10},
+				{"level1": "效益指标", "level2": "社会效益指标", "name": "效益", "direction": "qualitative", "rating": "达成"},
+				{"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "满意度", "direction": ">=", "target": 90, "actual": 95}]}]`, id, dept)
+		if res, body := st.call(t, http.MethodPost, "/api/v1/projects", jixiao.RoleScorer, strings.NewReader(doc), "application/json"); res.StatusCode != http.StatusOK {
+			t.Fatalf("creating %s: %d %s", id, res.StatusCode, body)
+		}
+		// A fresh page load, so that the new department is among the choices.
+		b.do(chromedp.Navigate(st.url + "/?fresh=1#/projects?year=2024&department=" + url.QueryEscape(dept)))
+		b.ready("projects")
+		const label = "计算执行率（%）"
+		column := func() string {
+			js, _ := json.Marshal([]string{label, id})
+			return run(b, chromedp.Evaluate[string](fmt.Sprintf(`(([label, id]) => {
+				const t = document.querySelector('#projects-table');
+				const i = [...t.querySelectorAll('thead th')].findIndex((th) => th.textContent.trim() === label);
+				const row = [...t.querySelectorAll('tbody tr')].find((r) => r.cells[0].textContent.trim() === id);
+				return i < 0 || !row ? '<no cell>' : row.cells[i].textContent.trim();
+			})(%s)`, js)))
+		}
+		if got := column(); got != "—" {
+			t.Errorf("%s before scoring: %q, want —", label, got)
+		}
+		heads := b.texts("#projects-table thead th")
+		if slices.Contains(heads, "执行率（%）") || slices.Contains(heads, "填报执行率（%）") {
+			t.Errorf("the list labels a rate ambiguously: %v", heads)
+		}
+		if title := b.attr(`#projects-table thead th[title*="评分引擎"]`, "title"); !strings.Contains(title, "规则集") {
+			t.Errorf("the computed rate's header has no note: %q", title)
+		}
+
+		b.do(chromedp.Click(chromedp.CSS("#run-evaluation")))
+		b.waitText("#evaluation-result .alert.success", "评分 1 个项目")
+		b.waitText("#projects-table", "90.71")
+		if got := column(); got != "7.13" {
+			t.Errorf("%s after scoring: %q, want 7.13 as the engine computed it", label, got)
+		}
+		b.shoot("projects-rates")
+
+		b.follow(chromedp.Click(chromedp.CSS(`#projects-table a[href="#/projects/2024/`+id+`"]`)), "projects")
+		for _, c := range []struct{ sel, want string }{
+			{"#computed-rate", "7.13"},
+			{"#stated-rate", "7.12"},
+		} {
+			if got := b.text(c.sel); got != c.want {
+				t.Errorf("%s: %q, want %q", c.sel, got, c.want)
+			}
+		}
+		labels := b.texts("dl.facts dt")
+		for _, want := range []string{"填报执行率（%）", "计算执行率（%）"} {
+			if !slices.Contains(labels, want) {
+				t.Errorf("the project page lacks the label %s: %v", want, labels)
+			}
+		}
+		if note := b.text("#rate-note"); !strings.Contains(note, "cn-mof-2020-self") || !strings.Contains(note, "评分引擎") {
+			t.Errorf("rate note: %q", note)
+		}
+		if title := b.attr("#computed-rate", "title"); !strings.Contains(title, "评分引擎") {
+			t.Errorf("computed rate tooltip: %q", title)
+		}
+		b.shoot("project-rates")
 	})
 
 	t.Run("signed out", func(t *testing.T) {

@@ -3,6 +3,8 @@ package web_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,6 +118,50 @@ func TestStaticFiles(t *testing.T) {
 	for _, page := range []string{"projects.js", "project.js", "rulesets.js", "whatif.js", "import.js", "diff.js"} {
 		if !seen[page] {
 			t.Errorf("app.js does not reach %s", page)
+		}
+	}
+}
+
+// TestNoComputedNumbers keeps the pages from working out a score, a rate
+// or a total of their own: every number they show is the engine's, from
+// the API, formatted for display only.
+func TestNoComputedNumbers(t *testing.T) {
+	forbidden := []struct {
+		re   *regexp.Regexp
+		what string
+	}{
+		{regexp.MustCompile(`Math\.(round|trunc|floor|ceil)\(`), "rounding"},
+		{regexp.MustCompile(`\.to(Fixed|Precision)\(`), "rounding"},
+		{regexp.MustCompile(`Intl\.NumberFormat`), "a number format that rounds"},
+		{regexp.MustCompile(`\b(spent|budget_adjusted|budget_initial|funds_arrived|balance)\s*[-+*/]`), "arithmetic on project money"},
+		{regexp.MustCompile(`[-+*/]\s*[\w.()]*\b(spent|budget_adjusted|budget_initial|funds_arrived|balance)\b`), "arithmetic on project money"},
+		{regexp.MustCompile(`\.(total|score|points|execution_rate|delta)\s*[-+*/]\s*[\w(]`), "arithmetic on an engine number"},
+		{regexp.MustCompile(`[-*/]\s*[\w.()]*\.(total|score|points|execution_rate)\b`), "arithmetic on an engine number"},
+	}
+	// Layout, not numbers shown: the chart's axis steps.
+	allowed := map[string]bool{
+		"ui.js:const ymax = Math.ceil(max / step) * step;": true,
+		"ui.js:return Math.ceil(max / 6);":                 true,
+	}
+	files, err := filepath.Glob(filepath.Join("static", "*.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			code := strings.TrimSpace(line)
+			if strings.HasPrefix(code, "//") || allowed[filepath.Base(file)+":"+code] {
+				continue
+			}
+			for _, f := range forbidden {
+				if f.re.MatchString(code) {
+					t.Errorf("%s:%d: %s: %s", file, i+1, f.what, code)
+				}
+			}
 		}
 	}
 }

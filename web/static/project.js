@@ -1,7 +1,7 @@
 // 项目详情: one project, its 自评表 tree, findings and score history.
 
 import { api, allPages } from './api.js';
-import { h, add, card, table, badge, num, pct, time, short, downloadLink, note } from './ui.js';
+import { h, add, card, table, badge, num, time, short, downloadLink, note, COMPUTED_RATE, STATED_RATE, COMPUTED_RATE_NOTE, STATED_RATE_NOTE } from './ui.js';
 
 const severity = { error: '错误', warning: '警告', info: '提示' };
 const direction = { '>=': '正向（≥）', '<=': '反向（≤）', '=': '等于', qualitative: '定性' };
@@ -28,9 +28,10 @@ export async function render(view, [year, id]) {
         ['实际到位资金（元）', num(p.funds_arrived)],
         ['全年执行数（元）', num(p.spent)],
         ['结余（元）', num(p.balance)],
-        ['填报执行率', pct(p.execution_rate)],
+        [STATED_RATE, num(p.execution_rate), { id: 'stated-rate', title: STATED_RATE_NOTE }],
+        [COMPUTED_RATE, num(result?.execution_rate), { id: 'computed-rate', title: COMPUTED_RATE_NOTE }],
         ['资金使用合规性', p.compliance || '—'],
-      ], 'money')),
+      ], 'money'), h('p.muted.rate-note#rate-note', rateNote(result))),
       card('最新正式评分', score ? facts([
         ['总分', h('span.big', num(score.total))],
         ['等级', badge(score.grade)],
@@ -64,13 +65,25 @@ export async function render(view, [year, id]) {
       { label: '规则版本', value: (s) => s.result.ruleset.version },
       { label: '规则哈希', value: (s) => s.ruleset_hash, cell: (s) => h('code', short(s.ruleset_hash)) },
       { label: '引擎版本', value: (s) => s.engine_version },
+      { label: COMPUTED_RATE, value: (s) => s.result.execution_rate, num: true, title: COMPUTED_RATE_NOTE },
       { label: '总分', value: (s) => s.total, num: true },
       { label: '等级', value: (s) => s.grade, cell: (s) => badge(s.grade) },
     ], history.items, { sortable: true, sortBy: { label: '评分时间', dir: -1 }, empty: '没有评分记录', id: 'history-table' })));
 }
 
+// facts lays out [label, value, {id, title}?] rows; title is a tooltip.
 function facts(rows, kind) {
-  return h('dl.facts', { class: kind }, rows.map(([k, v]) => [h('dt', k), h('dd', v)]));
+  return h('dl.facts', { class: kind }, rows.map(([k, v, o]) => [h('dt', { title: o?.title }, k), h('dd', { id: o?.id, title: o?.title }, v)]));
+}
+
+// rateNote tells the two execution rates apart, naming the rule set whose
+// formula gave the computed one.
+function rateNote(result) {
+  const stated = '填报执行率为单位填报的数值，原样显示。';
+  if (!result) return '计算执行率由评分引擎按规则集的公式计算，正式评分后显示；' + stated;
+  const rs = `${result.ruleset.id}（${result.ruleset.version}）`;
+  if (result.execution_rate == null) return `计算执行率：规则集 ${rs} 未定义执行率公式，评分结果中没有计算执行率；` + stated;
+  return `计算执行率由评分引擎按规则集 ${rs} 定义的公式计算，四舍五入保留两位小数，随正式评分结果保存；` + stated;
 }
 
 // tree lays the scored indicators out as the 自评表: one row per

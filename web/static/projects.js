@@ -1,7 +1,7 @@
 // 项目: the stored projects with their latest official scores.
 
 import { allPages } from './api.js';
-import { h, add, clear, card, table, badge, barChart, countGrades, GRADES, field, select, note } from './ui.js';
+import { h, add, clear, card, table, badge, barChart, countGrades, GRADES, field, select, note, COMPUTED_RATE, COMPUTED_RATE_NOTE } from './ui.js';
 import { choices, yearSelect, deptSelect, evaluationPanel } from './shared.js';
 
 export async function render(view, _args, query) {
@@ -60,7 +60,6 @@ export async function render(view, _args, query) {
 function projectTable(items) {
   if (!items.length) return note('没有符合条件的项目。');
   const s = (p) => p.latest_score || {};
-  const rate = (p) => (p.budget_adjusted ? Math.round((p.spent / p.budget_adjusted) * 10000) / 100 : null);
   return table([
     { label: '项目编号', value: (p) => p.id, cell: (p) => h('a', { href: `#/projects/${p.year}/${encodeURIComponent(p.id)}` }, p.id) },
     { label: '项目名称', value: (p) => p.name, class: 'name' },
@@ -68,7 +67,7 @@ function projectTable(items) {
     { label: '年度', value: (p) => p.year },
     { label: '全年预算数（元）', value: (p) => p.budget_adjusted, num: true },
     { label: '全年执行数（元）', value: (p) => p.spent, num: true },
-    { label: '执行率（%）', value: rate, num: true },
+    { label: COMPUTED_RATE, value: (p) => s(p).execution_rate, num: true, title: COMPUTED_RATE_NOTE },
     { label: '总分', value: (p) => s(p).total, num: true },
     { label: '等级', value: (p) => GRADES.indexOf(s(p).grade) + 1 || 9, cell: (p) => badge(s(p).grade) },
     { label: '问题数', value: (p) => s(p).findings, cell: (p) => (p.latest_score ? String(s(p).findings) : '—'), num: true },

@@ -46,11 +46,18 @@ export function clear(el, ...children) {
   return el;
 }
 
-const nf = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-// num formats an amount with two decimals; — when there is none.
-export const num = (v) => (v == null || v === '' ? '—' : nf.format(Number(v)));
-export const pct = (v) => (v == null ? '—' : num(v) + '%');
+// num shows a decimal from the API (amounts, points, scores, rates, all
+// with at most two decimals) as it is: thousands separators, at least two
+// decimals, and never rounded; — when there is none. Nothing shown is
+// computed here: the numbers are the engine's.
+export function num(v) {
+  if (v == null || v === '') return '—';
+  const s = String(v).trim();
+  const m = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(s);
+  if (!m) return s;
+  const [, sign, int, frac = ''] = m;
+  return (sign === '-' ? '-' : '') + int.replace(/\B(?=(\d{3})+$)/g, ',') + '.' + frac.padEnd(2, '0');
+}
 export const signed = (v) => (v == null ? '—' : (v > 0 ? '+' : '') + num(v));
 export const short = (hash) => (hash ? hash.slice(0, 12) : '');
 
@@ -58,6 +65,14 @@ export function time(iso) {
   if (!iso) return '—';
   return new Date(iso).toLocaleString('zh-CN', { hour12: false });
 }
+
+// The two execution rates are labelled apart wherever they are shown: the
+// computed one is the engine's, recorded with the score; the stated one is
+// what the unit filled in.
+export const COMPUTED_RATE = '计算执行率（%）';
+export const STATED_RATE = '填报执行率（%）';
+export const COMPUTED_RATE_NOTE = '计算执行率：评分引擎按规则集定义的执行率公式计算，四舍五入保留两位小数，随正式评分结果保存；不是单位填报的执行率。';
+export const STATED_RATE_NOTE = '填报执行率：项目单位填报的执行率，原样显示。';
 
 export const GRADES = ['优', '良', '中', '差'];
 const gradeClass = { 优: 'g1', 良: 'g2', 中: 'g3', 差: 'g4' };
@@ -71,13 +86,14 @@ export const card = (title, ...body) => h('section.card', title ? h('h2', title)
 export const wrap = (table) => h('div.table-wrap', table);
 
 // table builds a table. Columns: {label, value(row), cell(row)?, num?,
-// sort?}. Sortable tables sort on a header click, numbers and text alike.
+// sort?, title?}; title is the header's tooltip. Sortable tables sort on a
+// header click, numbers and text alike.
 export function table(columns, rows, { sortable = false, sortBy, empty = '无数据', rowProps, id } = {}) {
   let key = sortBy ? columns.findIndex((c) => c.label === sortBy.label) : -1;
   let dir = sortBy?.dir || 1;
   const tbody = h('tbody');
   const heads = columns.map((c, i) =>
-    h('th', { class: c.num ? 'num' : null, scope: 'col' },
+    h('th', { class: c.num ? 'num' : null, scope: 'col', title: c.title },
       sortable && c.sort !== false
         ? h('button.sort', { type: 'button', onclick: () => { dir = key === i ? -dir : 1; key = i; fill(); } }, c.label, h('span.arrow'))
         : c.label));
