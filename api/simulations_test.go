@@ -1,13 +1,22 @@
 package api_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"jixiao"
+	"jixiao/demo"
+	"jixiao/engine"
 	"jixiao/whatif"
 )
 
@@ -225,4 +234,219 @@ func TestGoalSeek(t *testing.T) {
 			"project": project("GS-1", 10000), "year": 2024, "project_id": "HH2024-14", "field": "spent", "goal": map[string]any{"grade": "优"},
 		}).problem(t, http.StatusUnprocessableEntity, "invalid").hasError(t, "", "project", "not both")
 	})
+}
+
+// storeVariants stores n projects made from the Huaihua ones, with other
+// spending and results, in two departments and two years, and returns
+// them in key order.
+func storeVariants(t *testing.T, st *stack, n int) []jixiao.Project {
+	t.Helper()
+	base := demo.Huaihua()
+	r := rand.New(rand.NewPCG(3, 5))
+	out := make([]jixiao.Project, n)
+	for i := range out {
+		p := base[i%len(base)]
+		p.ID = fmt.Sprintf("G%05d", i)
+		p.Department = []string{"财政局", "教育局"}[r.IntN(2)]
+		if r.IntN(10) == 0 {
+			p.Year = 2023
+		}
+		p.Spent = p.BudgetAdjusted.MulDiv(int64(r.IntN(1100)), 1000)
+		p.Balance, p.ExecutionRate = nil, nil
+		p.Indicators = slices.Clone(p.Indicators)
+		for j := range p.Indicators {
+			if ind := &p.Indicators[j]; ind.Target != nil && r.IntN(3) == 0 {
+				v := *ind.Target * float64(r.IntN(110)) / 100
+				ind.Actual = &v
+			}
+		}
+		out[i] = p
+	}
+	for lo := 0; lo < n; lo += 1000 {
+		if _, err := st.store.UpsertProjects(context.Background(), out[lo:min(lo+1000, n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func (st *stack) ruleSet(id string) *engine.RuleSet {
+	st.t.Helper()
+	rs, ok := st.rules.Snapshot().Get(id)
+	if !ok {
+		st.t.Fatalf("no rule set %s", id)
+	}
+	return rs
+}
+
+// A simulation of stored projects, streamed in chunks, sums up as the
+// in-memory comparison of the same projects does, and its pages list
+// every changed project once.
+func TestSimulationStreamedEqualsInMemory(t *testing.T) {
+	st := newStack(t)
+	all := storeVariants(t, st, 4500)
+	for _, tt := range []struct {
+		name      string
+		req       map[string]any
+		scenario  string
+		overrides []whatif.Override
+		keep      func(*jixiao.Project) bool
+	}{
+		{name: "rule set", req: map[string]any{"ruleset": "hubei-self"}, scenario: "hubei-self"},
+		{name: "spent cut, one year", req: map[string]any{"year": 2024, "ruleset": "jiangxi-self", "overrides": []any{map[string]any{"field": "spent", "percent": -15}}},
+			scenario: "jiangxi-self", overrides: []whatif.Override{{Field: whatif.FieldSpent, Percent: ptr(-15.0)}},
+			keep: func(p *jixiao.Project) bool { return p.Year == 2024 }},
+		{name: "department", req: map[string]any{"department": "教育局", "overrides": []any{map[string]any{"field": "indicator.actual", "percent": -30}}},
+			scenario: "cn-mof-2020-self", overrides: []whatif.Override{{Field: whatif.FieldIndicatorActual, Percent: ptr(-30.0)}},
+			keep: func(p *jixiao.Project) bool { return p.Department == "教育局" }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := st.sub(t)
+			var projects []jixiao.Project
+			for i := range all {
+				if tt.keep == nil || tt.keep(&all[i]) {
+					projects = append(projects, all[i])
+				}
+			}
+			want, err := whatif.Simulate(context.Background(), st.ruleSet("cn-mof-2020-self"), st.ruleSet(tt.scenario), projects, tt.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSum := want.Summary
+			wantSum.ChangedTotal = len(wantSum.Changed)
+			wantSum.Changed = wantSum.Changed[:min(len(wantSum.Changed), whatif.MaxChangedIDs)]
+			wantChanged := map[string]whatif.ProjectChange{}
+			for _, pc := range want.Projects {
+				if pc.GradeChanged || *pc.Delta != 0 {
+					wantChanged[pc.ProjectID] = pc
+				}
+			}
+
+			req := tt.req
+			req["per_page"] = 1000
+			seen := map[string]bool{}
+			for pages := 1; ; pages++ {
+				var sim simulation
+				st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", req).want(t, http.StatusOK).decode(t, &sim)
+				if !reflect.DeepEqual(sim.Report.Summary, wantSum) {
+					t.Fatalf("summary\n%+v\nwant\n%+v", sim.Report.Summary, wantSum)
+				}
+				page := sim.Report.Page
+				if page == nil || page.Listed != len(wantChanged) || page.Order != whatif.PageOrder {
+					t.Fatalf("page %+v, want %d listed", page, len(wantChanged))
+				}
+				for _, pc := range sim.Report.Projects {
+					if seen[pc.ProjectID] || !reflect.DeepEqual(pc, wantChanged[pc.ProjectID]) {
+						t.Fatalf("page %d: %+v, want it once as %+v", pages, pc, wantChanged[pc.ProjectID])
+					}
+					seen[pc.ProjectID] = true
+				}
+				if page.NextCursor == "" {
+					break
+				}
+				if pages > 10 {
+					t.Fatal("too many pages")
+				}
+				req["cursor"] = page.NextCursor
+			}
+			if len(seen) != len(wantChanged) {
+				t.Errorf("pages list %d projects, want %d", len(seen), len(wantChanged))
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// format=csv streams every changed project, in input order.
+func TestSimulationCSV(t *testing.T) {
+	st := newStack(t)
+	projects := storeVariants(t, st, 1500)
+	want, err := whatif.Simulate(context.Background(), st.ruleSet("cn-mof-2020-self"), st.ruleSet("hubei-self"), projects, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs []string
+	for _, pc := range want.Projects {
+		if pc.GradeChanged || *pc.Delta != 0 {
+			wantIDs = append(wantIDs, pc.ProjectID)
+		}
+	}
+	res := st.postJSON(jixiao.RoleViewer, "/api/v1/simulations?format=csv", map[string]any{"ruleset": "hubei-self", "save_as": "not saved"}).want(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !bytes.HasPrefix(res.body, []byte("\ufeff")) {
+		t.Fatalf("Content-Type %q, body %.40q", ct, res.body)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(res.body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(wantIDs)+1 || rows[0][0] != "project_id" || rows[0][7] != "delta" {
+		t.Fatalf("%d rows, want %d and a header: %v", len(rows), len(wantIDs)+1, rows[0])
+	}
+	for i, id := range wantIDs {
+		if rows[i+1][0] != id {
+			t.Fatalf("row %d: %v, want %s", i+1, rows[i+1], id)
+		}
+	}
+	if c := st.counts(); c.Scenarios != 0 {
+		t.Errorf("a CSV export saved a scenario")
+	}
+
+	// Errors before the first row are problems.
+	st.unchanged(func() {
+		st.postJSON(jixiao.RoleViewer, "/api/v1/simulations?format=csv", map[string]any{"overrides": []any{map[string]any{"field": "spent", "department": "无此部门", "percent": 1}}}).
+			problem(t, http.StatusUnprocessableEntity, "invalid").hasError(t, "", "overrides[0].field", "selects no project")
+		st.do(request{method: http.MethodPost, path: "/api/v1/simulations?format=xlsx", role: jixiao.RoleViewer, ctype: "application/json", body: []byte("{}"), specInvalid: true}).
+			problem(t, http.StatusUnprocessableEntity, "invalid").hasError(t, "", "format", "json 或 csv")
+	})
+}
+
+// Paging options are checked, with the field named.
+func TestSimulationPageErrors(t *testing.T) {
+	st := newStack(t)
+	st.seedHuaihua()
+	st.unchanged(func() {
+		st.do(request{method: http.MethodPost, path: "/api/v1/simulations", role: jixiao.RoleViewer, ctype: "application/json", specInvalid: true,
+			body: jsonBody(t, map[string]any{"per_page": 5000})}).problem(t, http.StatusUnprocessableEntity, "invalid").hasError(t, "", "per_page", "1 到 1000")
+		st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"cursor": "不是游标"}).
+			problem(t, http.StatusUnprocessableEntity, "invalid").hasError(t, "", "cursor", "next_cursor")
+	})
+	// Two pages of one project each.
+	var p1, p2 simulation
+	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self", "per_page": 1}).want(t, http.StatusOK).decode(t, &p1)
+	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self", "per_page": 1, "cursor": p1.Report.Page.NextCursor}).want(t, http.StatusOK).decode(t, &p2)
+	if len(p1.Report.Projects) != 1 || len(p2.Report.Projects) != 1 || p1.Report.Projects[0].ProjectID != "HH2024-01" || p2.Report.Projects[0].ProjectID != "HH2024-23" {
+		t.Errorf("pages %+v, %+v", p1.Report.Projects, p2.Report.Projects)
+	}
+}
+
+// A request whose client has gone stops and writes nothing. The context
+// is cancelled once the body is read: after authentication, before the
+// projects are.
+func TestSimulationCancelled(t *testing.T) {
+	st := newStack(t)
+	storeVariants(t, st, 3000)
+	ctx, cancel := context.WithCancel(context.Background())
+	req := st.newHTTPRequest(request{method: http.MethodPost, path: "/api/v1/simulations", role: jixiao.RoleViewer, ctype: "application/json",
+		body: jsonBody(t, map[string]any{"ruleset": "hubei-self"})}).WithContext(ctx)
+	req.Body = cancelAtEOF{req.Body, cancel}
+	rec := httptest.NewRecorder()
+	st.handler.ServeHTTP(rec, req)
+	if ctx.Err() == nil || rec.Body.Len() != 0 {
+		t.Errorf("a cancelled simulation answered %d: %.200s", rec.Code, rec.Body)
+	}
+}
+
+// cancelAtEOF cancels a context when its body has been read.
+type cancelAtEOF struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.cancel()
+	}
+	return n, err
 }
