@@ -219,9 +219,10 @@ func (s *Server) observe(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	s.logger.Log(c.Request.Context(), level, "request",
-		"request_id", requestID(c), "method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration_ms", float64(elapsed.Microseconds())/1000, "key", c.GetString(keyNameKey))
+	s.logger.LogAttrs(c.Request.Context(), level, "request",
+		slog.String("request_id", requestID(c)), slog.String("method", c.Request.Method), slog.String("route", route),
+		slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("key", c.GetString(keyNameKey)))
 }
 
 // limitBody refuses bodies over the limit with 413 before they are read.
