@@ -301,6 +301,7 @@ func (c *compiler) compile(t rules.Text, sc scope, want reflect.Kind, indicator 
 // translation does not cover is an error at the formula.
 func (c *compiler) formula(t rules.Text, indicator string, prog *vm.Program, want reflect.Kind) (*formula, bool) {
 	fm, err := translate(prog.Node(), c.layout)
+	fm.src = t.Value
 	if err != nil {
 		c.r.At(t, indicator, "formula %q: %v", clip(t.Value), err)
 		return nil, false

@@ -265,6 +265,7 @@ type formula struct {
 	flag  func(*frame) bool
 	text  func(*frame) string
 	node  ast.Node // the checked tree, for exact evaluation
+	src   string   // as written
 }
 
 // translate turns a checked expr tree into closures. A construct that is
