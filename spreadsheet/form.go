@@ -34,7 +34,7 @@ var formColumns = [...]float64{
 	16, // E  年度指标值 / 全年预算数
 	16, // F  实际完成值 / 全年执行数
 	9,  // G  分值
-	9,  // H  得分 / 执行率
+	11, // H  得分 / 计算执行率
 	38, // I  偏差原因分析及改进措施 / 得分
 }
 
@@ -48,9 +48,11 @@ var formColumns = [...]float64{
 //	4       主管部门 | department (B:E) | 实施单位 | department (G:I)
 //	5       项目编号 | id (B:I)
 //	6–10    项目资金（元） (A, merged down) with the headers 年初预算数,
-//	        全年预算数, 全年执行数, 分值, 执行率, 得分 in D:I; row 7
-//	        年度资金总额 holds the amounts, the execution indicator's points,
-//	        the rate (a fraction shown as 0.00%) and its score; rows 8–10
+//	        全年预算数, 全年执行数, 分值, 计算执行率, 得分 in D:I, the rate's
+//	        header with a note on how it was computed and what the unit
+//	        stated; row 7 年度资金总额 holds the amounts, the execution
+//	        indicator's points, the result's execution rate (a fraction
+//	        shown as 0.00%, — when the result has none) and its score; rows 8–10
 //	        (其中：当年财政拨款, 上年结转资金, 其他资金) are left for the unit
 //	11–12   年度总体目标 (A): 预期目标 (B:E) and 实际完成情况 (F:I), blank
 //	13–     绩效指标 (A, merged down): the header 一级指标, 二级指标,
@@ -190,6 +192,22 @@ func (fw *formWriter) cellAt(r1, r2, c1, c2 int, v any, style int) {
 	}
 }
 
+// note attaches a comment to a cell, as a note a reader sees on pointing
+// at it; it is not printed.
+func (fw *formWriter) note(cell, text string) {
+	if fw.err != nil {
+		return
+	}
+	lines := strings.Count(text, "\n") + 1 + len([]rune(text))/16
+	fw.err = fw.f.AddComment(FormSheet, excelize.Comment{
+		Cell:      cell,
+		Author:    "说明",
+		Paragraph: []excelize.RichTextRun{{Text: text}},
+		Width:     260,
+		Height:    uint(min(320, 24+16*lines)),
+	})
+}
+
 // lines records that row needs room for n lines of text.
 func (fw *formWriter) lines(row, n int) {
 	for len(fw.height) <= row {
@@ -244,9 +262,10 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	exec := formExecutionNode(r)
 	top := fw.next()
 	fw.cell(2, 3, nil, st.label)
-	for i, h := range []string{"年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"} {
+	for i, h := range []string{"年初预算数", "全年预算数", "全年执行数", "分值", formComputedRate, "得分"} {
 		fw.cell(4+i, 4+i, h, st.header)
 	}
+	fw.note(exportCell(8, fw.row), formRateNote(p, r))
 	fw.next()
 	fw.cell(2, 3, "年度资金总额", st.label)
 	if p.BudgetInitial != nil {
@@ -256,7 +275,7 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	}
 	fw.cell(5, 5, p.BudgetAdjusted.Float64(), st.money)
 	fw.cell(6, 6, p.Spent.Float64(), st.money)
-	if rate, ok := formExecutionRate(p); ok {
+	if rate, ok := formExecutionRate(r); ok {
 		fw.cell(8, 8, rate, st.percent)
 	} else {
 		fw.cell(8, 8, "—", st.text)
@@ -311,19 +330,20 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	fw.mergeRuns(rows, first)
 	fw.cellAt(top, fw.row, 1, 1, "绩效指标", st.label)
 
-	// Total and grade.
-	var points, sum jixiao.Decimal
+	// Total and grade: the engine's total. The points column adds up the
+	// points of the indicators that apply; when some do not, the engine
+	// has rescaled the total to 100, as the note says.
+	var points jixiao.Decimal
 	for _, n := range r.Indicators {
 		points += n.Points
-		sum += n.Score
 	}
 	fw.next()
 	fw.cell(1, 6, "总分", st.header)
 	fw.cell(7, 7, points.Float64(), st.score)
 	fw.cell(8, 8, r.Total.Float64(), st.score)
 	note := ""
-	if points > 0 && points != jixiao.Points(100) && sum != r.Total {
-		note = fmt.Sprintf("适用分值 %s 分，得分 %s 分，折算为百分制 %s 分", points.Trimmed(), sum.Trimmed(), r.Total)
+	if points > 0 && points != jixiao.Points(100) {
+		note = fmt.Sprintf("适用分值 %s 分，总分按适用分值折算为百分制", points.Trimmed())
 	}
 	fw.cell(9, 9, note, st.left)
 	fw.next()
@@ -598,15 +618,39 @@ func formExecutionNode(r *jixiao.Result) *jixiao.Node {
 	return find(r.Indicators)
 }
 
-// formExecutionRate is spent ÷ budget_adjusted rounded half-up to two places
-// of a percent, as the rule sets compute R, returned as a fraction for a
-// 0.00% format: 91.31% is 0.9131.
-func formExecutionRate(p *jixiao.Project) (float64, bool) {
-	if p.BudgetAdjusted <= 0 {
+// formComputedRate heads the execution rate of the funds block: the rate
+// the engine computed, told apart from the rate the unit stated.
+const formComputedRate = "计算执行率"
+
+// formExecutionRate is the result's execution rate, computed by the engine
+// as the rule set defines it, returned as a fraction for a 0.00% format:
+// 91.31% is 0.9131. It is false when the result records no rate.
+func formExecutionRate(r *jixiao.Result) (float64, bool) {
+	if r.ExecutionRate == nil {
 		return 0, false
 	}
-	r := jixiao.RoundFloat(p.Spent.Float64() / p.BudgetAdjusted.Float64() * 100)
-	return float64(r.Hundredths()) / 10000, true
+	return float64(r.ExecutionRate.Hundredths()) / 10000, true
+}
+
+// formRateNote explains the computed execution rate, with the stated one
+// beside it.
+func formRateNote(p *jixiao.Project, r *jixiao.Result) string {
+	var b strings.Builder
+	rs := r.RuleSet.ID
+	if r.RuleSet.Version != "" {
+		rs += "（" + r.RuleSet.Version + "）"
+	}
+	if r.ExecutionRate != nil {
+		fmt.Fprintf(&b, "计算执行率：评分引擎按规则集 %s 定义的公式计算，四舍五入保留两位小数，为 %s%%。", rs, r.ExecutionRate)
+	} else {
+		fmt.Fprintf(&b, "计算执行率：规则集 %s 未定义执行率公式，评分结果中没有计算执行率。", rs)
+	}
+	if p.ExecutionRate != nil {
+		fmt.Fprintf(&b, "\n填报执行率：%s%%（单位填报，未用于此格）。", p.ExecutionRate)
+	} else {
+		b.WriteString("\n填报执行率：未填报。")
+	}
+	return b.String()
 }
 
 // formTarget is the 年度指标值 as printed: direction, value and unit,

@@ -233,7 +233,7 @@ func TestFormHH202401(t *testing.T) {
 		{"全年预算数", "490,000.00", "490000"},
 		{"全年执行数", "447,438.63", "447438.63"},
 		{"分值", "10.00", "10"},
-		{"执行率", "91.31%", "0.9131"},
+		{"计算执行率", "91.31%", "0.9131"},
 		{"得分", "9.13", "9.13"},
 	} {
 		cell := col(tc.header)
@@ -252,8 +252,8 @@ func TestFormHH202401(t *testing.T) {
 			t.Errorf("%s format = %d %q, want #,##0.00", h, id, code)
 		}
 	}
-	if id, _ := exNumFmt(t, f, FormSheet, col("执行率")); id != 10 {
-		t.Errorf("执行率 format = %d, want 10 (0.00%%)", id)
+	if id, _ := exNumFmt(t, f, FormSheet, col("计算执行率")); id != 10 {
+		t.Errorf("计算执行率 format = %d, want 10 (0.00%%)", id)
 	}
 	if id, _ := exNumFmt(t, f, FormSheet, col("得分")); id != 2 {
 		t.Errorf("得分 format = %d, want 2 (0.00)", id)
@@ -444,7 +444,7 @@ func TestFormDeeperTree(t *testing.T) {
 	p, r := exScoredProject(t, "huaihua-2024", "HH2024-01")
 	f := exWriteForm(t, p, r)
 	_, tr, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, "年度资金总额"))
-	for header, want := range map[string]string{"分值": "10.00", "执行率": "91.31%", "得分": "9.13"} {
+	for header, want := range map[string]string{"分值": "10.00", "计算执行率": "91.31%", "得分": "9.13"} {
 		c, _, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, header))
 		if got := exValue(t, f, exportCell(c, tr)); got != want {
 			t.Errorf("%s = %q, want %q", header, got, want)
@@ -542,6 +542,84 @@ func TestFormSameNameInTwoGroups(t *testing.T) {
 	note := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, "总分"), 8, 0))
 	if !strings.Contains(note, "折算为百分制") {
 		t.Errorf("total note = %q", note)
+	}
+}
+
+// The funds block shows the execution rate of the result, as the engine
+// computed it, never one worked out again from the amounts: 57,000.00 of
+// 800,000.00 is 7.125%, which the rule set rounds half-up to 7.13%.
+func TestFormExecutionRateFromResult(t *testing.T) {
+	src, _ := rules.BuiltinByID("cn-mof-2020-self")
+	rs, err := engine.Load(src.Path, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr := func(f float64) *float64 { return &f }
+	stated := jixiao.Decimal(712)
+	p := jixiao.Project{
+		ID: "RATE-01", Name: "执行率测试项目", Year: 2024,
+		BudgetAdjusted: jixiao.Points(800000), Spent: jixiao.Points(57000), ExecutionRate: &stated,
+		Indicators: []jixiao.Indicator{
+			{Level1: "产出指标", Level2: "数量指标", Name: "数量", Direction: jixiao.AtLeast, Target: ptr(10), Actual: ptr(10)},
+		},
+	}
+	res, rej := rs.NewScorer().Score(&p)
+	if rej != nil {
+		t.Fatal(rej.Errors)
+	}
+	if res.ExecutionRate == nil || res.ExecutionRate.String() != "7.13" {
+		t.Fatalf("the engine's rate is %v, want 7.13", res.ExecutionRate)
+	}
+
+	rateCell := func(f *excelize.File) string {
+		t.Helper()
+		c, _, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, "计算执行率"))
+		_, r, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, "年度资金总额"))
+		return exportCell(c, r)
+	}
+	f := exWriteForm(t, &p, &res)
+	cell := rateCell(f)
+	if got := exValue(t, f, cell); got != "7.13%" {
+		t.Errorf("计算执行率 %s shows %q, want 7.13%%", cell, got)
+	}
+	if got := exRaw(t, f, FormSheet, cell); got != "0.0713" {
+		t.Errorf("计算执行率 %s holds %q, want 0.0713", cell, got)
+	}
+	// The header's note tells the computed rate from the stated one.
+	comments, err := f.GetComments(FormSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := exFindCell(t, f, FormSheet, "计算执行率")
+	var note string
+	for _, c := range comments {
+		if c.Cell == head {
+			note = c.Text
+			for _, r := range c.Paragraph {
+				note += r.Text
+			}
+		}
+	}
+	for _, want := range []string{"评分引擎", "cn-mof-2020-self", "7.13%", "填报执行率：7.12%"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note on %s = %q, lacks %q", head, note, want)
+		}
+	}
+
+	// The cell follows the result, whatever the amounts say: a result
+	// that records another rate shows that one, and one without a rate
+	// shows —.
+	other := res
+	r := jixiao.Decimal(4200)
+	other.ExecutionRate = &r
+	f = exWriteForm(t, &p, &other)
+	if got := exRaw(t, f, FormSheet, rateCell(f)); got != "0.42" {
+		t.Errorf("with the result's rate 42.00: cell holds %q, want 0.42", got)
+	}
+	other.ExecutionRate = nil
+	f = exWriteForm(t, &p, &other)
+	if got := exValue(t, f, rateCell(f)); got != "—" {
+		t.Errorf("without a rate in the result: cell shows %q, want —", got)
 	}
 }
 
