@@ -464,6 +464,17 @@ func TestRulesCheck(t *testing.T) {
 	if _, _, code := jixiaoRun(t, "", "rules", "check", "no-such-rules"); code != exitUsage {
 		t.Errorf("rules check of an unknown id: exit %d, want 2", code)
 	}
+	// A file whose own tests fail is not ok: the service would not
+	// activate it. --skip-tests checks only that it compiles.
+	failing := filepath.Join("..", "..", "testdata", "rules", "failing-test.yaml")
+	out, errOut, code = jixiaoRun(t, "", "rules", "check", failing)
+	if code != exitUsage || !strings.Contains(out, "FAIL  "+failing) || !strings.Contains(errOut, "failing-test.yaml:") || strings.Contains(out, "ok  ") {
+		t.Errorf("rules check of a file with a failing test: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := jixiaoRun(t, "", "rules", "check", "--skip-tests", failing); code != exitOK || !strings.HasPrefix(out, "ok  "+failing) {
+		t.Errorf("rules check --skip-tests: exit %d\n%s%s", code, out, errOut)
+	}
+
 	if _, _, code := jixiaoRun(t, "", "rules", "lint", "cn-mof-2020-self"); code != exitUsage {
 		t.Errorf("rules lint: exit %d, want 2", code)
 	}

@@ -14,7 +14,7 @@ import (
 // rulesVerbs are the subcommands of "jixiao rules".
 func rulesVerbs() []verb {
 	return []verb{
-		{"check", "parse and compile rule files; report every problem with file and line", runRulesCheck},
+		{"check", "check rule files as the service does before it activates them: every problem with file and line, then the embedded tests", runRulesCheck},
 		{"test", "run the tests written at the end of each rule file", runRulesTest},
 		{"show", "print a rule set's grades and indicator tree, or with --yaml its file", runRulesShow},
 	}
@@ -22,7 +22,7 @@ func rulesVerbs() []verb {
 
 func rulesUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
-	fmt.Fprintln(w, "  jixiao rules check FILE|DIR|ID...")
+	fmt.Fprintln(w, "  jixiao rules check [--skip-tests] FILE|DIR|ID...")
 	fmt.Fprintln(w, "  jixiao rules test FILE|DIR|ID...")
 	fmt.Fprintln(w, "  jixiao rules show [--yaml] ID|FILE")
 	fmt.Fprintln(w)
@@ -83,10 +83,13 @@ func resolveAll(s *streams, args []string) ([]rules.Source, bool) {
 // runRulesCheck loads every rule file named and prints one line per good
 // file, and the problems of each bad one on stderr.
 func runRulesCheck(ctx context.Context, s *streams, args []string) int {
-	fs := newFlagSet(s, "rules check", "jixiao rules check FILE|DIR|ID...",
+	fs := newFlagSet(s, "rules check", "jixiao rules check [--skip-tests] FILE|DIR|ID...",
 		"",
-		"Parses and compiles every rule file: formulas, names, points, grade bands.",
-		"Prints \"ok  PATH  id version hash\" for each good file and every problem of a bad one.")
+		"Checks every rule file as the service does before it activates one: parses and",
+		"compiles it (formulas, names, points, grade bands), then runs its embedded tests.",
+		"Prints \"ok  PATH  id version hash\" only for a file the service would activate,",
+		"and every problem or failed test of the others.")
+	skipTests := fs.Bool("skip-tests", false, "only parse and compile; do not run the embedded tests")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagStatus(err)
@@ -112,12 +115,35 @@ func runRulesCheck(ctx context.Context, s *streams, args []string) int {
 			continue
 		}
 		ids[ref.ID] = src.Path
+		if !*skipTests {
+			if failed := failedTests(rs.RunTests()); len(failed) > 0 {
+				good = false
+				fmt.Fprintf(s.stdout, "FAIL  %s\n", src.Path)
+				for _, r := range failed {
+					fmt.Fprintf(s.stderr, "%s:%d: test %q failed\n", src.Path, r.Line, r.Name)
+					for _, f := range r.Failures {
+						fmt.Fprintf(s.stderr, "        %s\n", f)
+					}
+				}
+				continue
+			}
+		}
 		fmt.Fprintf(s.stdout, "ok  %s  %s %s %s\n", src.Path, ref.ID, ref.Version, short(ref.Hash))
 	}
 	if !good {
 		return exitUsage
 	}
 	return exitOK
+}
+
+func failedTests(results []engine.TestResult) []engine.TestResult {
+	var out []engine.TestResult
+	for _, r := range results {
+		if !r.Passed {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // runRulesTest runs each rule file's embedded tests.
