@@ -2,8 +2,8 @@ package engine
 
 import (
 	"bytes"
-	goflag "flag"
 	"encoding/json"
+	goflag "flag"
 	"os"
 	"path/filepath"
 	"strings"
