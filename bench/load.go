@@ -190,13 +190,16 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		inFlight  = make(chan struct{}, cfg.MaxInFlight)
 	)
 	interval := time.Second / time.Duration(cfg.Rate)
+	timer := time.NewTimer(time.Hour) // one timer for every wait
+	defer timer.Stop()
 	start := time.Now()
 	var last time.Time
 	for i := 0; i < n; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
+			timer.Reset(d)
 			select {
-			case <-time.After(d):
+			case <-timer.C:
 			case <-ctx.Done():
 				wg.Wait()
 				return rep, ctx.Err()

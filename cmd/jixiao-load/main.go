@@ -5,7 +5,7 @@
 //
 //	jixiao-load [-url http://127.0.0.1:8080] [-key KEY] [-endpoint simulations|evaluations|healthz]
 //	            [-rate 1000] [-duration 15s] [-json]
-//	jixiao-load -serve 127.0.0.1:18080 [-db FILE] [-cpuprofile F] [-mutexprofile F] [-blockprofile F]
+//	jixiao-load -serve 127.0.0.1:18080 [-db FILE] [-cpuprofile F] [-mutexprofile F] [-blockprofile F] [-memprofile F]
 //
 // Without -url it starts the service in its own process on 127.0.0.1,
 // with a fresh SQLite file and a scorer key, wired as `jixiao serve`
@@ -50,6 +50,7 @@ func run() int {
 		serveAddr  string
 		mutexProf  string
 		blockProf  string
+		memProf    string
 	)
 	flag.StringVar(&cfg.BaseURL, "url", "", "base URL of a running service on a loopback address; empty: start one in this process")
 	flag.StringVar(&cfg.Key, "key", os.Getenv("JIXIAO_KEY"), "API key with the scorer role (default $JIXIAO_KEY)")
@@ -67,6 +68,7 @@ func run() int {
 	flag.StringVar(&serveAddr, "serve", "", "only run the service on this loopback host:port until interrupted")
 	flag.StringVar(&mutexProf, "mutexprofile", "", "write a mutex contention profile of this process (every 10th event)")
 	flag.StringVar(&blockProf, "blockprofile", "", "write a blocking profile of this process (events of about 10µs and more)")
+	flag.StringVar(&memProf, "memprofile", "", "write an allocation profile of this process when it ends")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "jixiao-load takes no arguments, got %q\n", flag.Args())
@@ -85,6 +87,9 @@ func run() int {
 	if blockProf != "" {
 		runtime.SetBlockProfileRate(10_000)
 		defer writeProfile("block", blockProf)
+	}
+	if memProf != "" {
+		defer writeProfile("allocs", memProf)
 	}
 	if serveAddr != "" {
 		return serveOnly(ctx, serveAddr, dbPath, !authOff, cpuProfile)
