@@ -151,7 +151,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		for {
 			// Read even after a cancel, as Execute does, so that a run
 			// with nothing left ends done rather than interrupted.
-			stored, _, err := s.Store.FindProjects(context.WithoutCancel(ctx), f)
+			stored, err := readBatch(context.WithoutCancel(ctx), s.Store, f)
 			if err != nil {
 				fail(&readErr, err)
 				return
@@ -166,10 +166,13 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 				return
 			}
 			f.AfterKey = stored[len(stored)-1].Key
-			todo := stored[:0:0]
-			for _, sp := range stored {
-				if !done[sp.Key] {
-					todo = append(todo, sp)
+			todo := stored
+			if len(done) > 0 { // a resumed run: leave out what it did
+				todo = stored[:0]
+				for _, sp := range stored {
+					if !done[sp.Key] {
+						todo = append(todo, sp)
+					}
 				}
 			}
 			if len(todo) == 0 {
@@ -259,6 +262,23 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		return s.finish(ctx, run, jixiao.RunDone, nil)
 	}
 	return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
+}
+
+// batchReader is a store that reads a batch of projects in key order
+// without counting the rest of the selection (storage.DB): a run never
+// needs the count, and computing it for every chunk costs a scan of the
+// rest of the selection.
+type batchReader interface {
+	ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao.StoredProject, error)
+}
+
+// readBatch reads the batch of projects f selects, as FindProjects does.
+func readBatch(ctx context.Context, st jixiao.Store, f jixiao.ProjectFilter) ([]jixiao.StoredProject, error) {
+	if br, ok := st.(batchReader); ok {
+		return br.ProjectsAfter(ctx, f)
+	}
+	stored, _, err := st.FindProjects(ctx, f)
+	return stored, err
 }
 
 func (s *Service) finish(ctx context.Context, run *jixiao.Run, status string, cause error) error {

@@ -180,9 +180,12 @@ func (d *DB) SaveChunk(ctx context.Context, runID int64, scores []jixiao.ScoreRe
 func scoreInserts(scores []jixiao.ScoreRecord, now time.Time) ([]scoreInsert, error) {
 	inserts := make([]scoreInsert, len(scores))
 	encode := func(lo, hi int) error {
+		var buf []byte // the results of the part, one after the other
 		for i := lo; i < hi; i++ {
 			s := &scores[i]
-			result, err := encodeResult(&s.Result)
+			var result string
+			var err error
+			result, buf, err = encodeResultString(buf, &s.Result)
 			if err != nil {
 				return fmt.Errorf("score of project %s: %w", s.ProjectID, err)
 			}
@@ -192,7 +195,7 @@ func scoreInserts(scores []jixiao.ScoreRecord, now time.Time) ([]scoreInsert, er
 			}
 			inserts[i] = scoreInsert{
 				ProjectKey: s.ProjectKey, ProjectID: s.ProjectID, Year: s.Year, Department: s.Department,
-				TotalCents: s.Total.Hundredths(), Grade: s.Grade, Result: string(result), InputHash: s.InputHash,
+				TotalCents: s.Total.Hundredths(), Grade: s.Grade, Result: result, InputHash: s.InputHash,
 				RuleSetID: s.RuleSetID, RuleSetHash: s.RuleSetHash, EngineVersion: s.EngineVersion, CreatedAt: createdAt,
 			}
 		}
@@ -471,6 +474,81 @@ func (d *DB) DoneKeys(ctx context.Context, runID int64) (map[int64]bool, error) 
 		done[k] = true
 	}
 	return done, nil
+}
+
+// ProjectsAfter reads a batch: the projects f selects after f.AfterKey
+// (-1 for the first batch), in key order, at most f.Limit of them (0: no
+// limit), as FindProjects returns them, but without counting every
+// project left after the batch, which a batch reader does not need and
+// which costs a scan of the rest of the range for every batch. It is one
+// statement on a reader connection, without GORM: a run reads every
+// project through it. A Grade filter is left to FindProjects.
+func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao.StoredProject, error) {
+	if f.Grade != "" || f.AfterKey == 0 {
+		out, _, err := d.FindProjects(ctx, f)
+		return out, err
+	}
+	if len(f.IDs) > maxFilterIDs {
+		return nil, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
+	}
+	var q strings.Builder
+	q.WriteString("SELECT " + projectColumns + " FROM projects AS p JOIN project_inputs i ON i.hash = p.input_hash WHERE p.id > ?")
+	args := []any{f.AfterKey}
+	if f.MaxKey != 0 {
+		q.WriteString(" AND p.id <= ?")
+		args = append(args, f.MaxKey)
+	}
+	if f.Year != 0 {
+		q.WriteString(" AND p.year = ?")
+		args = append(args, f.Year)
+	}
+	if f.Department != "" {
+		q.WriteString(" AND p.department = ?")
+		args = append(args, f.Department)
+	}
+	if len(f.IDs) > 0 {
+		q.WriteString(" AND p.project_id IN (")
+		for i, id := range f.IDs {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, id)
+		}
+		q.WriteByte(')')
+	}
+	q.WriteString(" ORDER BY p.id")
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := int64(f.Limit)
+		if limit <= 0 {
+			limit = -1 // SQLite: no limit
+		}
+		q.WriteString(" LIMIT ? OFFSET ?")
+		args = append(args, limit, max(f.Offset, 0))
+	}
+	res, err := d.rsql.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	var rows []storedProjectRow
+	if f.Limit > 0 {
+		rows = make([]storedProjectRow, 0, f.Limit)
+	}
+	for res.Next() {
+		var r storedProjectRow
+		if err := res.Scan(&r.ID, &r.InputHash, &r.CreatedAt, &r.UpdatedAt, &r.Body); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	if err := res.Close(); err != nil {
+		return nil, err
+	}
+	return storedProjects(rows)
 }
 
 // FindRunRejections returns the projects run runID rejected, in (year,

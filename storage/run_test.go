@@ -343,3 +343,99 @@ func TestScores(t *testing.T) {
 		t.Errorf("score %d: total %s, %d indicators", one.ID, one.Total, len(one.Result.Indicators))
 	}
 }
+
+// TestProjectsAfter reads every selection a run can make in batches with
+// ProjectsAfter and with FindProjects: the same projects, in key order.
+func TestProjectsAfter(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	upsert := func(ps []jixiao.Project) {
+		if _, err := d.UpsertProjects(ctx, ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upsert(testProjects(2023, 7, "财政局"))
+	upsert(testProjects(2024, 9, "住建局"))
+	upsert(testProjects(2025, 4, "教育局")[2:]) // P00003, P00004 of another year
+	maxKey, err := d.MaxProjectKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An update after the run's start is read with its new body.
+	up := testProject(2024, "P00002", "住建局")
+	up.Name = "改名的项目"
+	upsert([]jixiao.Project{up})
+
+	filters := []jixiao.ProjectFilter{
+		{},
+		{MaxKey: maxKey},
+		{MaxKey: maxKey - 3},
+		{MaxKey: -1},
+		{Year: 2024},
+		{Department: "住建局"},
+		{Year: 2023, Department: "财政局"},
+		{IDs: []string{"P00002", "P00004", "P00009", "none"}},
+		{IDs: []string{"P00003"}, Year: 2024},
+		{Department: "无此部门"},
+	}
+	for _, f := range filters {
+		for _, limit := range []int{1, 4, 1000} {
+			read := func(name string, fn func(jixiao.ProjectFilter) ([]jixiao.StoredProject, error)) []jixiao.StoredProject {
+				g := f
+				g.Limit, g.AfterKey = limit, -1
+				var all []jixiao.StoredProject
+				for {
+					batch, err := fn(g)
+					if err != nil {
+						t.Fatalf("%s %+v: %v", name, g, err)
+					}
+					if len(batch) > limit {
+						t.Fatalf("%s %+v: %d projects, limit %d", name, g, len(batch), limit)
+					}
+					if len(batch) == 0 {
+						return all
+					}
+					all = append(all, batch...)
+					g.AfterKey = batch[len(batch)-1].Key
+				}
+			}
+			got := read("ProjectsAfter", func(g jixiao.ProjectFilter) ([]jixiao.StoredProject, error) {
+				return d.ProjectsAfter(ctx, g)
+			})
+			want := read("FindProjects", func(g jixiao.ProjectFilter) ([]jixiao.StoredProject, error) {
+				out, _, err := d.FindProjects(ctx, g)
+				return out, err
+			})
+			if len(got) != len(want) {
+				t.Fatalf("%+v, limit %d: %d projects, FindProjects %d", f, limit, len(got), len(want))
+			}
+			for i := range got {
+				if i > 0 && got[i].Key <= got[i-1].Key {
+					t.Errorf("%+v: key %d after %d", f, got[i].Key, got[i-1].Key)
+				}
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("%+v, limit %d, #%d:\n got %+v\nwant %+v", f, limit, i, got[i], want[i])
+				}
+			}
+		}
+	}
+
+	// Offset, and a first read without AfterKey (FindProjects' order).
+	all, err := d.ProjectsAfter(ctx, jixiao.ProjectFilter{AfterKey: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := d.ProjectsAfter(ctx, jixiao.ProjectFilter{AfterKey: -1, Offset: 5, Limit: 3})
+	if err != nil || len(off) != 3 || off[0].Key != all[5].Key {
+		t.Errorf("offset 5, limit 3: %d projects (%v), want 3 from key %d", len(off), err, all[5].Key)
+	}
+	byYear, err := d.ProjectsAfter(ctx, jixiao.ProjectFilter{Limit: 2})
+	want, _, _ := d.FindProjects(ctx, jixiao.ProjectFilter{Limit: 2})
+	if err != nil || !reflect.DeepEqual(byYear, want) {
+		t.Errorf("without AfterKey: %+v (%v), want %+v", byYear, err, want)
+	}
+	ids := make([]string, maxFilterIDs+1)
+	if _, err := d.ProjectsAfter(ctx, jixiao.ProjectFilter{AfterKey: -1, IDs: ids}); jixiao.ErrorCode(err) != jixiao.EINVALID {
+		t.Errorf("%d ids: %v, want EINVALID", len(ids), err)
+	}
+}
