@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"jixiao"
 )
@@ -565,25 +566,89 @@ func encodeResult(r *jixiao.Result) ([]byte, error) {
 	return json.Marshal(r)
 }
 
+// resultBlock is the size of the blocks encodeResultString writes
+// results into, and resultRoom the space it wants left in a block before
+// it starts a result there (a result of the engine's size is 2–3 KB).
+const (
+	resultBlock = 64 << 10
+	resultRoom  = 8 << 10
+)
+
+// encodeResultString returns the JSON of r, as encodeResult does, as a
+// string that shares its memory with the next results: it is written in
+// the spare capacity of buf, a block of many results (a new block when
+// little is left), and buf is returned grown by it. The bytes of a string
+// it returned are never written again, since the next result is appended
+// after them. A chunk's results then take a few allocations instead of two
+// for each result (the encoding, and its copy into a string).
+func encodeResultString(buf []byte, r *jixiao.Result) (string, []byte, error) {
+	if !fastResultEncoding {
+		b, err := json.Marshal(r)
+		return string(b), buf, err
+	}
+	if cap(buf)-len(buf) < resultRoom {
+		buf = make([]byte, 0, resultBlock)
+	}
+	start := len(buf)
+	b, ok := appendResult(buf, r)
+	if !ok {
+		// Whatever appendResult wrote lies past len(buf): no string
+		// returned before uses it.
+		q, err := json.Marshal(r)
+		return string(q), buf, err
+	}
+	// b is buf grown, or, for a result larger than the room left, a copy
+	// of it grown; either way the result is b[start:].
+	return unsafe.String(&b[start], len(b)-start), b, nil
+}
+
+// jsonPlain marks the bytes appendString copies as they are: printable
+// ASCII but for the quote, the backslash and the <, > and & that
+// json.Marshal escapes, and every byte from 0x80 up (multi-byte UTF-8,
+// checked whole afterwards).
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. Strings json.Marshal would
 // escape (quotes, backslashes, control characters, <, > and &, U+2028,
 // U+2029, invalid UTF-8) are written by json.Marshal.
 func appendString(b []byte, s string) []byte {
-	ascii := true
+	var high byte // the bits of every byte: 0x80 set when s is not ASCII
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			ascii = false
-		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+		c := s[i]
+		if !jsonPlain[c] {
 			return appendMarshalled(b, s)
 		}
+		high |= c
 	}
-	if !ascii && (!utf8.ValidString(s) || strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")) {
+	if high >= utf8.RuneSelf && (!utf8.ValidString(s) || hasLineSeparator(s)) {
 		return appendMarshalled(b, s)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// hasLineSeparator reports whether s, valid UTF-8, contains U+2028 or
+// U+2029 (E2 80 A8, E2 80 A9), which json.Marshal escapes.
+func hasLineSeparator(s string) bool {
+	for {
+		i := strings.IndexByte(s, 0xE2)
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+			return true
+		}
+		s = s[i+1:]
+	}
 }
 
 func appendMarshalled(b []byte, s string) []byte {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"jixiao"
@@ -221,6 +222,57 @@ func TestEncodeResult(t *testing.T) {
 	sameEncoding(t, &jixiao.Result{})
 }
 
+// TestEncodeResultString encodes many results into shared blocks: each is
+// what json.Marshal writes, and stays so while later ones are written
+// after it, including results larger than a block and results that
+// json.Marshal writes (awkward strings).
+func TestEncodeResultString(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var (
+		buf  []byte
+		got  []string
+		want []string
+	)
+	for i := range 3000 {
+		res := codecResult(r)
+		switch i % 500 {
+		case 17: // larger than the room kept free
+			res.ProjectName = strings.Repeat("项目名称很长", resultRoom/12)
+		case 99: // larger than a block
+			res.Indicators = []jixiao.Node{{ID: "x", Name: strings.Repeat("指标", resultBlock/3), Reason: "得分 = 10"}}
+		}
+		w, err := json.Marshal(&res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		s, buf, err = encodeResultString(buf, &res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s != string(w) {
+			t.Fatalf("#%d: encoded\n%s\nwant\n%s", i, s, w)
+		}
+		got, want = append(got, s), append(want, string(w))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("#%d changed after later results were encoded:\n%s\nwant\n%s", i, got[i], want[i])
+		}
+	}
+}
+
+// TestAppendStringLineSeparators checks the strings appendString must hand
+// to json.Marshal for U+2028 and U+2029 and the ones it need not.
+func TestAppendStringLineSeparators(t *testing.T) {
+	for _, s := range []string{"\u2028", "a\u2029", "得分\u2028", "\u2027\u202a\u2028", "\u2027", "\u202a", "…—“”", "\xe2", "a\xe2\x80", "\xe2\x80\xa8"[:2]} {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	}
+}
+
 func FuzzEncodeResult(f *testing.F) {
 	for _, s := range awkward {
 		f.Add(s, int64(12345))
@@ -274,6 +326,16 @@ func BenchmarkCodec(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := encodeResult(&res); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/codec-blocks", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if _, buf, err = encodeResultString(buf, &res); err != nil {
 				b.Fatal(err)
 			}
 		}
