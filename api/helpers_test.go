@@ -83,6 +83,7 @@ type stack struct {
 	metrics *api.Metrics
 	evals   *evaluation.Service
 	dir     string // the rules directory
+	dbPath  string // the SQLite file
 	keys    map[string]string
 	keyIDs  map[string]int64
 }
@@ -132,7 +133,7 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	evals := &evaluation.Service{Store: store, Logger: logger, ChunkSize: cfg.chunkSize, Workers: 2, OnScored: metrics.Scored}
 	cfg.opts.Evaluations = evals
 	srv := api.New(cfg.opts)
-	st := &stack{t: t, srv: srv, handler: srv.Handler(), store: store, rules: reg, metrics: metrics, evals: evals, dir: dir,
+	st := &stack{t: t, srv: srv, handler: srv.Handler(), store: store, rules: reg, metrics: metrics, evals: evals, dir: dir, dbPath: filepath.Join(tmp, "jixiao.db"),
 		keys: map[string]string{}, keyIDs: map[string]int64{}}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -93,20 +94,34 @@ func (s *Server) verifyScore(c *gin.Context) {
 		c.JSON(http.StatusOK, out)
 		return
 	}
+	// A score made by another engine version is not expected to match:
+	// say so, and show the current engine's result beside the stored one.
+	older := ""
+	if rec.EngineVersion != engine.Version {
+		older = fmt.Sprintf("made by engine version %s; the current engine is version %s", rec.EngineVersion, engine.Version)
+	}
 	res, rej := rs.NewScorer().Score(input)
 	if rej != nil {
 		out["identical"] = false
 		out["reason"] = "the stored input is now rejected"
+		if older != "" {
+			out["reason"] = older + ", which rejects the stored input"
+		}
 		out["errors"] = rej.Errors
 		c.JSON(http.StatusOK, out)
 		return
 	}
 	stored, _ := json.Marshal(rec.Result)
 	again, _ := json.Marshal(res)
-	out["identical"] = bytes.Equal(stored, again)
+	identical := bytes.Equal(stored, again)
+	out["identical"] = identical
 	out["total"] = res.Total
 	out["grade"] = res.Grade
-	if !bytes.Equal(stored, again) {
+	switch {
+	case older != "":
+		out["reason"] = older + "; its result is under rescored"
+		out["rescored"] = res
+	case !identical:
 		out["reason"] = "re-scoring gives a different result"
 		out["rescored"] = res
 	}

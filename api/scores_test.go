@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"jixiao"
@@ -96,4 +98,27 @@ func TestScoreVerify(t *testing.T) {
 		t.Errorf("verify %+v, score %+v", v, score)
 	}
 	st.get(jixiao.RoleViewer, "/api/v1/scores/99999/verify").problem(t, http.StatusNotFound, "not_found")
+
+	// A score made by an older engine is shown beside the current
+	// engine's result, not reported as a mismatch.
+	db, err := sql.Open("sqlite3", st.dbPath+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE scores SET engine_version = '1' WHERE id = ?`, score.ID); err != nil {
+		t.Fatal(err)
+	}
+	var old struct {
+		EngineVersion        string         `json:"engine_version"`
+		CurrentEngineVersion string         `json:"current_engine_version"`
+		Reason               string         `json:"reason"`
+		Total                jixiao.Decimal `json:"total"`
+		Rescored             *jixiao.Result `json:"rescored"`
+	}
+	st.get(jixiao.RoleViewer, fmt.Sprintf("/api/v1/scores/%d/verify", score.ID)).want(t, http.StatusOK).decode(t, &old)
+	if old.EngineVersion != "1" || old.CurrentEngineVersion != engine.Version || old.Rescored == nil || old.Rescored.Total != score.Total ||
+		!strings.Contains(old.Reason, "made by engine version 1") {
+		t.Errorf("verify of an engine-1 score: %+v", old)
+	}
 }
