@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -46,8 +47,9 @@ func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk i
 	go func() {
 		defer close(next)
 		after := max(f.AfterKey, 0)
+		var hint int64 // where in project_inputs the next chunk's bodies may be
 		for {
-			projects, err := d.projectChunk(ctx, f, after, chunk)
+			projects, err := d.projectChunk(ctx, f, after, chunk, &hint)
 			select {
 			case next <- result{projects, err}:
 			case <-ctx.Done():
@@ -76,10 +78,17 @@ func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk i
 }
 
 // projectChunk reads up to limit projects with keys after after, in key
-// order. Filters on year and department are kept off their indexes (the
-// unary +): walking the table in key order from after finds the next
-// chunk without sorting, so that a whole stream reads each row once.
-func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int64, limit int) ([]jixiao.StoredProject, error) {
+// order. The year and department filters use the (year, id) and
+// (department, id) indexes, which give key order without sorting.
+//
+// Bodies are looked up by input hash, one index search per project in
+// hash order: at 1,000,000 projects nearly every search reads another
+// index page, most of the cost of the read. Inputs are mostly stored in
+// the order of their projects, so the bodies of a chunk are first looked
+// for in a window of project_inputs read in rowid order from where the
+// previous chunk's were found (*hint); only those not found there are
+// searched for by hash.
+func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int64, limit int, hint *int64) ([]jixiao.StoredProject, error) {
 	var (
 		where strings.Builder
 		args  []any
@@ -87,11 +96,11 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 	where.WriteString("p.id > ?")
 	args = append(args, after)
 	if f.Year != 0 {
-		where.WriteString(" AND +p.year = ?")
+		where.WriteString(" AND p.year = ?")
 		args = append(args, f.Year)
 	}
 	if f.Department != "" {
-		where.WriteString(" AND +p.department = ?")
+		where.WriteString(" AND p.department = ?")
 		args = append(args, f.Department)
 	}
 	if len(f.IDs) > 0 {
@@ -107,8 +116,7 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 		args = append(args, f.MaxKey)
 	}
 	args = append(args, limit)
-	query := "SELECT p.id, p.input_hash, i.body FROM projects AS p JOIN project_inputs AS i ON i.hash = p.input_hash WHERE " +
-		where.String() + " ORDER BY p.id LIMIT ?"
+	query := "SELECT p.id, p.input_hash FROM projects AS p WHERE " + where.String() + " ORDER BY p.id LIMIT ?"
 
 	rows := make([]storedProjectRow, 0, limit)
 	err := d.read(ctx, func(tx *gorm.DB) error {
@@ -116,15 +124,19 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 		if err != nil {
 			return err
 		}
-		defer res.Close()
 		for res.Next() {
 			var r storedProjectRow
-			if err := res.Scan(&r.ID, &r.InputHash, &r.Body); err != nil {
+			if err := res.Scan(&r.ID, &r.InputHash); err != nil {
+				res.Close()
 				return err
 			}
 			rows = append(rows, r)
 		}
-		return res.Err()
+		res.Close()
+		if err := res.Err(); err != nil || len(rows) == 0 {
+			return err
+		}
+		return d.inputBodies(tx, rows, hint)
 	})
 	if err != nil {
 		return nil, err
@@ -144,4 +156,92 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 		return nil, err
 	}
 	return out, nil
+}
+
+// inputBodies fills in the bodies of rows: from a window of
+// project_inputs in rowid order starting at *hint, then by hash for the
+// rest. It leaves *hint after the last input found in the window.
+func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) error {
+	want := make(map[string][]int, len(rows))
+	for i := range rows {
+		want[rows[i].InputHash] = append(want[rows[i].InputHash], i)
+	}
+	if *hint == 0 {
+		// Where the first project's input is.
+		if err := tx.Raw("SELECT rowid FROM project_inputs WHERE hash = ?", rows[0].InputHash).Scan(hint).Error; err != nil {
+			return err
+		}
+	}
+	if *hint > 0 {
+		// A little wider than the chunk: inputs of updated projects'
+		// earlier versions lie in between.
+		window := len(rows) + len(rows)/8 + 16
+		res, err := tx.Raw("SELECT rowid, hash, body FROM project_inputs WHERE rowid >= ? ORDER BY rowid LIMIT ?", *hint, window).Rows()
+		if err != nil {
+			return err
+		}
+		found, last := 0, int64(0)
+		var (
+			rowid      int64
+			hash, body sql.RawBytes
+		)
+		for res.Next() {
+			if err := res.Scan(&rowid, &hash, &body); err != nil {
+				res.Close()
+				return err
+			}
+			idx, ok := want[string(hash)]
+			if !ok {
+				continue
+			}
+			b := string(body)
+			for _, i := range idx {
+				rows[i].Body = b
+			}
+			delete(want, string(hash))
+			found++
+			last = rowid
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+		if found*2 >= len(rows) {
+			*hint = last + 1
+		} else {
+			*hint = -1 // inputs are not in project order: search by hash from now on
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	hashes := make([]string, 0, len(want))
+	for h := range want {
+		hashes = append(hashes, h)
+	}
+	for lo := 0; lo < len(hashes); lo += keyBatch {
+		res, err := tx.Raw("SELECT hash, body FROM project_inputs WHERE hash IN ?", hashes[lo:min(lo+keyBatch, len(hashes))]).Rows()
+		if err != nil {
+			return err
+		}
+		var hash, body string
+		for res.Next() {
+			if err := res.Scan(&hash, &body); err != nil {
+				res.Close()
+				return err
+			}
+			for _, i := range want[hash] {
+				rows[i].Body = body
+			}
+			delete(want, hash)
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+	}
+	for h, idx := range want {
+		return fmt.Errorf("project %d: no stored input %s", rows[idx[0]].ID, h)
+	}
+	return nil
 }

@@ -47,6 +47,14 @@ func TestStreamProjects(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Updated projects have their new inputs after all others: out of
+	// the order of their keys.
+	for _, i := range []int{3, 40, 41, 42, 100} {
+		a[i].Spent += 100
+		if _, err := d.UpsertProjects(ctx, a[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	maxKey, err := d.MaxProjectKey(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +84,7 @@ func TestStreamProjects(t *testing.T) {
 			wantKeys = append(wantKeys, sp.Key)
 			wantProjects = append(wantProjects, sp.Project)
 		}
-		for _, n := range []int{1, 7, 64, 1000} {
+		for _, n := range []int{1, 2, 7, 64, 1000} {
 			keys, projects := collect(t, d, f, n)
 			if !reflect.DeepEqual(keys, wantKeys) || !reflect.DeepEqual(projects, wantProjects) {
 				t.Errorf("filter %+v, chunks of %d: keys %v, want %v", f, n, keys, wantKeys)
@@ -120,5 +128,27 @@ func TestStreamProjectsStops(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || calls != 2 {
 		t.Errorf("error %v after %d calls, want context.Canceled after 2", err, calls)
+	}
+}
+
+// Inputs stored in another order than their projects are found by hash.
+func TestStreamProjectsInputsOutOfOrder(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	ps := testProjects(2024, 300, "财政局")
+	// Store every project, then change them all in reverse order: the
+	// current inputs run against the keys.
+	if _, err := d.UpsertProjects(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	for i := len(ps) - 1; i >= 0; i-- {
+		ps[i].Spent += jixiao.Cents(int64(i))
+		if _, err := d.UpsertProjects(ctx, ps[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, got := collect(t, d, jixiao.ProjectFilter{}, 50)
+	if !reflect.DeepEqual(got, ps) {
+		t.Errorf("projects differ from those stored")
 	}
 }
