@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"jixiao"
 )
@@ -319,6 +320,23 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("computed rate tooltip: %q", title)
 		}
 		b.shoot("project-rates")
+
+		// The 自评表 the page links to shows the same computed rate.
+		res, body := st.call(t, http.MethodGet, "/api/v1/projects/2024/"+id+"/form.xlsx", jixiao.RoleViewer, nil, "")
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("the form of %s: %d %s", id, res.StatusCode, body)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		head, _ := f.GetCellValue("自评表", "H6")
+		shown, _ := f.GetCellValue("自评表", "H7")
+		raw, _ := f.GetCellValue("自评表", "H7", excelize.Options{RawCellValue: true})
+		if head != "计算执行率" || shown != "7.13%" || raw != "0.0713" {
+			t.Errorf("the form's rate: %s over %q (holds %q), want 计算执行率 over 7.13%% (0.0713)", head, shown, raw)
+		}
 	})
 
 	t.Run("signed out", func(t *testing.T) {

@@ -10,7 +10,7 @@ const FIELDS = [
   ['budget_initial', '年初预算数'],
   ['funds_arrived', '实际到位资金'],
   ['balance', '结余'],
-  ['execution_rate', '执行率（填报）'],
+  ['execution_rate', '填报执行率'],
   ['compliance', '资金使用合规性'],
   ['indicator.actual', '指标实际完成值'],
   ['indicator.target', '指标年度指标值'],
