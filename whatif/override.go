@@ -558,16 +558,22 @@ func (s *overrideSet) applyOne(k int, p *jixiao.Project, own *bool) error {
 }
 
 // applyChunk returns copies of projects with every override applied, in
-// order, each to the result of the ones before it. The counts for
-// check go on from chunk to chunk. own is scratch space, reused.
-func (s *overrideSet) applyChunk(projects, out []jixiao.Project, own []bool) error {
+// order, each to the result of the ones before it; touched[i] tells
+// whether an override selected out[i]. The counts for check go on from
+// chunk to chunk. own is scratch space, reused.
+func (s *overrideSet) applyChunk(projects, out []jixiao.Project, own, touched []bool) error {
 	copy(out, projects)
 	clear(own)
+	clear(touched)
 	for i := range projects {
 		s.see(&projects[i])
 	}
-	for k := range s.list {
+	for k, c := range s.list {
 		for i := range out {
+			if !c.selects(&out[i]) {
+				continue
+			}
+			touched[i] = true
 			if err := s.applyOne(k, &out[i], &own[i]); err != nil {
 				return err
 			}

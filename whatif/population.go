@@ -73,7 +73,7 @@ type Population struct {
 
 	// Scratch space reused from chunk to chunk.
 	changed      []jixiao.Project
-	own          []bool
+	own, touched []bool
 	sideB, sideS []Side
 	scorers      []*sidePair
 }
@@ -145,15 +145,16 @@ func (p *Population) Add(ctx context.Context, projects []jixiao.Project) error {
 	if cap(p.changed) < n {
 		p.changed = make([]jixiao.Project, n)
 		p.own = make([]bool, n)
+		p.touched = make([]bool, n)
 		p.sideB = make([]Side, n)
 		p.sideS = make([]Side, n)
 	}
-	changed, own := p.changed[:n], p.own[:n]
+	changed, own, touched := p.changed[:n], p.own[:n], p.touched[:n]
 	before, after := p.sideB[:n], p.sideS[:n]
-	if err := p.set.applyChunk(projects, changed, own); err != nil {
+	if err := p.set.applyChunk(projects, changed, own, touched); err != nil {
 		return err
 	}
-	if err := p.score(ctx, projects, changed, before, after); err != nil {
+	if err := p.score(ctx, projects, changed, touched, before, after); err != nil {
 		return err
 	}
 	for i := range projects {
@@ -166,8 +167,10 @@ func (p *Population) Add(ctx context.Context, projects []jixiao.Project) error {
 }
 
 // score scores both sides of every project, scores only, on up to
-// Workers goroutines.
-func (p *Population) score(ctx context.Context, base, scen []jixiao.Project, before, after []Side) error {
+// Workers goroutines. A project no override touched has the same outcome
+// on both sides when the rule sets are the same: it is scored once.
+func (p *Population) score(ctx context.Context, base, scen []jixiao.Project, touched []bool, before, after []Side) error {
+	same := p.base == p.scen || p.base.Ref() == p.scen.Ref()
 	n := len(base)
 	workers := min(len(p.scorers), max(1, n/64))
 	var wg sync.WaitGroup
@@ -182,7 +185,11 @@ func (p *Population) score(ctx context.Context, base, scen []jixiao.Project, bef
 					return
 				}
 				before[i] = side(sc.base, &base[i])
-				after[i] = side(sc.scen, &scen[i])
+				if same && !touched[i] {
+					after[i] = before[i]
+				} else {
+					after[i] = side(sc.scen, &scen[i])
+				}
 			}
 		}()
 	}

@@ -112,6 +112,8 @@ func TestPopulationEqualsSimulate(t *testing.T) {
 		{"jiangxi spent cut", cn, jx, []Override{{Field: FieldSpent, Percent: fp(-15)}}},
 		{"other grades", hubei, other, []Override{{Field: FieldIndicatorActual, Percent: fp(-20)}, {ProjectIDs: []string{"V00007", "V02999"}, Field: FieldSpent, Set: num("0")}}},
 		{"identity", cn, nil, nil},
+		{"a few projects", cn, nil, []Override{{ProjectIDs: []string{"V00007", "V01234", "V02000"}, Field: FieldSpent, Percent: fp(-60)}}},
+		{"one year", cn, nil, []Override{{Year: 2023, Field: FieldIndicatorActual, Percent: fp(-40)}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			want, err := Simulate(context.Background(), tt.base, tt.scen, projects, tt.overrides)
