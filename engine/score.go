@@ -55,8 +55,9 @@ func (rs *RuleSet) NewScorer() *Scorer {
 	}
 }
 
-// ScoresOnly makes the scorer skip reasons and finding messages: what-if
-// simulations and goal seeking need totals and grades, many times over.
+// ScoresOnly makes the scorer give totals and grades only: what-if
+// simulations and goal seeking need them many times over. Its results have
+// no indicator tree and no findings, and scoring one does not allocate.
 func (s *Scorer) ScoresOnly() *Scorer {
 	s.scoresOnly = true
 	return s
@@ -195,7 +196,15 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	for _, g := range rs.leafGroups {
 		need += len(s.leaves[g.idx])
 	}
-	s.pool, s.next = make([]jixiao.Node, need), 0
+	if s.scoresOnly {
+		// The tree is scratch: nothing of it leaves the scorer.
+		if cap(s.pool) < need {
+			s.pool = make([]jixiao.Node, need, 2*need)
+		}
+		s.pool, s.next = s.pool[:need], 0
+	} else {
+		s.pool, s.next = make([]jixiao.Node, need), 0
+	}
 	nodes := s.take(len(rs.roots))
 	var raw jixiao.Decimal
 	for i, n := range rs.roots {
@@ -220,6 +229,9 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
+	}
+	if s.scoresOnly {
+		return jixiao.Result{ProjectID: p.ID, ProjectName: p.Name, Total: total, Grade: rs.file.Grade(total), RuleSet: rs.ref}, nil
 	}
 	for _, r := range s.reasons {
 		*r.dst = all[r.start:r.end]
@@ -548,6 +560,9 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 	*out = jixiao.Node{ID: n.id, Name: n.name, Points: s.eff[n.idx]}
 	switch {
 	case s.empty[n.idx]:
+		if s.scoresOnly {
+			break
+		}
 		if n.ifEmpty == rules.Redistribute {
 			out.Reason = fmt.Sprintf("项目无%s，%s分按比例转入同级指标", n.name, n.points.Trimmed())
 		} else {
@@ -562,7 +577,7 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 			s.scoreNode(k, p, &out.Children[i])
 			out.Score += out.Children[i].Score
 		}
-		if out.Points != n.points {
+		if out.Points != n.points && !s.scoresOnly {
 			out.Reason = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", n.points.Trimmed(), out.Points.Trimmed())
 		}
 	case n.sel != nil:
@@ -570,7 +585,7 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 		for _, c := range out.Children {
 			out.Score += c.Score
 		}
-		if out.Points != n.points {
+		if out.Points != n.points && !s.scoresOnly {
 			out.Reason = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", n.points.Trimmed(), out.Points.Trimmed())
 		}
 	}
