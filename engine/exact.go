@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
@@ -40,33 +41,128 @@ var errTooLarge = errors.New("the formula's exact value has too many digits to c
 
 func (x *xnum) finite() bool { return !x.nan && x.inf == 0 }
 
-func xnanv() *xnum         { return &xnum{nan: true} }
-func xinfv(sign int) *xnum { return &xnum{inf: int8(sign)} }
+// arenaBlock is how many numbers an arena allocates at a time.
+const arenaBlock = 64
 
-func xint(n int64) *xnum {
-	x := &xnum{}
-	x.r.SetInt64(n)
-	return x
+// arena hands out the exact numbers of one project. It is reset when the
+// next project starts; the numbers keep their big.Rat memory, so after the
+// first projects the exact path reuses it instead of allocating.
+type arena struct {
+	blocks [][]xnum
+	next   int
+	t1, t2 big.Int // scratch
 }
 
-// xfloat returns the exact value a float64 input stands for: the shortest
+func (a *arena) reset() { a.next = 0 }
+
+// x returns a number to overwrite.
+func (a *arena) x() *xnum {
+	b, i := a.next/arenaBlock, a.next%arenaBlock
+	if b == len(a.blocks) {
+		a.blocks = append(a.blocks, make([]xnum, arenaBlock))
+	}
+	a.next++
+	z := &a.blocks[b][i]
+	z.inf, z.nan = 0, false
+	return z
+}
+
+func (a *arena) nan() *xnum {
+	z := a.x()
+	z.nan = true
+	return z
+}
+
+func (a *arena) inf(sign int) *xnum {
+	z := a.x()
+	z.inf = int8(sign)
+	return z
+}
+
+func (a *arena) int(n int64) *xnum {
+	z := a.x()
+	z.r.SetInt64(n)
+	return z
+}
+
+func (a *arena) copy(x *xnum) *xnum {
+	z := a.x()
+	z.inf, z.nan = x.inf, x.nan
+	z.r.Set(&x.r)
+	return z
+}
+
+var (
+	pow10Once sync.Once
+	pow10Big  []big.Int // 10^0 … 10^399
+)
+
+func bigPow10(n int) *big.Int {
+	pow10Once.Do(func() {
+		pow10Big = make([]big.Int, 400)
+		pow10Big[0].SetInt64(1)
+		ten := big.NewInt(10)
+		for i := 1; i < len(pow10Big); i++ {
+			pow10Big[i].Mul(&pow10Big[i-1], ten)
+		}
+	})
+	return &pow10Big[n]
+}
+
+// float returns the exact value a float64 input stands for: the shortest
 // decimal that reads back as f.
-func xfloat(f float64) *xnum {
+func (a *arena) float(f float64) *xnum {
 	switch {
 	case math.IsNaN(f):
-		return xnanv()
+		return a.nan()
 	case math.IsInf(f, 1):
-		return xinfv(1)
+		return a.inf(1)
 	case math.IsInf(f, -1):
-		return xinfv(-1)
+		return a.inf(-1)
 	}
-	x := &xnum{}
-	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-		x.r.SetInt64(int64(f))
-		return x
+	z := a.x()
+	if f == math.Trunc(f) && math.Abs(f) < maxExact {
+		z.r.SetInt64(int64(f))
+		return z
 	}
-	x.r.SetString(strconv.FormatFloat(f, 'g', -1, 64))
-	return x
+	// d.ddddde±XX: at most 17 digits, which fit in an int64
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var m int64
+	point, after, i := false, 0, 0
+	for ; i < len(s) && s[i] != 'e'; i++ {
+		if s[i] == '.' {
+			point = true
+			continue
+		}
+		m = m*10 + int64(s[i]-'0')
+		if point {
+			after++
+		}
+	}
+	e := 0
+	for _, c := range s[i+2:] {
+		e = e*10 + int(c-'0')
+	}
+	if s[i+1] == '-' {
+		e = -e
+	}
+	exp := e - after
+	if neg {
+		m = -m
+	}
+	a.t1.SetInt64(m)
+	if exp >= 0 {
+		a.t1.Mul(&a.t1, bigPow10(exp))
+		z.r.SetInt(&a.t1)
+	} else {
+		z.r.SetFrac(&a.t1, bigPow10(-exp))
+	}
+	return z
 }
 
 // float returns the float64 nearest to x.
@@ -102,94 +198,95 @@ func checked(x *xnum) (*xnum, error) {
 	return x, nil
 }
 
-func xadd(a, b *xnum) (*xnum, error) {
+func (a *arena) add(x, y *xnum) (*xnum, error) {
 	switch {
-	case a.nan || b.nan:
-		return xnanv(), nil
-	case a.inf != 0 && b.inf != 0:
-		if a.inf != b.inf {
-			return xnanv(), nil
+	case x.nan || y.nan:
+		return a.nan(), nil
+	case x.inf != 0 && y.inf != 0:
+		if x.inf != y.inf {
+			return a.nan(), nil
 		}
-		return xinfv(int(a.inf)), nil
-	case a.inf != 0:
-		return xinfv(int(a.inf)), nil
-	case b.inf != 0:
-		return xinfv(int(b.inf)), nil
+		return a.inf(int(x.inf)), nil
+	case x.inf != 0:
+		return a.inf(int(x.inf)), nil
+	case y.inf != 0:
+		return a.inf(int(y.inf)), nil
 	}
-	z := &xnum{}
-	z.r.Add(&a.r, &b.r)
+	z := a.x()
+	z.r.Add(&x.r, &y.r)
 	return checked(z)
 }
 
-func xneg(a *xnum) *xnum {
-	z := &xnum{nan: a.nan, inf: -a.inf}
-	z.r.Neg(&a.r)
+func (a *arena) neg(x *xnum) *xnum {
+	z := a.x()
+	z.nan, z.inf = x.nan, -x.inf
+	z.r.Neg(&x.r)
 	return z
 }
 
-func xsub(a, b *xnum) (*xnum, error) { return xadd(a, xneg(b)) }
+func (a *arena) sub(x, y *xnum) (*xnum, error) { return a.add(x, a.neg(y)) }
 
-func xmul(a, b *xnum) (*xnum, error) {
+func (a *arena) mul(x, y *xnum) (*xnum, error) {
 	switch {
-	case a.nan || b.nan:
-		return xnanv(), nil
-	case a.inf != 0 || b.inf != 0:
-		s := a.sign() * b.sign()
+	case x.nan || y.nan:
+		return a.nan(), nil
+	case x.inf != 0 || y.inf != 0:
+		s := x.sign() * y.sign()
 		if s == 0 {
-			return xnanv(), nil // ∞ × 0
+			return a.nan(), nil // ∞ × 0
 		}
-		return xinfv(s), nil
+		return a.inf(s), nil
 	}
-	z := &xnum{}
-	z.r.Mul(&a.r, &b.r)
+	z := a.x()
+	z.r.Mul(&x.r, &y.r)
 	return checked(z)
 }
 
-func xdiv(a, b *xnum) (*xnum, error) {
+func (a *arena) div(x, y *xnum) (*xnum, error) {
 	switch {
-	case a.nan || b.nan:
-		return xnanv(), nil
-	case a.inf != 0 && b.inf != 0:
-		return xnanv(), nil
-	case a.inf != 0:
-		s := a.sign()
-		if b.sign() < 0 {
+	case x.nan || y.nan:
+		return a.nan(), nil
+	case x.inf != 0 && y.inf != 0:
+		return a.nan(), nil
+	case x.inf != 0:
+		s := x.sign()
+		if y.sign() < 0 {
 			s = -s
 		}
-		return xinfv(s), nil
-	case b.inf != 0:
-		return &xnum{}, nil
-	case b.r.Sign() == 0:
-		if a.r.Sign() == 0 {
-			return xnanv(), nil
+		return a.inf(s), nil
+	case y.inf != 0:
+		return a.int(0), nil
+	case y.r.Sign() == 0:
+		if x.r.Sign() == 0 {
+			return a.nan(), nil
 		}
-		return xinfv(a.r.Sign()), nil
+		return a.inf(x.r.Sign()), nil
 	}
-	z := &xnum{}
-	z.r.Quo(&a.r, &b.r)
+	z := a.x()
+	z.r.Quo(&x.r, &y.r)
 	return checked(z)
 }
 
-// xpow raises a to a whole-number power.
-func xpow(a *xnum, n int64) (*xnum, error) {
+// pow raises x to a whole-number power.
+func (a *arena) pow(x *xnum, n int64) (*xnum, error) {
 	if n == 0 {
-		return xint(1), nil // as math.Pow: anything to the 0th is 1
+		return a.int(1), nil // as math.Pow: anything to the 0th is 1
 	}
-	if !a.finite() {
-		return xfloat(math.Pow(a.float(), float64(n))), nil
+	if !x.finite() {
+		return a.float(math.Pow(x.float(), float64(n))), nil
 	}
-	if a.r.Sign() == 0 {
+	if x.r.Sign() == 0 {
 		if n < 0 {
-			return xinfv(1), nil
+			return a.inf(1), nil
 		}
-		return &xnum{}, nil
+		return a.int(0), nil
 	}
-	if int64(a.size())*abs(n) > maxExactBits {
+	if int64(x.size())*abs(n) > maxExactBits {
 		return nil, errTooLarge
 	}
-	z := xint(1)
+	z := a.int(1)
 	for i := int64(0); i < abs(n); i++ {
-		z.r.Mul(&z.r, &a.r)
+		z.r.Mul(&z.r, &x.r)
 	}
 	if n < 0 {
 		z.r.Inv(&z.r)
@@ -205,70 +302,70 @@ func abs(n int64) int64 {
 }
 
 // xcmp compares as float64 does: ok is false when either is NaN.
-func xcmp(a, b *xnum) (c int, ok bool) {
-	if a.nan || b.nan {
+func xcmp(x, y *xnum) (c int, ok bool) {
+	if x.nan || y.nan {
 		return 0, false
 	}
-	if a.inf != 0 || b.inf != 0 {
-		x, y := int(a.inf), int(b.inf)
+	if x.inf != 0 || y.inf != 0 {
+		p, q := int(x.inf), int(y.inf)
 		switch {
-		case x == y:
+		case p == q:
 			return 0, true
-		case x < y:
+		case p < q:
 			return -1, true
 		}
 		return 1, true
 	}
-	return a.r.Cmp(&b.r), true
+	return x.r.Cmp(&y.r), true
 }
 
-// xround rounds a half away from zero to places decimals (places may be
-// negative for tens, hundreds…). NaN and infinities are returned as they are.
-func xround(a *xnum, places int) *xnum {
-	if !a.finite() {
-		return a
+// round rounds x half away from zero to places decimals (0 to 6 for the
+// formulas; more for printing). NaN and infinities stay what they are.
+func (a *arena) round(x *xnum, places int) *xnum {
+	if !x.finite() {
+		return x
 	}
-	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(max(places, 0))), nil)
-	// n = floor(|a| × scale + 1/2)
-	num := new(big.Int).Abs(a.r.Num())
+	scale := bigPow10(max(places, 0))
+	// n = floor((2·|num|·scale + den) / (2·den))
+	num, den := &a.t1, &a.t2
+	num.Abs(x.r.Num())
 	num.Mul(num, scale)
-	num.Mul(num, big.NewInt(2))
-	num.Add(num, a.r.Denom())
-	den := new(big.Int).Mul(a.r.Denom(), big.NewInt(2))
+	num.Lsh(num, 1)
+	num.Add(num, x.r.Denom())
+	den.Lsh(x.r.Denom(), 1)
 	num.Quo(num, den)
-	if a.r.Sign() < 0 {
+	if x.r.Sign() < 0 {
 		num.Neg(num)
 	}
-	z := &xnum{}
+	z := a.x()
 	z.r.SetFrac(num, scale)
 	return z
 }
 
-// xfloor, xceil and xtrunc give whole numbers.
-func xfloor(a *xnum) *xnum {
-	if !a.finite() {
-		return a
+// floor, ceil and trunc give whole numbers.
+func (a *arena) floor(x *xnum) *xnum {
+	if !x.finite() {
+		return x
 	}
-	q, m := new(big.Int).DivMod(a.r.Num(), a.r.Denom(), new(big.Int)) // Euclidean: m ≥ 0
-	_ = m
-	z := &xnum{}
-	z.r.SetInt(q)
+	a.t1.Div(x.r.Num(), x.r.Denom()) // Euclidean: rounds toward −∞ for a positive divisor
+	z := a.x()
+	z.r.SetInt(&a.t1)
 	return z
 }
 
-func xceil(a *xnum) *xnum { return xneg(xfloor(xneg(a))) }
+func (a *arena) ceil(x *xnum) *xnum { return a.neg(a.floor(a.neg(x))) }
 
-func xtrunc(a *xnum) *xnum {
-	if a.sign() < 0 {
-		return xceil(a)
+func (a *arena) trunc(x *xnum) *xnum {
+	if x.sign() < 0 {
+		return a.ceil(x)
 	}
-	return xfloor(a)
+	return a.floor(x)
 }
 
-// xroundTo is roundTo and round2: half-up (away from zero), places clamped
+// roundTo is roundTo and round2: half-up (away from zero), places clamped
 // to 0–6; NaN and infinities stay what they are.
-func xroundTo(a *xnum, places int) *xnum {
-	return xround(a, max(0, min(places, 6)))
+func (a *arena) roundTo(x *xnum, places int) *xnum {
+	return a.round(x, max(0, min(places, 6)))
 }
 
 // exactValue is a formula's exact result: num, a bool or a string.
@@ -283,6 +380,8 @@ type exactEval struct {
 	f *frame
 	l *layout
 }
+
+func (x *exactEval) a() *arena { return &x.f.arena }
 
 func (x *exactEval) eval(n ast.Node) (exactValue, error) {
 	switch n := n.(type) {
@@ -300,9 +399,9 @@ func (x *exactEval) eval(n ast.Node) (exactValue, error) {
 		v, err := x.f.exactSlot(s.idx, x.l)
 		return exactValue{num: v}, err
 	case *ast.IntegerNode:
-		return exactValue{num: xint(int64(n.Value))}, nil
+		return exactValue{num: x.a().int(int64(n.Value))}, nil
 	case *ast.FloatNode:
-		return exactValue{num: xfloat(n.Value)}, nil
+		return exactValue{num: x.a().float(n.Value)}, nil
 	case *ast.BoolNode:
 		return exactValue{flag: n.Value}, nil
 	case *ast.StringNode:
@@ -310,9 +409,9 @@ func (x *exactEval) eval(n ast.Node) (exactValue, error) {
 	case *ast.ConstantNode:
 		switch v := n.Value.(type) {
 		case int:
-			return exactValue{num: xint(int64(v))}, nil
+			return exactValue{num: x.a().int(int64(v))}, nil
 		case float64:
-			return exactValue{num: xfloat(v)}, nil
+			return exactValue{num: x.a().float(v)}, nil
 		case bool:
 			return exactValue{flag: v}, nil
 		case string:
@@ -327,7 +426,7 @@ func (x *exactEval) eval(n ast.Node) (exactValue, error) {
 		case "!", "not":
 			return exactValue{flag: !a.flag}, nil
 		case "-":
-			return exactValue{num: xneg(a.num)}, nil
+			return exactValue{num: x.a().neg(a.num)}, nil
 		case "+":
 			return a, nil
 		}
@@ -412,25 +511,26 @@ func (x *exactEval) binary(n *ast.BinaryNode) (exactValue, error) {
 		return exactValue{}, fmt.Errorf("cannot evaluate %s exactly", n.Operator)
 	}
 	var z *xnum
+	ar := x.a()
 	switch n.Operator {
 	case "+":
-		z, err = xadd(a.num, b.num)
+		z, err = ar.add(a.num, b.num)
 	case "-":
-		z, err = xsub(a.num, b.num)
+		z, err = ar.sub(a.num, b.num)
 	case "*":
-		z, err = xmul(a.num, b.num)
+		z, err = ar.mul(a.num, b.num)
 	case "/":
-		z, err = xdiv(a.num, b.num)
+		z, err = ar.div(a.num, b.num)
 	case "%":
 		if b.num.sign() == 0 {
 			return exactValue{}, errIntegerDivide
 		}
-		q := xtrunc(mustDiv(a.num, b.num))
-		qb, _ := xmul(q, b.num)
-		z, err = xsub(a.num, qb)
+		q, _ := ar.div(a.num, b.num)
+		qb, _ := ar.mul(ar.trunc(q), b.num)
+		z, err = ar.sub(a.num, qb)
 	case "**", "^":
 		e, _ := b.num.r.Float64()
-		z, err = xpow(a.num, int64(e))
+		z, err = ar.pow(a.num, int64(e))
 	case "<", "<=", ">", ">=", "==", "!=":
 		c, ok := xcmp(a.num, b.num)
 		return exactValue{flag: compareResult(n.Operator, c, ok)}, nil
@@ -441,11 +541,6 @@ func (x *exactEval) binary(n *ast.BinaryNode) (exactValue, error) {
 }
 
 var errIntegerDivide = errors.New("integer divide by zero")
-
-func mustDiv(a, b *xnum) *xnum {
-	z, _ := xdiv(a, b)
-	return z
-}
 
 // compareResult applies a comparison operator to a three-way result; ok
 // is false when NaN took part (then only != holds).
@@ -478,25 +573,26 @@ func (x *exactEval) call(name string, args []ast.Node) (exactValue, error) {
 		vals[i] = v
 	}
 	num := func(i int) *xnum { return vals[i].num }
+	ar := x.a()
 	switch name {
 	case "abs":
 		if num(0).sign() < 0 {
-			return exactValue{num: xneg(num(0))}, nil
+			return exactValue{num: ar.neg(num(0))}, nil
 		}
 		return vals[0], nil
 	case "round2":
-		return exactValue{num: xroundTo(num(0), 2)}, nil
+		return exactValue{num: ar.roundTo(num(0), 2)}, nil
 	case "roundTo":
 		p, _ := num(1).r.Float64()
-		return exactValue{num: xroundTo(num(0), int(p))}, nil
+		return exactValue{num: ar.roundTo(num(0), int(p))}, nil
 	case "round":
-		return exactValue{num: xround(num(0), 0)}, nil
+		return exactValue{num: ar.round(num(0), 0)}, nil
 	case "floor":
-		return exactValue{num: xfloor(num(0))}, nil
+		return exactValue{num: ar.floor(num(0))}, nil
 	case "ceil":
-		return exactValue{num: xceil(num(0))}, nil
+		return exactValue{num: ar.ceil(num(0))}, nil
 	case "int":
-		return exactValue{num: xtrunc(num(0))}, nil
+		return exactValue{num: ar.trunc(num(0))}, nil
 	case "float":
 		return vals[0], nil
 	case "min", "max":
@@ -509,7 +605,7 @@ func (x *exactEval) call(name string, args []ast.Node) (exactValue, error) {
 		}
 		return exactValue{num: best}, nil
 	case "len":
-		return exactValue{num: xint(int64(utf8.RuneCountInString(vals[0].text)))}, nil
+		return exactValue{num: ar.int(int64(utf8.RuneCountInString(vals[0].text)))}, nil
 	case "trim":
 		if len(vals) == 2 {
 			return exactValue{text: strings.Trim(vals[0].text, vals[1].text)}, nil
@@ -540,12 +636,17 @@ func toDecimal(n float64, x *xnum) (jixiao.Decimal, bool) {
 	if !x.finite() {
 		return 0, false
 	}
-	h := new(big.Rat).Mul(&x.r, big.NewRat(100, 1))
-	q := new(big.Int).Quo(h.Num(), h.Denom())
+	// x has at most two decimals: num × 100 / den is whole.
+	var q big.Int
+	q.Mul(x.r.Num(), bigPow10(2))
+	q.Quo(&q, x.r.Denom())
 	switch {
-	case q.Cmp(big.NewInt(maxHundredths)) > 0:
+	case !q.IsInt64() || q.Int64() > maxHundredths:
+		if q.Sign() < 0 {
+			return -maxHundredths, true
+		}
 		return maxHundredths, true
-	case q.Cmp(big.NewInt(-maxHundredths)) < 0:
+	case q.Int64() < -maxHundredths:
 		return -maxHundredths, true
 	}
 	return jixiao.Decimal(q.Int64()), true
@@ -555,5 +656,6 @@ func toDecimal(n float64, x *xnum) (jixiao.Decimal, bool) {
 // the reference of float64 semantics: the decimal a float64 reads as,
 // rounded half away from zero.
 func roundFloat(v float64, places int) float64 {
-	return xroundTo(xfloat(v), places).float()
+	var a arena
+	return a.roundTo(a.float(v), places).float()
 }

@@ -151,6 +151,7 @@ type frame struct {
 	// was stored (a default that may read the slot it fills).
 	pinned []*xnum
 
+	arena      arena // exact numbers of the current project
 	fault      error // the first error of an evaluation (integer divide by zero…)
 	exactCalls int   // how often the exact evaluator was needed, for tests
 }
@@ -201,7 +202,7 @@ func (f *frame) exactSlot(i int, l *layout) (*xnum, error) {
 		if f.err[i] > 0 {
 			return nil, fmt.Errorf("internal error: slot %d has no exact value", i)
 		}
-		x = xfloat(f.num[i])
+		x = f.arena.float(f.num[i])
 	} else {
 		v, err := (&exactEval{f: f, l: l}).eval(fm.node)
 		if err != nil {
@@ -210,7 +211,7 @@ func (f *frame) exactSlot(i int, l *layout) (*xnum, error) {
 		if fm.kind == kindNum {
 			x = v.num
 		} else {
-			x = xfloat(f.num[i])
+			x = f.arena.float(f.num[i])
 		}
 	}
 	f.xgen[i], f.xval[i] = f.gen, x
@@ -220,13 +221,14 @@ func (f *frame) exactSlot(i int, l *layout) (*xnum, error) {
 // exact evaluates n exactly; an error is kept in f.fault.
 func (f *frame) exact(n ast.Node) exactValue {
 	f.exactCalls++
+
 	v, err := (&exactEval{f: f, l: f.l}).eval(n)
 	if err != nil {
 		if f.fault == nil {
 			f.fault = err
 		}
 		if v.num == nil {
-			v.num = xnanv()
+			v.num = f.arena.nan()
 		}
 	}
 	return v
@@ -512,12 +514,12 @@ func (t *translator) builtin(n ast.Node, name string, list []ast.Node) formula {
 				return decimalValue(r, p)
 			}
 			x := f.exact(arg).num
-			return fromRounded(xroundTo(x, p), p)
+			return fromRounded(f.arena.roundTo(x, p), p)
 		})
 	case (name == "round" || name == "floor" || name == "ceil" || name == "int") && kinds(kindNum):
 		a := args[0].num
 		var fast func(float64) float64
-		var slow func(*xnum) *xnum
+		var slow func(*arena, *xnum) *xnum
 		switch name {
 		case "round":
 			return num(n, false, func(f *frame) (float64, float64) {
@@ -525,21 +527,21 @@ func (t *translator) builtin(n ast.Node, name string, list []ast.Node) formula {
 				if r, ok := roundDecided(v, e, 0); ok {
 					return r, 0
 				}
-				return fromExact(xround(f.exact(arg).num, 0))
+				return fromExact(f.arena.round(f.exact(arg).num, 0))
 			})
 		case "floor":
-			fast, slow = math.Floor, xfloor
+			fast, slow = math.Floor, (*arena).floor
 		case "ceil":
-			fast, slow = math.Ceil, xceil
+			fast, slow = math.Ceil, (*arena).ceil
 		default:
-			fast, slow = math.Trunc, xtrunc
+			fast, slow = math.Trunc, (*arena).trunc
 		}
 		return num(n, name == "int", func(f *frame) (float64, float64) {
 			v, e := a(f)
 			if r, ok := wholeDecided(v, e, fast); ok {
 				return r, 0
 			}
-			return fromExact(slow(f.exact(arg).num))
+			return fromExact(slow(&f.arena, f.exact(arg).num))
 		})
 	case (name == "min" || name == "max") && len(args) >= 1:
 		fns := make([]numFn, len(args))
@@ -845,7 +847,7 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 			by := bound(yv, ye)
 			if yv == 0 || math.Abs(yv) <= by*safety || xv-xv != 0 || yv-yv != 0 {
 				if yv == 0 && ye == 0 && xe == 0 || xe == 0 && ye == 0 && (xv-xv != 0 || yv-yv != 0) {
-					q, _ := xdiv(xfloat(xv), xfloat(yv)) // exact operands
+					q, _ := f.arena.div(f.arena.float(xv), f.arena.float(yv)) // exact operands
 					return fromExact(q)
 				}
 				return f.exactNum(n)

@@ -88,7 +88,7 @@ func (s *Scorer) roundNum(fm *formula, places int) (n float64, x *xnum, err erro
 	if err := s.fault(); err != nil {
 		return 0, nil, err
 	}
-	return 0, xround(x, places), nil
+	return 0, s.f.arena.round(x, places), nil
 }
 
 // flag evaluates a condition.
@@ -281,6 +281,9 @@ func (s *Scorer) reject(p *jixiao.Project) *jixiao.Rejection {
 // missing-data policies.
 func (s *Scorer) setProject(p *jixiao.Project) {
 	f, at, used := s.f, &s.rs.at, s.rs.layout.used
+	// The exact numbers of the last project are done with.
+	f.arena.reset()
+	clear(f.pinned)
 	setText := func(sl slot, v string) {
 		if used[sl.idx] {
 			f.text[sl.idx] = v
@@ -392,7 +395,7 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	// A = max(actual, 0)
 	if x := f.pinned[at.actual.idx]; x != nil {
 		if x.sign() < 0 || x.nan {
-			x = &xnum{}
+			x = f.arena.int(0)
 		}
 		f.setExact(at.A.idx, x)
 	} else if v := f.num[at.actual.idx]; v < 0 {
