@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,11 +27,75 @@ import (
 // calls back here for one sub-formula whenever the bound cannot decide a
 // comparison or a rounding.
 
-// xnum is an exact number: a rational, or one of ±Inf and NaN.
+// xnum is an exact number: a rational, or one of ±Inf and NaN. A rational
+// whose numerator and denominator are below 2^62 is kept as n/d in int64s
+// (small), which covers nearly every value a rule formula meets and costs
+// no allocation; others live in r.
 type xnum struct {
-	r   big.Rat
-	inf int8 // +1 or −1: an infinity
-	nan bool
+	small bool
+	n, d  int64 // when small: n/d, d > 0, lowest terms
+	r     big.Rat
+	inf   int8 // +1 or −1: an infinity
+	nan   bool
+}
+
+// smallLimit bounds the parts of a small rational, so that sums and
+// differences of two such parts cannot overflow.
+const smallLimit = 1 << 62
+
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func abs64(n int64) uint64 {
+	if n < 0 {
+		return uint64(-n)
+	}
+	return uint64(n)
+}
+
+// setSmall sets z to the fraction sign·num/den (den > 0) in lowest terms,
+// as a small rational when it fits, else in r.
+func (z *xnum) setSmall(neg bool, num, den uint64) {
+	if g := gcd64(num, den); g > 1 {
+		num, den = num/g, den/g
+	}
+	if num < smallLimit && den < smallLimit {
+		z.small, z.n, z.d = true, int64(num), int64(den)
+		if neg {
+			z.n = -z.n
+		}
+		return
+	}
+	z.small = false
+	z.r.SetFrac(new(big.Int).SetUint64(num), new(big.Int).SetUint64(den))
+	if neg {
+		z.r.Neg(&z.r)
+	}
+}
+
+// setRat sets z from r, small when it fits.
+func (z *xnum) setRat(r *big.Rat) {
+	num, den := r.Num(), r.Denom()
+	if num.IsInt64() && den.IsInt64() && abs64(num.Int64()) < smallLimit && den.Int64() < smallLimit {
+		z.small, z.n, z.d = true, num.Int64(), den.Int64()
+		return
+	}
+	z.small = false
+	if &z.r != r {
+		z.r.Set(r)
+	}
+}
+
+// rat returns x as a big.Rat (for a small x, in x.r).
+func (x *xnum) rat() *big.Rat {
+	if x.small {
+		x.r.SetFrac64(x.n, x.d)
+	}
+	return &x.r
 }
 
 // maxExactBits bounds the size of a rational the evaluator will build, so
@@ -63,7 +128,7 @@ func (a *arena) x() *xnum {
 	}
 	a.next++
 	z := &a.blocks[b][i]
-	z.inf, z.nan = 0, false
+	z.inf, z.nan, z.small, z.n, z.d = 0, false, true, 0, 1
 	return z
 }
 
@@ -81,16 +146,18 @@ func (a *arena) inf(sign int) *xnum {
 
 func (a *arena) int(n int64) *xnum {
 	z := a.x()
-	z.r.SetInt64(n)
+	z.setSmall(n < 0, abs64(n), 1)
 	return z
 }
 
-func (a *arena) copy(x *xnum) *xnum {
-	z := a.x()
-	z.inf, z.nan = x.inf, x.nan
-	z.r.Set(&x.r)
-	return z
-}
+// pow10u holds 10^0 … 10^18.
+var pow10u = func() (p [19]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
 
 var (
 	pow10Once sync.Once
@@ -122,7 +189,7 @@ func (a *arena) float(f float64) *xnum {
 	}
 	z := a.x()
 	if f == math.Trunc(f) && math.Abs(f) < maxExact {
-		z.r.SetInt64(int64(f))
+		z.setSmall(f < 0, uint64(math.Abs(f)), 1)
 		return z
 	}
 	// d.ddddde±XX: at most 17 digits, which fit in an int64
@@ -152,6 +219,10 @@ func (a *arena) float(f float64) *xnum {
 		e = -e
 	}
 	exp := e - after
+	if exp < 0 && exp >= -18 {
+		z.setSmall(neg, uint64(m), pow10u[-exp])
+		return z
+	}
 	if neg {
 		m = -m
 	}
@@ -162,6 +233,7 @@ func (a *arena) float(f float64) *xnum {
 	} else {
 		z.r.SetFrac(&a.t1, bigPow10(-exp))
 	}
+	z.setRat(&z.r)
 	return z
 }
 
@@ -172,8 +244,10 @@ func (x *xnum) float() float64 {
 		return math.NaN()
 	case x.inf != 0:
 		return math.Inf(int(x.inf))
+	case x.small && abs64(x.n) <= 1<<53 && x.d <= 1<<53:
+		return float64(x.n) / float64(x.d) // both exact: one rounding
 	}
-	f, _ := x.r.Float64()
+	f, _ := x.rat().Float64()
 	return f
 }
 
@@ -183,11 +257,22 @@ func (x *xnum) sign() int {
 		return 0
 	case x.inf != 0:
 		return int(x.inf)
+	case x.small:
+		switch {
+		case x.n < 0:
+			return -1
+		case x.n > 0:
+			return 1
+		}
+		return 0
 	}
 	return x.r.Sign()
 }
 
 func (x *xnum) size() int {
+	if x.small {
+		return bits.Len64(abs64(x.n)) + bits.Len64(uint64(x.d))
+	}
 	return x.r.Num().BitLen() + x.r.Denom().BitLen()
 }
 
@@ -213,13 +298,56 @@ func (a *arena) add(x, y *xnum) (*xnum, error) {
 		return a.inf(int(y.inf)), nil
 	}
 	z := a.x()
-	z.r.Add(&x.r, &y.r)
+	if x.small && y.small && addSmall(z, x, y) {
+		return z, nil
+	}
+	z.r.Add(x.rat(), y.rat())
+	z.setRat(&z.r)
 	return checked(z)
+}
+
+// mulSmall returns |p| × |q| when it is below 2^63.
+func mulU(p, q uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(p, q)
+	return lo, hi == 0 && lo < 1<<63
+}
+
+// addSmall sets z = x + y in int64s, reporting false on overflow.
+func addSmall(z, x, y *xnum) bool {
+	g := gcd64(uint64(x.d), uint64(y.d))
+	dx, dy := uint64(x.d)/g, uint64(y.d)/g
+	p, ok1 := mulU(abs64(x.n), dy)
+	q, ok2 := mulU(abs64(y.n), dx)
+	den, ok3 := mulU(uint64(x.d), dy)
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	a, b := int64(p), int64(q)
+	if x.n < 0 {
+		a = -a
+	}
+	if y.n < 0 {
+		b = -b
+	}
+	sum := a + b // |a|, |b| < 2^63 … but may overflow
+	if (a > 0 && b > 0 && sum < 0) || (a < 0 && b < 0 && sum >= 0) {
+		return false
+	}
+	if sum == math.MinInt64 {
+		return false
+	}
+	z.setSmall(sum < 0, abs64(sum), den)
+	return z.small
 }
 
 func (a *arena) neg(x *xnum) *xnum {
 	z := a.x()
 	z.nan, z.inf = x.nan, -x.inf
+	if x.small {
+		z.n, z.d = -x.n, x.d
+		return z
+	}
+	z.small = false
 	z.r.Neg(&x.r)
 	return z
 }
@@ -238,8 +366,31 @@ func (a *arena) mul(x, y *xnum) (*xnum, error) {
 		return a.inf(s), nil
 	}
 	z := a.x()
-	z.r.Mul(&x.r, &y.r)
+	if x.small && y.small && mulSmall(z, x.n, x.d, y.n, y.d) {
+		return z, nil
+	}
+	z.r.Mul(x.rat(), y.rat())
+	z.setRat(&z.r)
 	return checked(z)
+}
+
+// mulSmall sets z = (n1/d1)(n2/d2) in int64s, reporting false on overflow.
+func mulSmall(z *xnum, n1, d1, n2, d2 int64) bool {
+	a, b := abs64(n1), abs64(n2)
+	c, d := uint64(d1), uint64(d2)
+	if g := gcd64(a, d); g > 1 {
+		a, d = a/g, d/g
+	}
+	if g := gcd64(b, c); g > 1 {
+		b, c = b/g, c/g
+	}
+	num, ok1 := mulU(a, b)
+	den, ok2 := mulU(c, d)
+	if !ok1 || !ok2 {
+		return false
+	}
+	z.setSmall((n1 < 0) != (n2 < 0) && num != 0, num, den)
+	return z.small
 }
 
 func (a *arena) div(x, y *xnum) (*xnum, error) {
@@ -256,14 +407,24 @@ func (a *arena) div(x, y *xnum) (*xnum, error) {
 		return a.inf(s), nil
 	case y.inf != 0:
 		return a.int(0), nil
-	case y.r.Sign() == 0:
-		if x.r.Sign() == 0 {
+	case y.sign() == 0:
+		if x.sign() == 0 {
 			return a.nan(), nil
 		}
-		return a.inf(x.r.Sign()), nil
+		return a.inf(x.sign()), nil
 	}
 	z := a.x()
-	z.r.Quo(&x.r, &y.r)
+	if x.small && y.small {
+		dn, dd := y.d, y.n // 1/y
+		if dd < 0 {
+			dn, dd = -dn, -dd
+		}
+		if mulSmall(z, x.n, x.d, dn, dd) {
+			return z, nil
+		}
+	}
+	z.r.Quo(x.rat(), y.rat())
+	z.setRat(&z.r)
 	return checked(z)
 }
 
@@ -275,7 +436,7 @@ func (a *arena) pow(x *xnum, n int64) (*xnum, error) {
 	if !x.finite() {
 		return a.float(math.Pow(x.float(), float64(n))), nil
 	}
-	if x.r.Sign() == 0 {
+	if x.sign() == 0 {
 		if n < 0 {
 			return a.inf(1), nil
 		}
@@ -286,10 +447,13 @@ func (a *arena) pow(x *xnum, n int64) (*xnum, error) {
 	}
 	z := a.int(1)
 	for i := int64(0); i < abs(n); i++ {
-		z.r.Mul(&z.r, &x.r)
+		var err error
+		if z, err = a.mul(z, x); err != nil {
+			return nil, err
+		}
 	}
 	if n < 0 {
-		z.r.Inv(&z.r)
+		return a.div(a.int(1), z)
 	}
 	return z, nil
 }
@@ -316,7 +480,27 @@ func xcmp(x, y *xnum) (c int, ok bool) {
 		}
 		return 1, true
 	}
-	return x.r.Cmp(&y.r), true
+	if x.small && y.small {
+		// compare x.n·y.d with y.n·x.d
+		sx, sy := x.sign(), y.sign()
+		if sx != sy {
+			if sx < sy {
+				return -1, true
+			}
+			return 1, true
+		}
+		h1, l1 := bits.Mul64(abs64(x.n), uint64(y.d))
+		h2, l2 := bits.Mul64(abs64(y.n), uint64(x.d))
+		c := 0
+		switch {
+		case h1 < h2 || h1 == h2 && l1 < l2:
+			c = -1
+		case h1 > h2 || h1 == h2 && l1 > l2:
+			c = 1
+		}
+		return c * sx, true
+	}
+	return x.rat().Cmp(y.rat()), true
 }
 
 // round rounds x half away from zero to places decimals (0 to 6 for the
@@ -325,8 +509,26 @@ func (a *arena) round(x *xnum, places int) *xnum {
 	if !x.finite() {
 		return x
 	}
-	scale := bigPow10(max(places, 0))
-	// n = floor((2·|num|·scale + den) / (2·den))
+	places = max(places, 0)
+	if x.small && places <= 18 {
+		// n = floor((2·|num|·scale + den) / (2·den)) in 128 bits
+		hi, lo := bits.Mul64(abs64(x.n), pow10u[places])
+		hi, lo = hi<<1|lo>>63, lo<<1
+		var carry uint64
+		lo, carry = bits.Add64(lo, uint64(x.d), 0)
+		hi += carry
+		den := uint64(x.d) << 1
+		if hi < den {
+			q, _ := bits.Div64(hi, lo, den)
+			z := a.x()
+			z.setSmall(x.n < 0 && q != 0, q, pow10u[places])
+			if z.small {
+				return z
+			}
+		}
+	}
+	x.rat()
+	scale := bigPow10(places)
 	num, den := &a.t1, &a.t2
 	num.Abs(x.r.Num())
 	num.Mul(num, scale)
@@ -339,6 +541,7 @@ func (a *arena) round(x *xnum, places int) *xnum {
 	}
 	z := a.x()
 	z.r.SetFrac(num, scale)
+	z.setRat(&z.r)
 	return z
 }
 
@@ -347,9 +550,18 @@ func (a *arena) floor(x *xnum) *xnum {
 	if !x.finite() {
 		return x
 	}
-	a.t1.Div(x.r.Num(), x.r.Denom()) // Euclidean: rounds toward −∞ for a positive divisor
 	z := a.x()
+	if x.small {
+		q := x.n / x.d
+		if x.n%x.d != 0 && x.n < 0 {
+			q--
+		}
+		z.setSmall(q < 0, abs64(q), 1)
+		return z
+	}
+	a.t1.Div(x.r.Num(), x.r.Denom()) // Euclidean: rounds toward −∞ for a positive divisor
 	z.r.SetInt(&a.t1)
+	z.setRat(&z.r)
 	return z
 }
 
@@ -529,8 +741,7 @@ func (x *exactEval) binary(n *ast.BinaryNode) (exactValue, error) {
 		qb, _ := ar.mul(ar.trunc(q), b.num)
 		z, err = ar.sub(a.num, qb)
 	case "**", "^":
-		e, _ := b.num.r.Float64()
-		z, err = ar.pow(a.num, int64(e))
+		z, err = ar.pow(a.num, int64(b.num.float()))
 	case "<", "<=", ">", ">=", "==", "!=":
 		c, ok := xcmp(a.num, b.num)
 		return exactValue{flag: compareResult(n.Operator, c, ok)}, nil
@@ -583,8 +794,7 @@ func (x *exactEval) call(name string, args []ast.Node) (exactValue, error) {
 	case "round2":
 		return exactValue{num: ar.roundTo(num(0), 2)}, nil
 	case "roundTo":
-		p, _ := num(1).r.Float64()
-		return exactValue{num: ar.roundTo(num(0), int(p))}, nil
+		return exactValue{num: ar.roundTo(num(0), int(num(1).float()))}, nil
 	case "round":
 		return exactValue{num: ar.round(num(0), 0)}, nil
 	case "floor":
@@ -637,8 +847,20 @@ func toDecimal(n float64, x *xnum) (jixiao.Decimal, bool) {
 		return 0, false
 	}
 	// x has at most two decimals: num × 100 / den is whole.
+	if x.small {
+		if h, ok := mulU(abs64(x.n), 100); ok {
+			h /= uint64(x.d)
+			if h > maxHundredths {
+				h = maxHundredths
+			}
+			if x.n < 0 {
+				return -jixiao.Decimal(h), true
+			}
+			return jixiao.Decimal(h), true
+		}
+	}
 	var q big.Int
-	q.Mul(x.r.Num(), bigPow10(2))
+	q.Mul(x.rat().Num(), bigPow10(2))
 	q.Quo(&q, x.r.Denom())
 	switch {
 	case !q.IsInt64() || q.Int64() > maxHundredths:

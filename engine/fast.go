@@ -251,7 +251,7 @@ func fromExact(x *xnum) (float64, float64) {
 	if !x.finite() {
 		return v, 0
 	}
-	if x.r.IsInt() && math.Abs(v) < maxExact {
+	if (x.small && x.d == 1 || !x.small && x.r.IsInt()) && math.Abs(v) < maxExact {
 		return v, 0
 	}
 	return v, math.Abs(v)*halfUlp + tiny

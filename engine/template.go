@@ -183,7 +183,7 @@ func (s *Scorer) appendNum(b []byte, fm *formula, prec int) ([]byte, error) {
 	case !x.finite():
 		return append(b, "（无法计算）"...), nil
 	default:
-		b = append(b, x.r.FloatString(prec)...)
+		b = append(b, x.rat().FloatString(prec)...)
 	}
 	if natural && prec > 0 {
 		for b[len(b)-1] == '0' {
