@@ -41,7 +41,7 @@ type Service struct {
 	Logger    *slog.Logger
 	ChunkSize int
 	Workers   int              // scoring goroutines; 0 means one per core
-	OnScored  func(n int)      // called with the number of projects scored in each chunk
+	OnScored  func(n int)      // called with the number of projects scored in each chunk, one call at a time
 	Now       func() time.Time // for tests; nil means time.Now
 }
 
@@ -221,7 +221,10 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		}
 	}()
 
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		onScored sync.Mutex
+	)
 	const savers = 2
 	for range savers {
 		wg.Add(1)
@@ -238,7 +241,9 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 				run.Rejected += len(c.rejections)
 				mu.Unlock()
 				if s.OnScored != nil {
+					onScored.Lock() // one call at a time, as from one goroutine
 					s.OnScored(len(c.scores))
+					onScored.Unlock()
 				}
 			}
 		}()
