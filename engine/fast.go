@@ -87,6 +87,26 @@ type layout struct {
 	// used marks the text slots that some formula reads (by index); the
 	// engine skips writing the others.
 	used []bool
+	// consts are literals kept in number slots, set once per frame.
+	consts []constSlot
+}
+
+type constSlot struct {
+	idx  int
+	v, e float64
+}
+
+// constant returns the slot holding a literal.
+func (l *layout) constant(v, e float64) int {
+	for _, c := range l.consts {
+		if c.v == v && c.e == e && math.Signbit(c.v) == math.Signbit(v) {
+			return c.idx
+		}
+	}
+	idx := len(l.names[kindNum-1])
+	l.names[kindNum-1] = append(l.names[kindNum-1], "")
+	l.consts = append(l.consts, constSlot{idx, v, e})
+	return idx
 }
 
 func newLayout() *layout { return &layout{slots: map[string]slot{}} }
@@ -118,10 +138,9 @@ func (l *layout) add(name string, sample any) slot {
 
 func (l *layout) newFrame() *frame {
 	n := len(l.names[kindNum-1])
-	return &frame{
+	f := &frame{
 		l:      l,
-		num:    make([]float64, n),
-		err:    make([]float64, n),
+		val:    make([]numVal, n),
 		src:    make([]*formula, n),
 		xgen:   make([]uint64, n),
 		xval:   make([]*xnum, n),
@@ -130,14 +149,20 @@ func (l *layout) newFrame() *frame {
 		text:   make([]string, len(l.names[kindText-1])),
 		gen:    1,
 	}
+	for _, c := range l.consts {
+		f.val[c.idx] = numVal{c.v, c.e}
+	}
+	return f
 }
+
+// numVal is a number slot: a value and its bound, as closures return them.
+type numVal struct{ v, e float64 }
 
 // frame holds the values of one project (and, while it is scored, one
 // of its indicators).
 type frame struct {
 	l    *layout
-	num  []float64
-	err  []float64  // error bound of num[i], as a closure returns it
+	val  []numVal   // number slots
 	src  []*formula // the formula that computed num[i]; nil for an input
 	flag []bool
 	text []string
@@ -158,34 +183,34 @@ type frame struct {
 
 // setInput stores an input value: its exact meaning is the decimal it reads as.
 func (f *frame) setInput(i int, v float64) {
-	f.num[i], f.err[i], f.src[i], f.pinned[i] = v, canonical, nil, nil
+	f.val[i], f.src[i], f.pinned[i] = numVal{v, canonical}, nil, nil
 	f.gen++
 }
 
 // setWhole stores a whole number.
 func (f *frame) setWhole(i int, v float64) {
-	f.num[i], f.err[i], f.src[i], f.pinned[i] = v, 0, nil, nil
+	f.val[i], f.src[i], f.pinned[i] = numVal{v, 0}, nil, nil
 	f.gen++
 }
 
 // setValue stores a value with its bound; an exact or canonical value
 // needs no formula to recover its exact meaning.
 func (f *frame) setValue(i int, v, e float64) {
-	f.num[i], f.err[i], f.src[i], f.pinned[i] = v, e, nil, nil
+	f.val[i], f.src[i], f.pinned[i] = numVal{v, e}, nil, nil
 	f.gen++
 }
 
 // setComputed stores a formula's value with its bound; the exact value is
 // recomputed from the formula when it is needed.
 func (f *frame) setComputed(i int, v, e float64, fm *formula) {
-	f.num[i], f.err[i], f.src[i], f.pinned[i] = v, e, fm, nil
+	f.val[i], f.src[i], f.pinned[i] = numVal{v, e}, fm, nil
 	f.gen++
 }
 
 // setExact stores a value whose exact meaning is x.
 func (f *frame) setExact(i int, x *xnum) {
 	v, e := fromExact(x)
-	f.num[i], f.err[i], f.src[i], f.pinned[i] = v, e, nil, x
+	f.val[i], f.src[i], f.pinned[i] = numVal{v, e}, nil, x
 	f.gen++
 }
 
@@ -199,10 +224,10 @@ func (f *frame) exactSlot(i int, l *layout) (*xnum, error) {
 	}
 	var x *xnum
 	if fm := f.src[i]; fm == nil {
-		if f.err[i] > 0 {
+		if f.val[i].e > 0 {
 			return nil, fmt.Errorf("internal error: slot %d has no exact value", i)
 		}
-		x = f.arena.float(f.num[i])
+		x = f.arena.float(f.val[i].v)
 	} else {
 		v, err := (&exactEval{f: f, l: l}).eval(fm.node)
 		if err != nil {
@@ -211,7 +236,7 @@ func (f *frame) exactSlot(i int, l *layout) (*xnum, error) {
 		if fm.kind == kindNum {
 			x = v.num
 		} else {
-			x = f.arena.float(f.num[i])
+			x = f.arena.float(f.val[i].v)
 		}
 	}
 	f.xgen[i], f.xval[i] = f.gen, x
@@ -268,6 +293,36 @@ type formula struct {
 	text  func(*frame) string
 	node  ast.Node // the checked tree, for exact evaluation
 	src   string   // as written
+
+	// A name or a literal: operators read it in place instead of calling
+	// num, which saves a call per operand on the hot path.
+	opMode uint8
+	opSlot int
+	opV    float64
+	opE    float64
+}
+
+const (
+	opCall uint8 = iota
+	opSlot
+	opConst
+)
+
+// operand is one side of an operator: a frame slot (a name, or a literal
+// kept in a slot of its own), or a formula to call.
+type operand struct {
+	idx int
+	fn  numFn // nil for a slot
+}
+
+func (t *translator) operandOf(fm formula) operand {
+	switch fm.opMode {
+	case opSlot:
+		return operand{idx: fm.opSlot}
+	case opConst:
+		return operand{idx: t.l.constant(fm.opV, fm.opE)}
+	}
+	return operand{fn: fm.num}
 }
 
 // translate turns a checked expr tree into closures. A construct that is
@@ -310,7 +365,9 @@ func constNum(n ast.Node, v float64, isInt bool) formula {
 	if v == math.Trunc(v) && math.Abs(v) < maxExact {
 		e = 0
 	}
-	return num(n, isInt, func(*frame) (float64, float64) { return v, e })
+	fm := num(n, isInt, func(*frame) (float64, float64) { return v, e })
+	fm.opMode, fm.opV, fm.opE = opConst, v, e
+	return fm
 }
 
 func (t *translator) node(n ast.Node) formula {
@@ -326,7 +383,9 @@ func (t *translator) node(n ast.Node) formula {
 		i := s.idx
 		switch s.kind {
 		case kindNum:
-			return num(n, s.isInt, func(f *frame) (float64, float64) { return f.num[i], f.err[i] })
+			fm := num(n, s.isInt, func(f *frame) (float64, float64) { p := &f.val[i]; return p.v, p.e })
+			fm.opMode, fm.opSlot = opSlot, i
+			return fm
 		case kindBool:
 			return flag(n, func(f *frame) bool { return f.flag[i] })
 		default:
@@ -800,15 +859,27 @@ func (t *translator) in(n *ast.BinaryNode) formula {
 }
 
 func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
-	x, y := a.num, b.num
+	xo, yo := t.operandOf(a), t.operandOf(b)
 	left, right := n.Left, n.Right
 	bothInt := a.isInt && b.isInt
 	switch op := n.Operator; op {
 	case "+", "-":
 		sub := op == "-"
 		return num(n, bothInt, func(f *frame) (float64, float64) {
-			xv, xe := x(f)
-			yv, ye := y(f)
+			var xv, xe float64
+			if xo.fn == nil { // a name or a literal, read in place
+				p := &f.val[xo.idx]
+				xv, xe = p.v, p.e
+			} else {
+				xv, xe = xo.fn(f)
+			}
+			var yv, ye float64
+			if yo.fn == nil { // a name or a literal, read in place
+				p := &f.val[yo.idx]
+				yv, ye = p.v, p.e
+			} else {
+				yv, ye = yo.fn(f)
+			}
 			var z float64
 			if sub {
 				z = xv - yv
@@ -825,8 +896,20 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 		})
 	case "*":
 		return num(n, bothInt, func(f *frame) (float64, float64) {
-			xv, xe := x(f)
-			yv, ye := y(f)
+			var xv, xe float64
+			if xo.fn == nil { // a name or a literal, read in place
+				p := &f.val[xo.idx]
+				xv, xe = p.v, p.e
+			} else {
+				xv, xe = xo.fn(f)
+			}
+			var yv, ye float64
+			if yo.fn == nil { // a name or a literal, read in place
+				p := &f.val[yo.idx]
+				yv, ye = p.v, p.e
+			} else {
+				yv, ye = yo.fn(f)
+			}
 			z := xv*yv + 0 // + 0: no negative zero
 			if bothInt {
 				return whole(f, z)
@@ -842,8 +925,20 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 		})
 	case "/":
 		return num(n, false, func(f *frame) (float64, float64) {
-			xv, xe := x(f)
-			yv, ye := y(f)
+			var xv, xe float64
+			if xo.fn == nil { // a name or a literal, read in place
+				p := &f.val[xo.idx]
+				xv, xe = p.v, p.e
+			} else {
+				xv, xe = xo.fn(f)
+			}
+			var yv, ye float64
+			if yo.fn == nil { // a name or a literal, read in place
+				p := &f.val[yo.idx]
+				yv, ye = p.v, p.e
+			} else {
+				yv, ye = yo.fn(f)
+			}
 			by := bound(yv, ye)
 			if yv == 0 || math.Abs(yv) <= by*safety || xv-xv != 0 || yv-yv != 0 {
 				if yv == 0 && ye == 0 && xe == 0 || xe == 0 && ye == 0 && (xv-xv != 0 || yv-yv != 0) {
@@ -862,8 +957,18 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 			return t.fail("%% takes whole numbers")
 		}
 		return num(n, true, func(f *frame) (float64, float64) {
-			xv, _ := x(f)
-			yv, _ := y(f)
+			var xv float64
+			if xo.fn == nil {
+				xv = f.val[xo.idx].v
+			} else {
+				xv, _ = xo.fn(f)
+			}
+			var yv float64
+			if yo.fn == nil {
+				yv = f.val[yo.idx].v
+			} else {
+				yv, _ = yo.fn(f)
+			}
 			if yv == 0 {
 				if f.fault == nil {
 					f.fault = errIntegerDivide
@@ -877,16 +982,28 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 		if !ok || ic.Value < -64 || ic.Value > 64 {
 			if u, isU := right.(*ast.UnaryNode); isU && u.Operator == "-" {
 				if c, isC := u.Node.(*ast.IntegerNode); isC && c.Value <= 64 {
-					return t.pow(n, x, -c.Value)
+					return t.pow(n, a.num, -c.Value)
 				}
 			}
 			return t.fail("%s needs a written whole-number exponent between -64 and 64", op)
 		}
-		return t.pow(n, x, ic.Value)
+		return t.pow(n, a.num, ic.Value)
 	case "<", "<=", ">", ">=", "==", "!=":
 		return flag(n, func(f *frame) bool {
-			xv, xe := x(f)
-			yv, ye := y(f)
+			var xv, xe float64
+			if xo.fn == nil { // a name or a literal, read in place
+				p := &f.val[xo.idx]
+				xv, xe = p.v, p.e
+			} else {
+				xv, xe = xo.fn(f)
+			}
+			var yv, ye float64
+			if yo.fn == nil { // a name or a literal, read in place
+				p := &f.val[yo.idx]
+				yv, ye = p.v, p.e
+			} else {
+				yv, ye = yo.fn(f)
+			}
 			c, ok := cmpDecided(xv, xe, yv, ye)
 			if !ok {
 				if xe == 0 && ye == 0 { // exact NaN

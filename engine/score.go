@@ -398,10 +398,10 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 			x = f.arena.int(0)
 		}
 		f.setExact(at.A.idx, x)
-	} else if v := f.num[at.actual.idx]; v < 0 {
+	} else if v := f.val[at.actual.idx].v; v < 0 {
 		f.setWhole(at.A.idx, 0)
 	} else {
-		f.setValue(at.A.idx, v, f.err[at.actual.idx])
+		f.setValue(at.A.idx, v, f.val[at.actual.idx].e)
 	}
 	return nil
 }

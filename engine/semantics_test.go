@@ -72,9 +72,9 @@ func frameEnv(f *frame, l *layout) map[string]any {
 		case s.kind == kindText:
 			env[name] = f.text[s.idx]
 		case s.isInt:
-			env[name] = int(f.num[s.idx])
+			env[name] = int(f.val[s.idx].v)
 		default:
-			env[name] = f.num[s.idx]
+			env[name] = f.val[s.idx].v
 		}
 	}
 	return env
