@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 
 	"jixiao"
@@ -236,7 +237,7 @@ func (p *Population) accumulate(proj *jixiao.Project, b, s *Side) error {
 	if gradeChanged {
 		sum.ChangedTotal++
 		if len(sum.Changed) < MaxChangedIDs {
-			sum.Changed = append(sum.Changed, proj.ID)
+			sum.Changed = append(sum.Changed, strings.Clone(proj.ID))
 		}
 	}
 	if !gradeChanged && (delta == nil || *delta == 0) {
@@ -254,7 +255,10 @@ func (p *Population) accumulate(proj *jixiao.Project, b, s *Side) error {
 	change := func() *ProjectChange {
 		if pc == nil {
 			bc, sc := *b, *s
-			pc = &ProjectChange{ProjectID: proj.ID, Name: proj.Name, Year: proj.Year, Baseline: &bc, Scenario: &sc, Delta: delta, GradeChanged: gradeChanged}
+			// Cloned: a decoded project's strings may share its whole
+			// stored body, which a kept change should not hold on to.
+			pc = &ProjectChange{ProjectID: strings.Clone(proj.ID), Name: strings.Clone(proj.Name), Year: proj.Year,
+				Baseline: &bc, Scenario: &sc, Delta: delta, GradeChanged: gradeChanged}
 		}
 		return pc
 	}
