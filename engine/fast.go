@@ -300,6 +300,7 @@ type formula struct {
 	opSlot int
 	opV    float64
 	opE    float64
+	opS    string // a text literal
 }
 
 const (
@@ -387,10 +388,14 @@ func (t *translator) node(n ast.Node) formula {
 			fm.opMode, fm.opSlot = opSlot, i
 			return fm
 		case kindBool:
-			return flag(n, func(f *frame) bool { return f.flag[i] })
+			fm := flag(n, func(f *frame) bool { return f.flag[i] })
+			fm.opMode, fm.opSlot = opSlot, i
+			return fm
 		default:
 			t.l.used[i] = true
-			return text(n, func(f *frame) string { return f.text[i] })
+			fm := text(n, func(f *frame) string { return f.text[i] })
+			fm.opMode, fm.opSlot = opSlot, i
+			return fm
 		}
 	case *ast.IntegerNode:
 		return constNum(n, float64(n.Value), true)
@@ -401,7 +406,9 @@ func (t *translator) node(n ast.Node) formula {
 		return flag(n, func(*frame) bool { return v })
 	case *ast.StringNode:
 		v := n.Value
-		return text(n, func(*frame) string { return v })
+		fm := text(n, func(*frame) string { return v })
+		fm.opMode, fm.opS = opConst, v
+		return fm
 	case *ast.ConstantNode:
 		switch v := n.Value.(type) {
 		case int:
@@ -419,6 +426,10 @@ func (t *translator) node(n ast.Node) formula {
 		case t.err != nil:
 			return formula{}
 		case (n.Operator == "!" || n.Operator == "not") && x.kind == kindBool:
+			if x.opMode == opSlot {
+				i := x.opSlot
+				return flag(n, func(f *frame) bool { return !f.flag[i] })
+			}
 			a := x.flag
 			return flag(n, func(f *frame) bool { return !a(f) })
 		case n.Operator == "-" && x.kind == kindNum:
@@ -786,6 +797,17 @@ func (t *translator) binary(n *ast.BinaryNode) formula {
 		}
 	case a.kind == kindText && b.kind == kindText:
 		x, y := a.text, b.text
+		if (op == "==" || op == "!=") && (a.opMode == opSlot && b.opMode == opConst || a.opMode == opConst && b.opMode == opSlot) {
+			// a name against a literal: rating == "达成"
+			i, c := a.opSlot, b.opS
+			if a.opMode == opConst {
+				i, c = b.opSlot, a.opS
+			}
+			if op == "==" {
+				return flag(n, func(f *frame) bool { return f.text[i] == c })
+			}
+			return flag(n, func(f *frame) bool { return f.text[i] != c })
+		}
 		switch op {
 		case "==":
 			return flag(n, func(f *frame) bool { return x(f) == y(f) })
