@@ -1,6 +1,6 @@
 // 模拟: what-if simulations and goal seeking. Nothing official changes.
 
-import { api } from './api.js';
+import { api, download } from './api.js';
 import { h, add, clear, card, table, badge, barChart, busy, field, select, num, signed, note, short } from './ui.js';
 import { choices, yearSelect, deptSelect, ruleSetSelect, matrixTable } from './shared.js';
 
@@ -34,6 +34,11 @@ export async function render(view) {
 
   const out = h('div.result#simulation-result', { 'aria-live': 'polite' });
   const run = h('button.primary#run-simulation', { type: 'button' }, '运行模拟');
+  const simulate = async (req) => {
+    clear(out, note('正在模拟…'));
+    const { report } = await api('/simulations', { method: 'POST', json: req });
+    clear(out, result(report, req, simulate, out));
+  };
   run.addEventListener('click', () => busy(run, out, async () => {
     const req = { overrides: [...rows.children].map((r) => r.override()).filter(Boolean) };
     if (year.value) req.year = Number(year.value);
@@ -43,9 +48,7 @@ export async function render(view) {
     if (baseline.value) req.baseline_ruleset = baseline.value;
     if (scenario.value === 'draft') req.draft = draft.value;
     else if (scenario.value) req.ruleset = scenario.value;
-    clear(out, note('正在模拟…'));
-    const { report } = await api('/simulations', { method: 'POST', json: req });
-    clear(out, result(report));
+    await simulate(req);
   }));
 
   add(view,
@@ -85,8 +88,22 @@ function overrideRow(f, mode, value) {
   return row;
 }
 
-function result(report) {
+// result shows a report; req and simulate fetch its next page, and the
+// export is every changed project as CSV.
+function result(report, req, simulate, out) {
   const s = report.summary;
+  const changedTotal = s.changed_total ?? s.changed.length;
+  const pg = report.page;
+  let pager = null;
+  if (pg) {
+    const next = h('button#next-page', { type: 'button', hidden: !pg.next_cursor }, '下一页');
+    next.addEventListener('click', () => busy(next, out, () => simulate({ ...req, cursor: pg.next_cursor })));
+    const csv = h('button#export-simulation', { type: 'button' }, '导出全部变化项目（CSV）');
+    csv.addEventListener('click', () => busy(csv, null, () => download('/api/v1/simulations?format=csv', { method: 'POST', json: { ...req, cursor: undefined } })));
+    pager = h('div.form-row',
+      h('span.muted', `列出分数或等级有变化的项目，等级变化的在前，变化幅度大的在前：本页 ${report.projects.length} 个，共 ${pg.listed} 个。`),
+      next, csv);
+  }
   const same = report.baseline.hash === report.scenario.hash;
   const changed = new Set(s.changed);
   const only = h('input#only-changed', { type: 'checkbox' });
@@ -100,18 +117,18 @@ function result(report) {
     { label: '模拟等级', value: (p) => p.scenario.grade, cell: (p) => side(p.scenario) },
     { label: '变化', value: (p) => p.delta, cell: (p) => h('span', { class: p.delta < 0 ? 'down' : p.delta > 0 ? 'up' : null }, signed(p.delta)), num: true },
   ], only.checked ? report.projects.filter((p) => p.grade_changed) : report.projects,
-  { sortable: true, id: 'simulation-table', empty: '没有等级变化的项目', rowProps: (p) => (changed.has(p.project_id) ? { class: 'changed' } : null) }));
+  { sortable: true, id: 'simulation-table', empty: pg ? '没有分数或等级变化的项目' : '没有等级变化的项目', rowProps: (p) => (changed.has(p.project_id) ? { class: 'changed' } : null) }));
   only.addEventListener('change', fill);
   fill();
   return h('div',
-    note(`共 ${s.projects} 个项目，比较 ${s.compared} 个，等级变化 ${s.changed.length} 个；总分平均变化 ${signed(s.mean_delta)}（最少 ${signed(s.min_delta)}，最多 ${signed(s.max_delta)}）。` +
+    note(`共 ${s.projects} 个项目，比较 ${s.compared} 个，等级变化 ${changedTotal} 个；总分平均变化 ${signed(s.mean_delta)}（最少 ${signed(s.min_delta)}，最多 ${signed(s.max_delta)}）。` +
       `基准规则 ${report.baseline.id} ${report.baseline.version}` + (same ? '' : `，情景规则 ${report.scenario.id} ${report.scenario.version}（${short(report.scenario.hash)}）`) +
       (s.rejected_baseline || s.rejected_scenario ? `；未能评分：基准 ${s.rejected_baseline} 个，模拟 ${s.rejected_scenario} 个` : ''),
-    s.changed.length ? 'success' : 'info'),
+    changedTotal ? 'success' : 'info'),
     h('div.columns',
       card('等级变化矩阵', h('p.muted', '行为基准等级，列为模拟后的等级。'), matrixTable(s, 'transition-matrix')),
       card('等级分布（模拟前后）', barChart(s.grades, [{ label: '模拟前', counts: s.before }, { label: '模拟后', counts: s.after }], '模拟前后等级分布'))),
-    card('逐项比较', h('label.check', only, '只显示等级变化的项目'), list));
+    card('逐项比较', h('label.check', only, '只显示等级变化的项目'), pager, list));
 }
 
 function side(x) {
