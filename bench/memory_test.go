@@ -38,9 +38,12 @@ type childReport struct {
 
 // runChild runs the batch a parent asked for and prints a childReport.
 func runChild(spec string) int {
+	if path, ok := strings.CutPrefix(spec, "serve:"); ok {
+		return serveChild(path)
+	}
 	path, ok := strings.CutPrefix(spec, "official:")
 	if !ok {
-		fmt.Fprintf(os.Stderr, "%s=%q: want official:<path>\n", childEnv, spec)
+		fmt.Fprintf(os.Stderr, "%s=%q: want official:<path> or serve:<path>\n", childEnv, spec)
 		return 2
 	}
 	rs, err := LoadRules()
