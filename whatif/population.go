@@ -127,9 +127,6 @@ func NewPopulation(baseRS, scenRS *engine.RuleSet, overrides []Override, opt Pop
 		p.sum.Before[g], p.sum.After[g] = 0, 0
 		p.sum.Matrix[i] = make([]int, len(grades))
 	}
-	for range opt.Workers {
-		p.scorers = append(p.scorers, &sidePair{baseRS.NewScorer().ScoresOnly(), scenRS.NewScorer().ScoresOnly()})
-	}
 	return p, nil
 }
 
@@ -173,7 +170,10 @@ func (p *Population) Add(ctx context.Context, projects []jixiao.Project) error {
 func (p *Population) score(ctx context.Context, base, scen []jixiao.Project, touched []bool, before, after []Side) error {
 	same := p.base == p.scen || p.base.Ref() == p.scen.Ref()
 	n := len(base)
-	workers := min(len(p.scorers), max(1, n/64))
+	workers := min(p.opt.Workers, max(1, n/64))
+	for len(p.scorers) < workers { // made as needed: a few projects need one pair
+		p.scorers = append(p.scorers, &sidePair{p.base.NewScorer().ScoresOnly(), p.scen.NewScorer().ScoresOnly()})
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*n/workers, (w+1)*n/workers
