@@ -1,5 +1,7 @@
 package jixiao
 
+import "encoding/json"
+
 // RuleSetRef identifies exactly which rule file produced a result.
 type RuleSetRef struct {
 	ID      string `json:"id"`
@@ -32,6 +34,29 @@ type Node struct {
 	Score    Decimal `json:"score"`
 	Reason   string  `json:"reason,omitempty"`
 	Children []Node  `json:"children,omitempty"`
+	// Explain, when set, writes the reason on demand: the engine records
+	// a reason's numbers while scoring and its text only when it is read.
+	// Read the reason with ReasonText.
+	Explain Explainer `json:"-"`
+}
+
+// Explainer writes a recorded reason, the same text every time.
+type Explainer interface{ Explain() string }
+
+// ReasonText returns the node's reason, writing a recorded one.
+func (n *Node) ReasonText() string {
+	if n.Reason == "" && n.Explain != nil {
+		return n.Explain.Explain()
+	}
+	return n.Reason
+}
+
+// MarshalJSON writes the node with its reason.
+func (n Node) MarshalJSON() ([]byte, error) {
+	type plain Node // the fields, without this method
+	p := plain(n)
+	p.Reason = n.ReasonText()
+	return json.Marshal(p)
 }
 
 // Find returns the node with the given id anywhere in the tree.

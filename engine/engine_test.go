@@ -111,10 +111,10 @@ func TestMOFLeafFormulas(t *testing.T) {
 				t.Fatal("no output.1")
 			}
 			if n.Score.String() != tt.want {
-				t.Errorf("score %s, want %s (%s)", n.Score, tt.want, n.Reason)
+				t.Errorf("score %s, want %s (%s)", n.Score, tt.want, n.ReasonText())
 			}
-			if tt.reason != "" && n.Reason != tt.reason {
-				t.Errorf("reason\n got %s\nwant %s", n.Reason, tt.reason)
+			if tt.reason != "" && n.ReasonText() != tt.reason {
+				t.Errorf("reason\n got %s\nwant %s", n.ReasonText(), tt.reason)
 			}
 			if tt.finding != "" && !hasFinding(res, tt.finding) {
 				t.Errorf("no finding %s in %+v", tt.finding, res.Findings)
@@ -264,7 +264,7 @@ func TestEmptyGroupsRescale(t *testing.T) {
 	if res.Total.String() != "58.33" || res.Grade != "差" {
 		t.Errorf("total %s %s, want 58.33 差", res.Total, res.Grade)
 	}
-	if b := res.Find("benefit"); b.Points != 0 || !strings.Contains(b.Reason, "不参与评分") {
+	if b := res.Find("benefit"); b.Points != 0 || !strings.Contains(b.ReasonText(), "不参与评分") {
 		t.Errorf("benefit node %+v", b)
 	}
 	p.Indicators = nil
@@ -366,8 +366,8 @@ func TestFloatFormulaRounding(t *testing.T) {
 		if res.Total.String() != tt.total || res.Grade != tt.grade {
 			t.Errorf("%s/1000: total %s %s, want %s %s", tt.value, res.Total, res.Grade, tt.total, tt.grade)
 		}
-		if res.Indicators[0].Reason != "得分 "+tt.total {
-			t.Errorf("reason %q does not print the graded total %s", res.Indicators[0].Reason, tt.total)
+		if res.Indicators[0].ReasonText() != "得分 "+tt.total {
+			t.Errorf("reason %q does not print the graded total %s", res.Indicators[0].ReasonText(), tt.total)
 		}
 	}
 }

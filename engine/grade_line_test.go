@@ -49,7 +49,7 @@ func TestGradeLine(t *testing.T) {
 		if res.Total.String() != tc.total || res.Grade != tc.grade {
 			t.Errorf("%s: total %s %s, want %s %s", tc.id, res.Total, res.Grade, tc.total, tc.grade)
 		}
-		if r := res.Find("output.1").Reason; !strings.HasSuffix(r, "= "+tc.output) {
+		if r := res.Find("output.1").ReasonText(); !strings.HasSuffix(r, "= "+tc.output) {
 			t.Errorf("%s: reason %q does not state the exact score %s", tc.id, r, tc.output)
 		}
 		// the reference evaluator agrees

@@ -579,7 +579,7 @@ func handCompare(p *jixiao.Project, res *jixiao.Result, rej *jixiao.Rejection, h
 			leaf := &node.Children[k]
 			if leaf.Score != h.Leaves[i] || leaf.Points != h.LeafPoints[i] {
 				diffs = append(diffs, fmt.Sprintf("%s (indicators[%d]): engine %s of %s, hand %s of %s; reason: %s",
-					leaf.ID, i, leaf.Score, leaf.Points, h.Leaves[i], h.LeafPoints[i], leaf.Reason))
+					leaf.ID, i, leaf.Score, leaf.Points, h.Leaves[i], h.LeafPoints[i], leaf.ReasonText()))
 			}
 			k++
 		}

@@ -24,11 +24,15 @@ type Scorer struct {
 	findings []jixiao.Finding
 	errs     []string
 
-	// All reasons and messages of a project are rendered into text and
-	// become one string at the end; each is a slice of it.
+	// Finding messages of a project are rendered into text and become one
+	// string at the end; each is a slice of it.
 	text     []byte
-	reasons  []textRef
 	messages []textRef // Message of s.findings[i]
+
+	// Reasons are recorded, to be written when read (lazy.go).
+	lazyVals []lazyVal
+	pending  []pendingReason
+	scratch  []byte
 
 	pool  []jixiao.Node // every node of the result, handed out in blocks
 	next  int
@@ -36,10 +40,18 @@ type Scorer struct {
 	share []jixiao.Decimal
 }
 
-// textRef locates a rendered text in Scorer.text.
+// textRef locates a rendered message in Scorer.text.
 type textRef struct {
-	dst        *string
-	index      int // finding index, for messages
+	index      int // finding index
+	start, end int
+}
+
+// pendingReason is a recorded reason waiting for its node: vals are
+// s.lazyVals[start:end].
+type pendingReason struct {
+	dst        *jixiao.Node
+	tp         *template
+	score      jixiao.Decimal
 	start, end int
 }
 
@@ -157,7 +169,8 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	rs := s.rs
 	s.findings = s.findings[:0]
 	s.errs = s.errs[:0]
-	s.text, s.reasons, s.messages = s.text[:0], s.reasons[:0], s.messages[:0]
+	s.text, s.messages = s.text[:0], s.messages[:0]
+	s.lazyVals, s.pending = s.lazyVals[:0], s.pending[:0]
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
 			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
@@ -233,8 +246,15 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	if s.scoresOnly {
 		return jixiao.Result{ProjectID: p.ID, ProjectName: p.Name, Total: total, Grade: rs.file.Grade(total), RuleSet: rs.ref}, nil
 	}
-	for _, r := range s.reasons {
-		*r.dst = all[r.start:r.end]
+	if len(s.pending) > 0 {
+		// One block for the project's recorded reasons, handed out with it.
+		vals := make([]lazyVal, len(s.lazyVals))
+		copy(vals, s.lazyVals)
+		recs := make([]lazyReason, len(s.pending))
+		for i, pr := range s.pending {
+			recs[i] = lazyReason{tp: pr.tp, score: pr.score, vals: vals[pr.start:pr.end:pr.end]}
+			pr.dst.Explain = &recs[i]
+		}
 	}
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
@@ -573,7 +593,7 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 		}
 	case n.cases != nil:
 		s.f.setInput(s.rs.at.W.idx, out.Points.Float64())
-		out.Score = s.runCases(n.cases, n.id, n.id, out.Points, &out.Reason)
+		out.Score = s.runCases(n.cases, n.id, n.id, out.Points, out)
 	case n.kids != nil:
 		out.Children = s.take(len(n.kids))
 		for i, k := range n.kids {
@@ -618,7 +638,7 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 			continue
 		}
 		s.f.setInput(s.rs.at.W.idx, shares[j].Float64())
-		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j].Reason)
+		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j])
 		for _, ch := range s.rs.leafChecks {
 			s.runCheck(ch, id)
 		}
@@ -687,8 +707,8 @@ func (s *Scorer) leafPoints(p *jixiao.Project, idxs []int, points jixiao.Decimal
 
 // runCases evaluates a scoring table: the first case whose condition
 // holds gives the score, rounded half-up to two places. Its reason is
-// rendered for *reason.
-func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jixiao.Decimal, reason *string) jixiao.Decimal {
+// recorded for out.
+func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jixiao.Decimal, out *jixiao.Node) jixiao.Decimal {
 	for _, c := range cases {
 		if c.when != nil {
 			ok, err := s.flag(c.when)
@@ -717,11 +737,11 @@ func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jix
 			score = clamped
 		}
 		if c.reason != nil && !s.scoresOnly {
-			start := len(s.text)
-			if s.text, err = c.reason.render(s.text, s, score); err != nil {
+			start := len(s.lazyVals)
+			if _, err := s.record(c.reason, score); err != nil {
 				s.fail("%s: reason: %v", label, oneLine(err))
 			}
-			s.reasons = append(s.reasons, textRef{dst: reason, start: start, end: len(s.text)})
+			s.pending = append(s.pending, pendingReason{dst: out, tp: c.reason, score: score, start: start, end: len(s.lazyVals)})
 		}
 		if c.finding != nil {
 			s.addFinding(c.finding.check, c.finding.severity, nodeID, c.finding.message, score, label)

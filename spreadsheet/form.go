@@ -499,7 +499,7 @@ func formRows(p *jixiao.Project, r *jixiao.Result, exec *jixiao.Node) []formRow 
 }
 
 func formLeafRow(n *jixiao.Node, chain []*jixiao.Node, ind *jixiao.Indicator) formRow {
-	fr := formRow{points: n.Points, score: n.Score, reason: n.Reason}
+	fr := formRow{points: n.Points, score: n.Score, reason: n.ReasonText()}
 	if ind == nil {
 		// A fixed indicator or an empty group: 一级, 二级 and 三级 are its
 		// place in the rule set's tree.

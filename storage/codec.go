@@ -33,7 +33,8 @@ import (
 //
 // Each checks at start-up, by reflection, that the types have exactly the
 // fields (names, types, tags) it was written for and no JSON methods it
-// does not call (and the encoder that Decimal.MarshalJSON writes what
+// does not call or mirror (jixiao.Node.MarshalJSON writes its recorded
+// reason, as appendNodes does) (and the encoder that Decimal.MarshalJSON writes what
 // Decimal.AppendTo appends); when they do not, it is switched off and
 // encoding/json does the work. TestCodecShapes fails in that case, as a reminder to
 // update this file.
@@ -99,6 +100,7 @@ var (
 			`Score jixiao.Decimal json:"score"`,
 			`Reason string json:"reason,omitempty"`,
 			`Children []jixiao.Node json:"children,omitempty"`,
+			`Explain jixiao.Explainer json:"-"`,
 		},
 		reflect.TypeFor[jixiao.Finding](): {
 			`Check string json:"check"`,
@@ -128,7 +130,8 @@ func shapeMismatch(shape map[reflect.Type][]string, enc bool) string {
 			m, tm = marshalerType, textMarshalerType
 		}
 		pt := reflect.PointerTo(t)
-		if t.Implements(m) || pt.Implements(m) || t.Implements(tm) || pt.Implements(tm) {
+		mirrored := enc && t == reflect.TypeFor[jixiao.Node]()
+		if !mirrored && (t.Implements(m) || pt.Implements(m)) || t.Implements(tm) || pt.Implements(tm) {
 			return fmt.Sprintf("%v has JSON or text methods", t)
 		}
 		if fields == nil {
@@ -757,9 +760,10 @@ func appendNodes(b []byte, nodes []jixiao.Node) ([]byte, bool) {
 		if b, ok = appendDecimal(b, n.Score); !ok {
 			return b, false
 		}
-		if n.Reason != "" {
+		// As Node.MarshalJSON: the reason, written if it was recorded.
+		if reason := n.ReasonText(); reason != "" {
 			b = append(b, `,"reason":`...)
-			b = appendString(b, n.Reason)
+			b = appendString(b, reason)
 		}
 		if len(n.Children) > 0 {
 			b = append(b, `,"children":`...)
