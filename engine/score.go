@@ -29,9 +29,11 @@ type Scorer struct {
 	text     []byte
 	messages []textRef // Message of s.findings[i]
 
-	// Reasons are recorded, to be written when read (lazy.go).
+	// Reasons are recorded, to be written when read (lazy.go), straight
+	// into blocks handed out with the project's result.
 	lazyVals []lazyVal
-	pending  []pendingReason
+	lazyRecs []lazyReason
+	valsHint int
 	scratch  []byte
 
 	pool  []jixiao.Node // every node of the result, handed out in blocks
@@ -46,14 +48,6 @@ type textRef struct {
 	start, end int
 }
 
-// pendingReason is a recorded reason waiting for its node: vals are
-// s.lazyVals[start:end].
-type pendingReason struct {
-	dst        *jixiao.Node
-	tp         *template
-	score      jixiao.Decimal
-	start, end int
-}
 
 // NewScorer returns a Scorer for rs.
 func (rs *RuleSet) NewScorer() *Scorer {
@@ -170,7 +164,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	s.findings = s.findings[:0]
 	s.errs = s.errs[:0]
 	s.text, s.messages = s.text[:0], s.messages[:0]
-	s.lazyVals, s.pending = s.lazyVals[:0], s.pending[:0]
+	s.lazyVals, s.lazyRecs = nil, nil
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
 			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
@@ -217,6 +211,10 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		s.pool, s.next = s.pool[:need], 0
 	} else {
 		s.pool, s.next = make([]jixiao.Node, need), 0
+		// At most one reason a node; recs never moves, so nodes may
+		// point into it.
+		s.lazyRecs = make([]lazyReason, 0, need)
+		s.lazyVals = make([]lazyVal, 0, s.valsHint+8)
 	}
 	nodes := s.take(len(rs.roots))
 	var raw jixiao.Decimal
@@ -246,16 +244,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	if s.scoresOnly {
 		return jixiao.Result{ProjectID: p.ID, ProjectName: p.Name, Total: total, Grade: rs.file.Grade(total), RuleSet: rs.ref}, nil
 	}
-	if len(s.pending) > 0 {
-		// One block for the project's recorded reasons, handed out with it.
-		vals := make([]lazyVal, len(s.lazyVals))
-		copy(vals, s.lazyVals)
-		recs := make([]lazyReason, len(s.pending))
-		for i, pr := range s.pending {
-			recs[i] = lazyReason{tp: pr.tp, score: pr.score, vals: vals[pr.start:pr.end:pr.end]}
-			pr.dst.Explain = &recs[i]
-		}
-	}
+	s.valsHint = max(s.valsHint, len(s.lazyVals))
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
 	res := jixiao.Result{
@@ -737,11 +726,12 @@ func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jix
 			score = clamped
 		}
 		if c.reason != nil && !s.scoresOnly {
-			start := len(s.lazyVals)
-			if _, err := s.record(c.reason, score); err != nil {
+			rec, err := s.record(c.reason, score)
+			if err != nil {
 				s.fail("%s: reason: %v", label, oneLine(err))
 			}
-			s.pending = append(s.pending, pendingReason{dst: out, tp: c.reason, score: score, start: start, end: len(s.lazyVals)})
+			s.lazyRecs = append(s.lazyRecs, rec)
+			out.Explain = &s.lazyRecs[len(s.lazyRecs)-1]
 		}
 		if c.finding != nil {
 			s.addFinding(c.finding.check, c.finding.severity, nodeID, c.finding.message, score, label)
