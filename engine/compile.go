@@ -88,6 +88,7 @@ type node struct {
 	points  jixiao.Decimal
 	ifEmpty string
 	cases   []*scoringCase
+	maxVals int // most placeholders of one of its reasons
 	kids    []*node
 	sel     *selector
 	leafIDs []string // "output.1" …, made once
@@ -100,8 +101,9 @@ type selector struct {
 }
 
 type leafTable struct {
-	name  string
-	byDir [5][]*scoringCase // by dirIndex
+	name    string
+	byDir   [5][]*scoringCase // by dirIndex
+	maxVals int               // most placeholders of one of its reasons
 }
 
 // dirIndex numbers the directions for leafTable.byDir.
@@ -170,6 +172,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 		for _, d := range []jixiao.Direction{jixiao.AtLeast, jixiao.AtMost, jixiao.Exactly, jixiao.Qualitative} {
 			if cases := lr.For(d); len(cases) > 0 {
 				t.byDir[dirIndex(d)] = c.compileCases(cases, scopeLeafCase, label)
+				t.maxVals = max(t.maxVals, maxPlaceholders(t.byDir[dirIndex(d)]))
 			}
 		}
 		tables[t.name] = t
@@ -187,6 +190,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			switch {
 			case len(ind.Cases) > 0:
 				n.cases = c.compileCases(ind.Cases, scopeCase, n.id)
+				n.maxVals = maxPlaceholders(n.cases)
 			case len(ind.Children) > 0:
 				n.kids = build(ind.Children)
 			case ind.Leaves != nil:
@@ -580,6 +584,25 @@ func (c *compiler) compileMissing(list rules.NamedList) []missingRule {
 		out = append(out, rule)
 	}
 	return out
+}
+
+// maxPlaceholders is the most placeholder values a reason of the cases
+// records.
+func maxPlaceholders(cases []*scoringCase) int {
+	most := 0
+	for _, c := range cases {
+		if c == nil || c.reason == nil {
+			continue
+		}
+		n := 0
+		for _, p := range c.reason.parts {
+			if p.fm != nil {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 func (c *compiler) compileCases(cases []rules.Case, sc scope, indicator string) []*scoringCase {

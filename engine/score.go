@@ -33,7 +33,6 @@ type Scorer struct {
 	// into blocks handed out with the project's result.
 	lazyVals []lazyVal
 	lazyRecs []lazyReason
-	valsHint int
 	scratch  []byte
 
 	pool  []jixiao.Node // every node of the result, handed out in blocks
@@ -214,7 +213,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		// At most one reason a node; recs never moves, so nodes may
 		// point into it.
 		s.lazyRecs = make([]lazyReason, 0, need)
-		s.lazyVals = make([]lazyVal, 0, s.valsHint+8)
+		s.lazyVals = make([]lazyVal, 0, s.valsNeeded())
 	}
 	nodes := s.take(len(rs.roots))
 	var raw jixiao.Decimal
@@ -244,7 +243,6 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	if s.scoresOnly {
 		return jixiao.Result{ProjectID: p.ID, ProjectName: p.Name, Total: total, Grade: rs.file.Grade(total), RuleSet: rs.ref}, nil
 	}
-	s.valsHint = max(s.valsHint, len(s.lazyVals))
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
 	res := jixiao.Result{
@@ -558,6 +556,26 @@ func (s *Scorer) zero(n *node) {
 		s.eff[k.idx] = 0
 		s.zero(k)
 	}
+}
+
+// valsNeeded is how many placeholder values the project's reasons can
+// record at most.
+func (s *Scorer) valsNeeded() int {
+	n := 0
+	var walk func([]*node)
+	walk = func(nodes []*node) {
+		for _, k := range nodes {
+			switch {
+			case k.cases != nil:
+				n += k.maxVals
+			case k.sel != nil:
+				n += len(s.leaves[k.idx]) * k.sel.table.maxVals
+			}
+			walk(k.kids)
+		}
+	}
+	walk(s.rs.roots)
+	return n
 }
 
 // take hands out n nodes of the result's pool.
