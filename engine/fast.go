@@ -1011,6 +1011,7 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 		}
 		return t.pow(n, a.num, ic.Value)
 	case "<", "<=", ">", ">=", "==", "!=":
+		code := cmpCodes[op]
 		return flag(n, func(f *frame) bool {
 			var xv, xe float64
 			if xo.fn == nil { // a name or a literal, read in place
@@ -1026,18 +1027,53 @@ func (t *translator) arith(n *ast.BinaryNode, a, b formula) formula {
 			} else {
 				yv, ye = yo.fn(f)
 			}
-			c, ok := cmpDecided(xv, xe, yv, ye)
-			if !ok {
-				if xe == 0 && ye == 0 { // exact NaN
-					return op == "!="
+			var c int
+			if xe <= 0 && ye <= 0 && xv != yv && xv == xv && yv == yv {
+				// Two decimals (or whole numbers) with different floats:
+				// the floats order them.
+				c = 1
+				if xv < yv {
+					c = -1
 				}
-				c, ok = xcmp(f.exact(left).num, f.exact(right).num)
+			} else {
+				var ok bool
+				if c, ok = cmpDecided(xv, xe, yv, ye); !ok {
+					if xe == 0 && ye == 0 { // exact NaN
+						return code == cmpNE
+					}
+					if c, ok = xcmp(f.exact(left).num, f.exact(right).num); !ok {
+						return code == cmpNE
+					}
+				}
 			}
-			return compareResult(op, c, ok)
+			switch code {
+			case cmpLT:
+				return c < 0
+			case cmpLE:
+				return c <= 0
+			case cmpGT:
+				return c > 0
+			case cmpGE:
+				return c >= 0
+			case cmpEQ:
+				return c == 0
+			}
+			return c != 0
 		})
 	}
 	return t.fail("the operator %s is not available in rule files", n.Operator)
 }
+
+const (
+	cmpLT uint8 = iota
+	cmpLE
+	cmpGT
+	cmpGE
+	cmpEQ
+	cmpNE
+)
+
+var cmpCodes = map[string]uint8{"<": cmpLT, "<=": cmpLE, ">": cmpGT, ">=": cmpGE, "==": cmpEQ, "!=": cmpNE}
 
 func (t *translator) pow(n *ast.BinaryNode, x numFn, p int) formula {
 	fp := float64(p)
