@@ -162,9 +162,21 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 // project_inputs in rowid order starting at *hint, then by hash for the
 // rest. It leaves *hint after the last input found in the window.
 func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) error {
-	want := make(map[string][]int, len(rows))
-	for i := range rows {
-		want[rows[i].InputHash] = append(want[rows[i].InputHash], i)
+	// want maps an input hash to the first row that needs it; next links
+	// rows sharing an input (projects with the same content).
+	want := make(map[string]int, len(rows))
+	next := make([]int, len(rows))
+	for i := len(rows) - 1; i >= 0; i-- {
+		next[i] = -1
+		if j, dup := want[rows[i].InputHash]; dup {
+			next[i] = j
+		}
+		want[rows[i].InputHash] = i
+	}
+	fill := func(first int, body string) {
+		for i := first; i >= 0; i = next[i] {
+			rows[i].Body = body
+		}
 	}
 	if *hint == 0 {
 		// Where the first project's input is.
@@ -190,14 +202,11 @@ func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) erro
 				res.Close()
 				return err
 			}
-			idx, ok := want[string(hash)]
+			first, ok := want[string(hash)]
 			if !ok {
 				continue
 			}
-			b := string(body)
-			for _, i := range idx {
-				rows[i].Body = b
-			}
+			fill(first, string(body))
 			delete(want, string(hash))
 			found++
 			last = rowid
@@ -230,18 +239,18 @@ func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) erro
 				res.Close()
 				return err
 			}
-			for _, i := range want[hash] {
-				rows[i].Body = body
+			if first, ok := want[hash]; ok {
+				fill(first, body)
+				delete(want, hash)
 			}
-			delete(want, hash)
 		}
 		res.Close()
 		if err := res.Err(); err != nil {
 			return err
 		}
 	}
-	for h, idx := range want {
-		return fmt.Errorf("project %d: no stored input %s", rows[idx[0]].ID, h)
+	for h, first := range want {
+		return fmt.Errorf("project %d: no stored input %s", rows[first].ID, h)
 	}
 	return nil
 }
