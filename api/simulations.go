@@ -112,9 +112,10 @@ func (s *Server) simulate(c *gin.Context) {
 	s.metrics.Scored(2 * pop.Projects())
 	switch {
 	case err != nil && ctx.Err() != nil:
-		// The client has gone: nobody reads an answer.
+		// The client has gone: nobody reads an answer. 499, as proxies
+		// log it, keeps the request log and metrics from showing a 200.
 		s.logger.InfoContext(ctx, "simulation cancelled", "request_id", requestID(c), "projects", pop.Projects(), "error", ctx.Err())
-		c.Abort()
+		c.AbortWithStatus(499)
 		return
 	case csvOut != nil && err != nil && csvOut.w == nil:
 		s.fail(c, err)

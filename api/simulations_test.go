@@ -432,7 +432,7 @@ func TestSimulationCancelled(t *testing.T) {
 	req.Body = cancelAtEOF{req.Body, cancel}
 	rec := httptest.NewRecorder()
 	st.handler.ServeHTTP(rec, req)
-	if ctx.Err() == nil || rec.Body.Len() != 0 {
+	if ctx.Err() == nil || rec.Code != 499 || rec.Body.Len() != 0 {
 		t.Errorf("a cancelled simulation answered %d: %.200s", rec.Code, rec.Body)
 	}
 }
