@@ -44,6 +44,7 @@ type Server struct {
 	syncLimit    int
 	metrics      *Metrics
 	keys         *keyCache
+	requestLog   *requestLog
 	router       *gin.Engine
 
 	// background evaluation jobs, waited for on shutdown
@@ -83,6 +84,7 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
+	s.requestLog = newRequestLog(s.logger.Handler(), requestLogQueue)
 	s.keys = newKeyCache(func(ctx context.Context, hash string) (*jixiao.APIKey, error) {
 		return s.store.FindAPIKeyByHash(ctx, hash)
 	}, keyCacheTTL, keyCacheSize)
@@ -98,8 +100,11 @@ func (s *Server) Handler() http.Handler { return s.router }
 func (s *Server) Router() *gin.Engine { return s.router }
 
 // Shutdown stops background evaluations at their next chunk boundary and
-// waits for them (they mark their runs interrupted) or for ctx.
+// waits for them (they mark their runs interrupted) or for ctx, then
+// writes the request log lines still queued. Requests served after it
+// log their lines themselves.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.requestLog.close()
 	s.stopJobs()
 	done := make(chan struct{})
 	go func() { s.jobs.Wait(); close(done) }()
@@ -219,10 +224,74 @@ func (s *Server) observe(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	s.logger.LogAttrs(c.Request.Context(), level, "request",
-		slog.String("request_id", requestID(c)), slog.String("method", c.Request.Method), slog.String("route", route),
+	if !s.requestLog.enabled(level) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), level, "request", 0)
+	r.AddAttrs(slog.String("request_id", requestID(c)), slog.String("method", c.Request.Method), slog.String("route", route),
 		slog.String("path", c.Request.URL.Path), slog.Int("status", c.Writer.Status()),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("key", c.GetString(keyNameKey)))
+	s.requestLog.log(r)
+}
+
+// requestLogQueue is how many request log lines may wait for the writer.
+const requestLogQueue = 4096
+
+// requestLog writes the one line a request logs from a goroutine of its
+// own. A request's response is only sent once its handlers have returned,
+// and a slog handler writes one line at a time under a lock, with a
+// system call: written by the requests themselves, every response waited
+// for its log line, and for the lines of the requests before it whenever
+// the writing goroutine lost its core in the system call. Lines are
+// written in the order they were queued; when the queue is full, a request
+// waits for room, so that no line is lost.
+type requestLog struct {
+	h      slog.Handler
+	queue  chan slog.Record
+	done   chan struct{}
+	mu     sync.RWMutex // held for reading while queueing; closing takes it
+	closed bool
+}
+
+func newRequestLog(h slog.Handler, size int) *requestLog {
+	l := &requestLog{h: h, queue: make(chan slog.Record, size), done: make(chan struct{})}
+	go l.write()
+	return l
+}
+
+func (l *requestLog) write() {
+	defer close(l.done)
+	for r := range l.queue {
+		_ = l.h.Handle(context.Background(), r)
+	}
+}
+
+func (l *requestLog) enabled(level slog.Level) bool {
+	return l.h.Enabled(context.Background(), level)
+}
+
+// log queues r, or writes it at once once the log is closed. r must not
+// be changed afterwards.
+func (l *requestLog) log(r slog.Record) {
+	l.mu.RLock()
+	if !l.closed {
+		l.queue <- r
+		l.mu.RUnlock()
+		return
+	}
+	l.mu.RUnlock()
+	_ = l.h.Handle(context.Background(), r)
+}
+
+// close writes the queued lines and stops the writer.
+func (l *requestLog) close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.queue)
+	}
+	l.mu.Unlock()
+	<-l.done
 }
 
 // limitBody refuses bodies over the limit with 413 before they are read.
