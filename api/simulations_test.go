@@ -315,12 +315,12 @@ func TestSimulationStreamedEqualsInMemory(t *testing.T) {
 			wantSum := want.Summary
 			wantSum.ChangedTotal = len(wantSum.Changed)
 			wantSum.Changed = wantSum.Changed[:min(len(wantSum.Changed), whatif.MaxChangedIDs)]
+			// Every project is listed once, the changed ones first.
 			wantChanged := map[string]whatif.ProjectChange{}
 			for _, pc := range want.Projects {
-				if pc.GradeChanged || *pc.Delta != 0 {
-					wantChanged[pc.ProjectID] = pc
-				}
+				wantChanged[pc.ProjectID] = pc
 			}
+			unchangedSeen := false
 
 			req := tt.req
 			req["per_page"] = 1000
@@ -340,6 +340,11 @@ func TestSimulationStreamedEqualsInMemory(t *testing.T) {
 						t.Fatalf("page %d: %+v, want it once as %+v", pages, pc, wantChanged[pc.ProjectID])
 					}
 					seen[pc.ProjectID] = true
+					changed := pc.GradeChanged || pc.Delta == nil || *pc.Delta != 0
+					if changed && unchangedSeen {
+						t.Fatalf("page %d: changed project %s listed after an unchanged one", pages, pc.ProjectID)
+					}
+					unchangedSeen = unchangedSeen || !changed
 				}
 				if page.NextCursor == "" {
 					break

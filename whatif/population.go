@@ -17,33 +17,33 @@ import (
 // Bounds of what a population comparison keeps in memory, whatever the
 // number of projects.
 const (
-	DefaultPerPage = 100  // changed projects listed in a report
+	DefaultPerPage = 100  // projects listed in a report
 	MaxPerPage     = 1000 // at most
 	MaxChangedIDs  = 1000 // ids in Summary.Changed; Summary.ChangedTotal counts them all
 )
 
-// PageOrder is the order in which a population report lists changed
-// projects: those whose grade changed first, then those whose total
-// alone changed; within each, the largest |delta| first (a project that
-// becomes rejected, or stops being rejected, has no delta and comes
-// before all others); ties in input order. A reviewer sees the projects
-// whose consequences change, the largest moves first.
-const PageOrder = "grade_changed,abs_delta_desc,input"
+// PageOrder is the order in which a population report lists projects:
+// those whose grade changed first, then those whose total alone changed;
+// within each, the largest |delta| first (a project that becomes
+// rejected, or stops being rejected, has no delta and comes before all
+// others); then the unchanged ones; ties in input order. A reviewer sees
+// the projects whose consequences change, the largest moves first, and a
+// small selection (one project tried out) is listed whole.
+const PageOrder = "grade_changed,abs_delta_desc,unchanged_last,input"
 
-// Page tells which part of the changed projects a report lists. A
-// project is changed when its grade or its total differs between the
-// sides; the others are only counted in the summary.
+// Page tells which part of the projects a report lists. A project is
+// changed when its grade or its total differs between the sides.
 type Page struct {
 	Order      string `json:"order"`
 	PerPage    int    `json:"per_page"`
-	Listed     int    `json:"listed"`                // changed projects in all
+	Listed     int    `json:"listed"`                // projects in all, changed or not
 	Cursor     string `json:"cursor,omitempty"`      // this page follows it
 	NextCursor string `json:"next_cursor,omitempty"` // the next page, when there is one
 }
 
 // PopulationOptions configure a Population.
 type PopulationOptions struct {
-	PerPage int    // changed projects to list, 0: DefaultPerPage
+	PerPage int    // projects to list, 0: DefaultPerPage
 	Cursor  string // list those after this one, from Page.NextCursor
 	Workers int    // scoring goroutines, 0: one per core
 	// Each, when set, is called with every changed project in input
@@ -240,13 +240,14 @@ func (p *Population) accumulate(proj *jixiao.Project, b, s *Side) error {
 			sum.Changed = append(sum.Changed, strings.Clone(proj.ID))
 		}
 	}
-	if !gradeChanged && (delta == nil || *delta == 0) {
-		return nil
-	}
+	unchanged := !gradeChanged && (delta == nil || *delta == 0)
 
 	r := rank{class: 1, abs: math.MaxInt64, seq: seq}
-	if gradeChanged {
+	switch {
+	case gradeChanged:
 		r.class = 0
+	case unchanged:
+		r.class, r.abs = 2, 0
 	}
 	if delta != nil {
 		r.abs = abs64(int64(*delta))
@@ -262,7 +263,7 @@ func (p *Population) accumulate(proj *jixiao.Project, b, s *Side) error {
 		}
 		return pc
 	}
-	if p.opt.Each != nil {
+	if p.opt.Each != nil && !unchanged {
 		if err := p.opt.Each(change()); err != nil {
 			return err
 		}
@@ -311,7 +312,7 @@ func (p *Population) Report() (Report, error) {
 
 // rank is a changed project's place in PageOrder.
 type rank struct {
-	class int   // 0: grade changed, 1: total only
+	class int   // 0: grade changed, 1: total only, 2: unchanged
 	abs   int64 // |delta| in hundredths; MaxInt64 without a delta
 	seq   int   // input order
 }
@@ -337,7 +338,7 @@ func parseCursor(s string) (rank, error) {
 	if err == nil {
 		var n int
 		n, err = fmt.Sscanf(string(b), "%d.%d.%d", &r.class, &r.abs, &r.seq)
-		if err == nil && (n != 3 || r.class < 0 || r.class > 1 || r.abs < 0 || r.seq < 0) {
+		if err == nil && (n != 3 || r.class < 0 || r.class > 2 || r.abs < 0 || r.seq < 0) {
 			err = fmt.Errorf("out of range")
 		}
 	}

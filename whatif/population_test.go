@@ -67,15 +67,18 @@ func inPageOrder(rep Report) []ProjectChange {
 	var out []ProjectChange
 	var ranks []rank
 	for i, pc := range rep.Projects {
-		if !pc.GradeChanged && (pc.Delta == nil || *pc.Delta == 0) {
-			continue
-		}
 		r := rank{class: 1, abs: 1<<63 - 1, seq: i}
-		if pc.GradeChanged {
+		switch {
+		case pc.GradeChanged:
 			r.class = 0
+		case pc.Delta == nil || *pc.Delta == 0:
+			r.class = 2 // unchanged, after the changed ones
 		}
-		if pc.Delta != nil {
-			r.abs = abs64(int64(*pc.Delta))
+		if pc.Delta != nil || r.class == 2 {
+			r.abs = 0
+			if pc.Delta != nil {
+				r.abs = abs64(int64(*pc.Delta))
+			}
 		}
 		out = append(out, pc)
 		ranks = append(ranks, r)
@@ -94,7 +97,7 @@ func inPageOrder(rep Report) []ProjectChange {
 
 // The streamed summary and matrix equal those of the in-memory
 // comparison, whatever the chunk size; the pages, followed by their
-// cursors, list every changed project once, in PageOrder.
+// cursors, list every project once, the changed ones first, in PageOrder.
 func TestPopulationEqualsSimulate(t *testing.T) {
 	projects := variants(t, 3000)
 	cn, hubei, jx := loadRS(t, "cn-mof-2020-self"), loadRS(t, "hubei-self"), loadRS(t, "jiangxi-self")

@@ -101,7 +101,7 @@ function result(report, req, simulate, out) {
     const csv = h('button#export-simulation', { type: 'button' }, '导出全部变化项目（CSV）');
     csv.addEventListener('click', () => busy(csv, null, () => download('/api/v1/simulations?format=csv', { method: 'POST', json: { ...req, cursor: undefined } })));
     pager = h('div.form-row',
-      h('span.muted', `列出分数或等级有变化的项目，等级变化的在前，变化幅度大的在前：本页 ${report.projects.length} 个，共 ${pg.listed} 个。`),
+      h('span.muted', `等级变化的在前，分数变化幅度大的在前，未变化的在后：本页 ${report.projects.length} 个，共 ${pg.listed} 个。`),
       next, csv);
   }
   const same = report.baseline.hash === report.scenario.hash;
@@ -117,7 +117,7 @@ function result(report, req, simulate, out) {
     { label: '模拟等级', value: (p) => p.scenario.grade, cell: (p) => side(p.scenario) },
     { label: '变化', value: (p) => p.delta, cell: (p) => h('span', { class: p.delta < 0 ? 'down' : p.delta > 0 ? 'up' : null }, signed(p.delta)), num: true },
   ], only.checked ? report.projects.filter((p) => p.grade_changed) : report.projects,
-  { sortable: true, id: 'simulation-table', empty: pg ? '没有分数或等级变化的项目' : '没有等级变化的项目', rowProps: (p) => (changed.has(p.project_id) ? { class: 'changed' } : null) }));
+  { sortable: true, id: 'simulation-table', empty: only.checked ? '没有等级变化的项目' : '没有项目', rowProps: (p) => (changed.has(p.project_id) ? { class: 'changed' } : null) }));
   only.addEventListener('change', fill);
   fill();
   return h('div',
