@@ -18,6 +18,7 @@ type lazyReason struct {
 	tp    *template
 	score jixiao.Decimal
 	vals  []lazyVal // one per placeholder, in order
+	start int       // where vals start in the scorer's scratch, while scoring
 }
 
 type lazyKind uint8

@@ -29,10 +29,12 @@ type Scorer struct {
 	text     []byte
 	messages []textRef // Message of s.findings[i]
 
-	// Reasons are recorded, to be written when read (lazy.go), straight
-	// into blocks handed out with the project's result.
+	// Reasons are recorded, to be written when read (lazy.go), into
+	// scratch, then copied into blocks of their exact size handed out with
+	// the project's result.
 	lazyVals []lazyVal
 	lazyRecs []lazyReason
+	lazyDst  []*jixiao.Node
 	scratch  []byte
 
 	pool  []jixiao.Node // every node of the result, handed out in blocks
@@ -163,7 +165,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	s.findings = s.findings[:0]
 	s.errs = s.errs[:0]
 	s.text, s.messages = s.text[:0], s.messages[:0]
-	s.lazyVals, s.lazyRecs = nil, nil
+	s.lazyVals, s.lazyRecs, s.lazyDst = s.lazyVals[:0], s.lazyRecs[:0], s.lazyDst[:0]
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
 			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
@@ -210,10 +212,6 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		s.pool, s.next = s.pool[:need], 0
 	} else {
 		s.pool, s.next = make([]jixiao.Node, need), 0
-		// At most one reason a node; recs never moves, so nodes may
-		// point into it.
-		s.lazyRecs = make([]lazyReason, 0, need)
-		s.lazyVals = make([]lazyVal, 0, s.valsNeeded())
 	}
 	nodes := s.take(len(rs.roots))
 	var raw jixiao.Decimal
@@ -242,6 +240,16 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	if s.scoresOnly {
 		return jixiao.Result{ProjectID: p.ID, ProjectName: p.Name, Total: total, Grade: rs.file.Grade(total), RuleSet: rs.ref}, nil
+	}
+	if len(s.lazyRecs) > 0 {
+		vals := make([]lazyVal, len(s.lazyVals))
+		copy(vals, s.lazyVals)
+		recs := make([]lazyReason, len(s.lazyRecs))
+		for i, r := range s.lazyRecs {
+			end := r.start + len(r.vals)
+			recs[i] = lazyReason{tp: r.tp, score: r.score, vals: vals[r.start:end:end]}
+			s.lazyDst[i].Explain = &recs[i]
+		}
 	}
 	findings := make([]jixiao.Finding, len(s.findings))
 	copy(findings, s.findings)
@@ -748,8 +756,11 @@ func (s *Scorer) runCases(cases []*scoringCase, nodeID, label string, points jix
 			if err != nil {
 				s.fail("%s: reason: %v", label, oneLine(err))
 			}
+			// rec.vals may sit in a scratch array that later grows: keep
+			// where they start instead.
+			rec.start = len(s.lazyVals) - len(rec.vals)
 			s.lazyRecs = append(s.lazyRecs, rec)
-			out.Explain = &s.lazyRecs[len(s.lazyRecs)-1]
+			s.lazyDst = append(s.lazyDst, out)
 		}
 		if c.finding != nil {
 			s.addFinding(c.finding.check, c.finding.severity, nodeID, c.finding.message, score, label)
