@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -65,8 +66,8 @@ var moneyFields = []string{
 // value) is filled in by Set and by Expr, where it reads as 0 and
 // has_value is false; Percent leaves it empty, there being nothing to
 // take a percentage of. Amounts (the money fields and execution_rate)
-// are rounded half-up to two places; indicator values only lose binary
-// noise below 10^-6. Nothing stops a result from being negative: the
+// are rounded half-up to two places and indicator values to six, exactly
+// for Percent (the float64 result of an Expr is rounded as it is). Nothing stops a result from being negative: the
 // rule set's checks then reject the project, which the comparison shows.
 type Override struct {
 	// Which projects: all conditions must hold; empty ones hold for all.
@@ -630,6 +631,26 @@ func (a *applier) eval(c *compiled, p *jixiao.Project, what string) (float64, er
 	return f, nil
 }
 
+// percentOf is x × (100 + pct) / 100 rounded half-up (away from zero) to
+// places decimals, computed exactly: pct is the decimal it reads as, so
+// that an amount a hair below a half cent is not rounded up.
+func percentOf(x *big.Rat, pct float64, places int) *big.Rat {
+	p, _ := new(big.Rat).SetString(strconv.FormatFloat(pct, 'g', -1, 64))
+	r := new(big.Rat).Mul(x, p.Add(p, big.NewRat(100, 1)))
+	r.Quo(r, big.NewRat(100, 1))
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	// n = floor((2·|num|·scale + den) / (2·den))
+	n := new(big.Int).Abs(r.Num())
+	n.Mul(n, scale)
+	n.Lsh(n, 1)
+	n.Add(n, r.Denom())
+	n.Quo(n, new(big.Int).Lsh(r.Denom(), 1))
+	if r.Sign() < 0 {
+		n.Neg(n)
+	}
+	return new(big.Rat).SetFrac(n, scale)
+}
+
 // maxAmount is the largest amount a Decimal holds from a parsed number.
 const maxAmount = 1e15
 
@@ -647,11 +668,12 @@ func (a *applier) applyProject(c *compiled, p *jixiao.Project) error {
 		if !ok {
 			return nil // nothing to take a percentage of
 		}
-		f := cur.Float64() * c.factor
-		if math.Abs(f) > maxAmount {
+		r := percentOf(new(big.Rat).SetFrac64(cur.Hundredths(), 100), c.pct, 2)
+		if f, _ := r.Float64(); math.Abs(f) > maxAmount {
 			return overrideError(c.idx, c.o, "percent", "%s%% of %s gives an amount out of range for project %s", strconv.FormatFloat(c.pct, 'f', -1, 64), cur, p.ID)
 		}
-		v = jixiao.RoundFloat(f)
+		h := new(big.Rat).Mul(r, big.NewRat(100, 1))
+		v = jixiao.Decimal(h.Num().Int64()) // whole: r has two places
 	case actExpr:
 		a.setProjectEnv(p)
 		a.env["value"] = cur.Float64()
@@ -698,7 +720,8 @@ func (a *applier) applyIndicators(c *compiled, p *jixiao.Project, own *bool) (in
 				n++ // selected, but empty: nothing to take a percentage of
 				continue
 			}
-			v = jixiao.RoundPlaces(*ptr*c.factor, 6)
+			x, _ := new(big.Rat).SetString(strconv.FormatFloat(*ptr, 'g', -1, 64))
+			v, _ = percentOf(x, c.pct, 6).Float64()
 		case actExpr:
 			a.setProjectEnv(p)
 			cur := 0.0

@@ -2,6 +2,7 @@ package whatif
 
 import (
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -395,5 +396,21 @@ func TestOverrideJSONApply(t *testing.T) {
 	}
 	if out[0].Compliance != jixiao.NotAchieved || out[0].Spent != dec("68000.43") {
 		t.Errorf("got %s, %s", out[0].Compliance, out[0].Spent)
+	}
+}
+
+// A percentage is applied exactly: 1,236,301.27 × (1 − 12.34567%) is
+// 1,083,671.594999991, a hair below the half cent, so 1,083,671.59.
+func TestPercentIsExact(t *testing.T) {
+	got := percentOf(new(big.Rat).SetFrac64(123630127, 100), -12.34567, 2)
+	if want := big.NewRat(108367159, 100); got.Cmp(want) != 0 {
+		t.Errorf("got %s, want %s", got.FloatString(2), want.FloatString(2))
+	}
+	// half a cent exactly rounds up, away from zero
+	if got := percentOf(big.NewRat(10010, 100), -15, 2); got.Cmp(big.NewRat(8509, 100)) != 0 {
+		t.Errorf("100.10 − 15%%: got %s, want 85.09", got.FloatString(2))
+	}
+	if got := percentOf(big.NewRat(-10010, 100), -15, 2); got.Cmp(big.NewRat(-8509, 100)) != 0 {
+		t.Errorf("−100.10 − 15%%: got %s, want −85.09", got.FloatString(2))
 	}
 }
