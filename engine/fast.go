@@ -310,7 +310,10 @@ const (
 )
 
 // operand is one side of an operator: a frame slot (a name, or a literal
-// kept in a slot of its own), or a formula to call.
+// kept in a slot of its own), or a formula to call. The operator closures
+// read it with the same few lines each, written out: a method doing it is
+// too large for the compiler to inline, and the call costs as much as the
+// arithmetic.
 type operand struct {
 	idx int
 	fn  numFn // nil for a slot

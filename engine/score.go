@@ -49,7 +49,6 @@ type textRef struct {
 	start, end int
 }
 
-
 // NewScorer returns a Scorer for rs.
 func (rs *RuleSet) NewScorer() *Scorer {
 	n := rs.nodeCount

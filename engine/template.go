@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -161,30 +159,8 @@ func (s *Scorer) appendNum(b []byte, fm *formula, prec int) ([]byte, error) {
 			if err := s.fault(); err != nil {
 				return b, err
 			}
-			if e <= 0 && v-v == 0 && math.Abs(v) < 1e21 {
-				// The decimal it stands for, if it is short enough. Most
-				// have at most two decimals: k/100 reads back as v, and
-				// below 10^13 no other decimal that short does.
-				if k := math.Round(v * 100); math.Abs(v) < 1e13 && k/100 == v {
-					start := len(b)
-					b = appendScaled(b, int64(k), 2)
-					for b[len(b)-1] == '0' {
-						b = b[:len(b)-1]
-					}
-					if b[len(b)-1] == '.' {
-						b = b[:len(b)-1]
-					}
-					if string(b[start:]) == "-0" {
-						b = append(b[:start], '0')
-					}
-					return b, nil
-				}
-				start := len(b)
-				b = strconv.AppendFloat(b, v, 'f', -1, 64)
-				if dot := bytes.IndexByte(b[start:], '.'); dot < 0 || len(b)-start-dot-1 <= naturalPlaces {
-					return b, nil
-				}
-				b = b[:start]
+			if e <= 0 && v-v == 0 {
+				return appendNatural(b, v), nil // the decimal it stands for
 			}
 		}
 	}
@@ -201,16 +177,8 @@ func (s *Scorer) appendNum(b []byte, fm *formula, prec int) ([]byte, error) {
 	default:
 		b = append(b, x.rat().FloatString(prec)...)
 	}
-	if natural && prec > 0 {
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-		if b[len(b)-1] == '.' {
-			b = b[:len(b)-1]
-		}
-		if string(b[start:]) == "-0" {
-			b = append(b[:start], '0')
-		}
+	if natural {
+		b = trimZeros(b, start)
 	}
 	return b, nil
 }

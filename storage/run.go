@@ -491,32 +491,9 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 	if len(f.IDs) > maxFilterIDs {
 		return nil, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
 	}
+	where, args := projectWhere(f, f.AfterKey)
 	var q strings.Builder
-	q.WriteString("SELECT " + projectColumns + " FROM projects AS p JOIN project_inputs i ON i.hash = p.input_hash WHERE p.id > ?")
-	args := []any{f.AfterKey}
-	if f.MaxKey != 0 {
-		q.WriteString(" AND p.id <= ?")
-		args = append(args, f.MaxKey)
-	}
-	if f.Year != 0 {
-		q.WriteString(" AND p.year = ?")
-		args = append(args, f.Year)
-	}
-	if f.Department != "" {
-		q.WriteString(" AND p.department = ?")
-		args = append(args, f.Department)
-	}
-	if len(f.IDs) > 0 {
-		q.WriteString(" AND p.project_id IN (")
-		for i, id := range f.IDs {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('?')
-			args = append(args, id)
-		}
-		q.WriteByte(')')
-	}
+	q.WriteString("SELECT " + projectColumns + " FROM projects AS p JOIN project_inputs i ON i.hash = p.input_hash WHERE " + where)
 	q.WriteString(" ORDER BY p.id")
 	if f.Limit > 0 || f.Offset > 0 {
 		limit := int64(f.Limit)

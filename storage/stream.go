@@ -89,34 +89,9 @@ func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk i
 // previous chunk's were found (*hint); only those not found there are
 // searched for by hash.
 func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int64, limit int, hint *int64) ([]jixiao.StoredProject, error) {
-	var (
-		where strings.Builder
-		args  []any
-	)
-	where.WriteString("p.id > ?")
-	args = append(args, after)
-	if f.Year != 0 {
-		where.WriteString(" AND p.year = ?")
-		args = append(args, f.Year)
-	}
-	if f.Department != "" {
-		where.WriteString(" AND p.department = ?")
-		args = append(args, f.Department)
-	}
-	if len(f.IDs) > 0 {
-		where.WriteString(" AND p.project_id IN ?")
-		args = append(args, f.IDs)
-	}
-	if f.Grade != "" {
-		where.WriteString(" AND (" + latestOfficialGrade + ") = ?")
-		args = append(args, jixiao.RunOfficial, f.Grade)
-	}
-	if f.MaxKey > 0 {
-		where.WriteString(" AND p.id <= ?")
-		args = append(args, f.MaxKey)
-	}
+	where, args := projectWhere(f, after)
 	args = append(args, limit)
-	query := "SELECT p.id, p.input_hash FROM projects AS p WHERE " + where.String() + " ORDER BY p.id LIMIT ?"
+	query := "SELECT p.id, p.input_hash FROM projects AS p WHERE " + where + " ORDER BY p.id LIMIT ?"
 
 	rows := make([]storedProjectRow, 0, limit)
 	err := d.read(ctx, func(tx *gorm.DB) error {
@@ -253,4 +228,41 @@ func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) erro
 		return fmt.Errorf("project %d: no stored input %s", rows[first].ID, h)
 	}
 	return nil
+}
+
+// projectWhere is the condition selecting the projects of f with keys
+// after after (and up to f.MaxKey), with its arguments, for a query on
+// projects AS p.
+func projectWhere(f jixiao.ProjectFilter, after int64) (string, []any) {
+	var where strings.Builder
+	args := []any{after}
+	where.WriteString("p.id > ?")
+	if f.MaxKey != 0 { // negative: a selection known to be empty
+		where.WriteString(" AND p.id <= ?")
+		args = append(args, f.MaxKey)
+	}
+	if f.Year != 0 {
+		where.WriteString(" AND p.year = ?")
+		args = append(args, f.Year)
+	}
+	if f.Department != "" {
+		where.WriteString(" AND p.department = ?")
+		args = append(args, f.Department)
+	}
+	if len(f.IDs) > 0 {
+		where.WriteString(" AND p.project_id IN (")
+		for i, id := range f.IDs {
+			if i > 0 {
+				where.WriteByte(',')
+			}
+			where.WriteByte('?')
+			args = append(args, id)
+		}
+		where.WriteByte(')')
+	}
+	if f.Grade != "" {
+		where.WriteString(" AND (" + latestOfficialGrade + ") = ?")
+		args = append(args, jixiao.RunOfficial, f.Grade)
+	}
+	return where.String(), args
 }
