@@ -139,6 +139,9 @@ type check struct {
 	severity jixiao.Severity
 	when     *formula
 	message  *template
+	// advisory: a warning or info check whose condition cannot fail. It
+	// changes no score, so the scores-only scorer skips it.
+	advisory bool
 }
 
 // Load parses and compiles a rule file.
@@ -221,6 +224,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			when:     c.compile(ch.When, sc, reflect.Bool, label),
 			message:  c.template(ch.Message, sc, label),
 		}
+		k.advisory = k.severity != jixiao.SeverityError && k.when != nil && !mayFail(k.when.node)
 		if sc == scopeLeaf {
 			rs.leafChecks = append(rs.leafChecks, k)
 		} else {

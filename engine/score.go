@@ -179,7 +179,9 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		return jixiao.Result{}, s.reject(p)
 	}
 	for _, ch := range rs.projectChecks {
-		s.runCheck(ch, "")
+		if !(s.scoresOnly && ch.advisory) {
+			s.runCheck(ch, "")
+		}
 	}
 	s.assignLeaves(p)
 	if len(s.errs) > 0 {
@@ -434,10 +436,10 @@ func (s *Scorer) assignLeaves(p *jixiao.Project) {
 		needEnv := true
 		for _, g := range rs.leafGroups {
 			sel := g.sel
-			if sel.level1 != "" && sel.level1 != ind.Level1 {
+			if sel.level1 != "" && !sameText(sel.level1, ind.Level1) {
 				continue
 			}
-			if sel.level2 != "" && sel.level2 != ind.Level2 {
+			if sel.level2 != "" && !sameText(sel.level2, ind.Level2) {
 				continue
 			}
 			if sel.where != nil {
@@ -473,6 +475,12 @@ func (s *Scorer) assignLeaves(p *jixiao.Project) {
 			s.leaves[owner.idx] = append(s.leaves[owner.idx], i)
 		}
 	}
+}
+
+// sameText is a == b, deciding most unequal names of one length (产出指标
+// and 效益指标) on their first and last bytes before comparing all of them.
+func sameText(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0] && a[len(a)-1] == b[len(b)-1]) && a == b
 }
 
 func (s *Scorer) markEmpty(n *node) bool {
@@ -594,7 +602,11 @@ func (s *Scorer) take(n int) []jixiao.Node {
 
 // scoreNode scores n and its subtree into out.
 func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
-	*out = jixiao.Node{ID: n.id, Name: n.name, Points: s.eff[n.idx]}
+	if s.scoresOnly {
+		out.Points, out.Score, out.Children = s.eff[n.idx], 0, nil
+	} else {
+		*out = jixiao.Node{ID: n.id, Name: n.name, Points: s.eff[n.idx]}
+	}
 	switch {
 	case s.empty[n.idx]:
 		if s.scoresOnly {
@@ -641,7 +653,12 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 	for j, i := range idxs {
 		ind := &p.Indicators[i]
 		id := g.leafID(j)
-		out[j] = jixiao.Node{ID: id, Name: ind.Name, Points: shares[j]}
+		if s.scoresOnly {
+			// The tree is scratch: only the numbers are read.
+			out[j].Points, out[j].Score = shares[j], 0
+		} else {
+			out[j] = jixiao.Node{ID: id, Name: ind.Name, Points: shares[j]}
+		}
 		if err := s.setLeaf(ind); err != nil {
 			s.fail("indicators[%d] %s: %v", i, ind.Name, err)
 			continue
@@ -654,7 +671,9 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 		s.f.setInput(s.rs.at.W.idx, shares[j].Float64())
 		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j])
 		for _, ch := range s.rs.leafChecks {
-			s.runCheck(ch, id)
+			if !(s.scoresOnly && ch.advisory) {
+				s.runCheck(ch, id)
+			}
 		}
 	}
 	return out
