@@ -55,9 +55,17 @@ func ParseDecimal(s string) (Decimal, error) {
 	if intPart == "" && (!hasDot || frac == "") {
 		return 0, errors.New("not a number")
 	}
-	digits := intPart + frac
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
+	// The digits are intPart then frac, read in place: parsing a number
+	// allocates nothing.
+	total := len(intPart) + len(frac)
+	digitAt := func(i int) byte {
+		if i < len(intPart) {
+			return intPart[i]
+		}
+		return frac[i-len(intPart)]
+	}
+	for i := range total {
+		if c := digitAt(i); c < '0' || c > '9' {
 			return 0, errors.New("not a number")
 		}
 	}
@@ -77,35 +85,41 @@ func ParseDecimal(s string) (Decimal, error) {
 		}
 		exp = max(-maxExponent, min(e, maxExponent))
 	}
-	digits = strings.TrimLeft(digits, "0")
-	if digits == "" {
+	first := 0 // the first significant digit
+	for first < total && digitAt(first) == '0' {
+		first++
+	}
+	if first == total {
 		return 0, nil // zero, whatever the exponent
 	}
 	// The value is digits × 10^(exp − len(frac)); we want hundredths.
 	shift := exp - len(frac) + 2
+	end := total
 	if shift < 0 {
-		cut := len(digits) + shift
-		if cut < 0 {
-			cut = 0
+		end = first + max(total-first+shift, 0)
+		for i := end; i < total; i++ {
+			if digitAt(i) != '0' {
+				return 0, ErrDecimalPlaces
+			}
 		}
-		if strings.Trim(digits[cut:], "0") != "" {
-			return 0, ErrDecimalPlaces
-		}
-		digits = digits[:cut]
-	} else {
-		if len(digits)+shift > 18 {
-			return 0, errors.New("number too large")
-		}
-		digits += strings.Repeat("0", shift)
-	}
-	if digits == "" {
-		return 0, nil
-	}
-	if len(digits) > 18 {
+		shift = 0
+	} else if total-first+shift > 18 {
 		return 0, errors.New("number too large")
 	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n > maxDecimal {
+	if end == first {
+		return 0, nil
+	}
+	if end-first > 18 {
+		return 0, errors.New("number too large")
+	}
+	var n int64 // at most 18 digits: no overflow
+	for i := first; i < end; i++ {
+		n = n*10 + int64(digitAt(i)-'0')
+	}
+	for range shift {
+		n *= 10
+	}
+	if n > maxDecimal {
 		return 0, errors.New("number too large")
 	}
 	if neg {

@@ -3,6 +3,7 @@ package jixiao
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -505,6 +506,9 @@ func FuzzParseDecimal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDecimal(s)
+		if want, wantErr := parseDecimalByStrings(s); d != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("ParseDecimal(%q) = %v, %v; the string-building parser gives %v, %v", s, d, err, want, wantErr)
+		}
 		if err != nil {
 			if d != 0 {
 				t.Fatalf("ParseDecimal(%q) = %v with error %v", s, d, err)
@@ -531,4 +535,87 @@ func FuzzParseDecimal(f *testing.F) {
 			t.Fatalf("JSON form %s of %s unmarshals as %v, %v", b, str, u, err)
 		}
 	})
+}
+
+// parseDecimalByStrings is ParseDecimal as first written, building the
+// digits as strings: the reference the allocation-free parser is fuzzed
+// against.
+func parseDecimalByStrings(s string) (Decimal, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty number")
+	}
+	neg := false
+	switch s[0] {
+	case '-':
+		neg = true
+		s = s[1:]
+	case '+':
+		s = s[1:]
+	}
+	expPart, hasExp := "", false
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s, expPart, hasExp = s[:i], s[i+1:], true
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" && (!hasDot || frac == "") {
+		return 0, errors.New("not a number")
+	}
+	digits := intPart + frac
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, errors.New("not a number")
+		}
+	}
+	exp := 0
+	if hasExp {
+		e, err := strconv.Atoi(expPart)
+		if err != nil {
+			var ne *strconv.NumError
+			if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+				return 0, errors.New("invalid exponent")
+			}
+			// Beyond the range of int: only the sign matters below.
+			e = maxExponent
+			if expPart[0] == '-' {
+				e = -maxExponent
+			}
+		}
+		exp = max(-maxExponent, min(e, maxExponent))
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return 0, nil // zero, whatever the exponent
+	}
+	// The value is digits × 10^(exp − len(frac)); we want hundredths.
+	shift := exp - len(frac) + 2
+	if shift < 0 {
+		cut := len(digits) + shift
+		if cut < 0 {
+			cut = 0
+		}
+		if strings.Trim(digits[cut:], "0") != "" {
+			return 0, ErrDecimalPlaces
+		}
+		digits = digits[:cut]
+	} else {
+		if len(digits)+shift > 18 {
+			return 0, errors.New("number too large")
+		}
+		digits += strings.Repeat("0", shift)
+	}
+	if digits == "" {
+		return 0, nil
+	}
+	if len(digits) > 18 {
+		return 0, errors.New("number too large")
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > maxDecimal {
+		return 0, errors.New("number too large")
+	}
+	if neg {
+		n = -n
+	}
+	return Decimal(n), nil
 }
