@@ -117,7 +117,7 @@ func TestDecodeProject(t *testing.T) {
 		}
 		sameAsEncodingJSON(t, string(body))
 		var q jixiao.Project
-		if rd := (jsonReader{s: string(body)}); rd.project(&q) {
+		if rd := (jsonReader{s: string(body), slabs: &decodeSlabs{}}); rd.project(&q) {
 			fast++
 		}
 	}
@@ -310,6 +310,17 @@ func BenchmarkCodec(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			var p jixiao.Project
 			if err := decodeProject(bodies[i%len(bodies)], &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/codec-chunk", func(b *testing.B) {
+		// as a stream decodes: the values of a chunk's projects from shared blocks
+		b.ReportAllocs()
+		slabs := decodeSlabs{block: chunkSlabBlock}
+		for i := 0; b.Loop(); i++ {
+			var p jixiao.Project
+			if err := slabs.decode(bodies[i%len(bodies)], &p); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -243,9 +243,13 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 func storedProjects(rows []storedProjectRow) ([]jixiao.StoredProject, error) {
 	out := make([]jixiao.StoredProject, len(rows))
 	decode := func(lo, hi int) error {
+		slabs := decodeSlabs{block: chunkSlabBlock}
+		if hi-lo < parallelMin {
+			slabs.block = 0
+		}
 		for i := lo; i < hi; i++ {
 			var err error
-			if out[i], err = rows[i].stored(); err != nil {
+			if out[i], err = rows[i].stored(&slabs); err != nil {
 				return fmt.Errorf("project %d: %w", rows[i].ID, err)
 			}
 		}
@@ -275,7 +279,7 @@ func (d *DB) FindProject(ctx context.Context, year int, id string) (*jixiao.Stor
 	if err != nil {
 		return nil, notFound(err, "no project %q in %d", id, year)
 	}
-	sp, err := row.stored()
+	sp, err := row.stored(&decodeSlabs{})
 	if err != nil {
 		return nil, fmt.Errorf("project %d: %w", row.ID, err)
 	}

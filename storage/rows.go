@@ -42,9 +42,9 @@ type storedProjectRow struct {
 	Body      string    `gorm:"column:body"`
 }
 
-func (r *storedProjectRow) stored() (jixiao.StoredProject, error) {
+func (r *storedProjectRow) stored(slabs *decodeSlabs) (jixiao.StoredProject, error) {
 	sp := jixiao.StoredProject{Key: r.ID, InputHash: r.InputHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-	err := decodeProject(r.Body, &sp.Project)
+	err := slabs.decode(r.Body, &sp.Project)
 	return sp, err
 }
 

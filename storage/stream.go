@@ -118,10 +118,11 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 	}
 	out := make([]jixiao.StoredProject, len(rows))
 	err = inParallel(len(rows), func(lo, hi int) error {
+		slabs := decodeSlabs{block: chunkSlabBlock}
 		for i := lo; i < hi; i++ {
 			r := &rows[i]
 			out[i] = jixiao.StoredProject{Key: r.ID, InputHash: r.InputHash}
-			if err := decodeProject(r.Body, &out[i].Project); err != nil {
+			if err := slabs.decode(r.Body, &out[i].Project); err != nil {
 				return fmt.Errorf("project %d: %w", r.ID, err)
 			}
 		}
