@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -208,8 +209,13 @@ type compiled struct {
 	number    float64        // Set, for indicator fields
 	factor    float64        // Percent: 1 + p/100
 	pct       float64        // Percent as given
-	prog      *vm.Program
-	ids       map[string]bool
+	// Percent as an exact fraction (100 + pct)/100 = ±fnum/fden, when both
+	// fit in 64 bits: money then scales without big numbers.
+	fnum, fden uint64
+	fneg       bool
+	fsmall     bool
+	prog       *vm.Program
+	ids        map[string]bool
 }
 
 func overrideError(i int, o *Override, part, format string, args ...any) *jixiao.Error {
@@ -300,6 +306,7 @@ func compileOverride(i int, o *Override) (*compiled, error) {
 		}
 		c.pct = p
 		c.factor = (100 + p) / 100
+		c.fnum, c.fden, c.fneg, c.fsmall = exactFactor(p)
 	default:
 		c.act = actExpr
 		if o.Field == FieldCompliance {
@@ -651,6 +658,46 @@ func percentOf(x *big.Rat, pct float64, places int) *big.Rat {
 	return new(big.Rat).SetFrac(n, scale)
 }
 
+// exactFactor returns (100 + pct)/100, pct read as the decimal it is
+// written as, as a sign and a reduced fraction num/den, when both fit in
+// 64 bits.
+func exactFactor(pct float64) (num, den uint64, neg, ok bool) {
+	p, _ := new(big.Rat).SetString(strconv.FormatFloat(pct, 'g', -1, 64))
+	f := p.Add(p, big.NewRat(100, 1))
+	f.Quo(f, big.NewRat(100, 1))
+	n := new(big.Int).Abs(f.Num())
+	if !n.IsUint64() || !f.Denom().IsUint64() {
+		return 0, 0, false, false
+	}
+	return n.Uint64(), f.Denom().Uint64(), f.Sign() < 0, true
+}
+
+// scaleHundredths is h × num/den (negated when neg) rounded half away
+// from zero, as percentOf rounds, in 128-bit integer arithmetic; ok is
+// false when the result does not fit in an int64.
+func scaleHundredths(h int64, num, den uint64, neg bool) (int64, bool) {
+	a := uint64(h)
+	if h < 0 {
+		a = uint64(-h)
+		neg = !neg
+	}
+	hi, lo := bits.Mul64(a, num)
+	if hi >= den {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, den)
+	if r >= den-r { // 2r ≥ den: the half goes away from zero
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(q), true
+	}
+	return int64(q), true
+}
+
 // maxAmount is the largest amount a Decimal holds from a parsed number.
 const maxAmount = 1e15
 
@@ -667,6 +714,12 @@ func (a *applier) applyProject(c *compiled, p *jixiao.Project) error {
 	case actPercent:
 		if !ok {
 			return nil // nothing to take a percentage of
+		}
+		if c.fsmall {
+			if h, ok := scaleHundredths(cur.Hundredths(), c.fnum, c.fden, c.fneg); ok && math.Abs(float64(h)) <= maxAmount*100 {
+				v = jixiao.Decimal(h)
+				break
+			}
 		}
 		r := percentOf(new(big.Rat).SetFrac64(cur.Hundredths(), 100), c.pct, 2)
 		if f, _ := r.Float64(); math.Abs(f) > maxAmount {

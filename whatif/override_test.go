@@ -3,6 +3,7 @@ package whatif
 import (
 	"encoding/json"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -412,5 +413,37 @@ func TestPercentIsExact(t *testing.T) {
 	}
 	if got := percentOf(big.NewRat(-10010, 100), -15, 2); got.Cmp(big.NewRat(-8509, 100)) != 0 {
 		t.Errorf("−100.10 − 15%%: got %s, want −85.09", got.FloatString(2))
+	}
+}
+
+// Money is scaled by a percentage in 64-bit integers when the factor's
+// fraction fits: the result is percentOf's, half cents and signs included.
+func TestScaleHundredthsAgreesWithPercentOf(t *testing.T) {
+	pcts := []float64{-15, -12.34567, 0.5, 7, -100, -250, 33.333333333333336, 1e-7, 99.99, -0.005, 12.5}
+	amounts := []int64{0, 1, -1, 10010, -10010, 123630127, 99999999999999, -5, 7, 1_000_000_000_000_00}
+	r := rand.New(rand.NewPCG(7, 11))
+	for range 2000 {
+		amounts = append(amounts, r.Int64N(2_000_000_000_000)-1_000_000_000_000)
+	}
+	for _, pct := range pcts {
+		num, den, neg, ok := exactFactor(pct)
+		if !ok {
+			t.Errorf("pct %v: factor does not fit", pct)
+			continue
+		}
+		for _, h := range amounts {
+			want := percentOf(new(big.Rat).SetFrac64(h, 100), pct, 2)
+			wantH := new(big.Rat).Mul(want, big.NewRat(100, 1))
+			got, fits := scaleHundredths(h, num, den, neg)
+			if !fits {
+				if wantH.Num().IsInt64() {
+					t.Errorf("%d × (100%+v%%): did not fit, want %s", h, pct, wantH.FloatString(0))
+				}
+				continue
+			}
+			if !wantH.IsInt() || wantH.Num().Int64() != got {
+				t.Errorf("%d hundredths × (100%+v%%) = %d, want %s", h, pct, got, wantH.FloatString(0))
+			}
+		}
 	}
 }
