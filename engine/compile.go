@@ -87,6 +87,9 @@ type node struct {
 	name    string
 	points  jixiao.Decimal
 	ifEmpty string
+	// empty is reported when the node has nothing to score: the refusal
+	// of if_empty reject, a finding otherwise; nil for none.
+	empty   *caseFinding
 	cases   []*scoringCase
 	maxVals int // most placeholders of one of its reasons
 	kids    []*node
@@ -190,6 +193,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			if n.ifEmpty == "" {
 				n.ifEmpty = rules.Rescale
 			}
+			n.empty = c.emptyFinding(ind, n.ifEmpty)
 			switch {
 			case len(ind.Cases) > 0:
 				n.cases = c.compileCases(ind.Cases, scopeCase, n.id)
@@ -235,6 +239,31 @@ func Compile(f *rules.File) (*RuleSet, error) {
 		return nil, err
 	}
 	return rs, nil
+}
+
+// emptyFinding compiles what a group reports when it has nothing to
+// score. Reject and zero always report: the file's empty_finding, or a
+// plain message naming the group.
+func (c *compiler) emptyFinding(ind *rules.Indicator, policy string) *caseFinding {
+	ef := ind.EmptyFinding
+	if ef == nil {
+		name := strings.NewReplacer("{", "{{", "}", "}}").Replace(ind.Name.Value)
+		switch policy {
+		case rules.Reject:
+			ef = &rules.Finding{Check: rules.Text{Value: rules.IncompleteTargets}, Severity: rules.Text{Value: string(jixiao.SeverityError)},
+				Message: rules.Text{Value: "项目未设置" + name + "，不能评分"}}
+		case rules.Zero:
+			ef = &rules.Finding{Check: rules.Text{Value: ind.ID.Value + "_missing"}, Severity: rules.Text{Value: string(jixiao.SeverityWarning)},
+				Message: rules.Text{Value: "项目未设置" + name + "，该项得 0 分"}}
+		default:
+			return nil
+		}
+	}
+	return &caseFinding{
+		check:    ef.Check.Value,
+		severity: jixiao.Severity(ef.Severity.Value),
+		message:  c.template(ef.Message, scopeProject, ind.ID.Value),
+	}
 }
 
 type compiler struct {

@@ -267,10 +267,8 @@ func TestEmptyGroupsRescale(t *testing.T) {
 	if b := res.Find("benefit"); b.Points != 0 || !strings.Contains(b.ReasonText(), "不参与评分") {
 		t.Errorf("benefit node %+v", b)
 	}
-	p.Indicators = nil
-	res = score(t, rs, p) // execution alone: 10 × 100 / 10
-	if res.Total.String() != "100.00" {
-		t.Errorf("execution only: total %s, want 100.00", res.Total)
+	if !hasFinding(res, "benefit_missing") || !hasFinding(res, "satisfaction_missing") {
+		t.Errorf("findings %+v, want benefit_missing and satisfaction_missing", res.Findings)
 	}
 }
 

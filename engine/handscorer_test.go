@@ -145,6 +145,17 @@ func (h *handScorer) score(p *jixiao.Project) handResult {
 		}
 	}
 
+	// A project without 产出指标 is refused, and so is one with fewer
+	// than 60 applicable points.
+	if r.Empty[handOutput] {
+		r.Rejected = "incomplete_targets"
+		return r
+	}
+	if applicable < 6000 {
+		r.Rejected = "min_applicable"
+		return r
+	}
+
 	// Second pass: score each indicator.
 	raw := r.Exec
 	for i := range p.Indicators {

@@ -195,9 +195,17 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	}
 	var dropped jixiao.Decimal
 	s.distribute(rs.roots, jixiao.Points(100), &dropped)
+	s.reportEmpty(rs.roots)
 	applicable := jixiao.Points(100) - dropped
-	if applicable <= 0 {
-		s.fail("indicators: nothing to score: the project has no indicators that this rule set scores")
+	if floor := rs.file.MinApplicable.Value; applicable <= 0 || applicable < floor {
+		// Every reason found so far, then this one.
+		s.settleFindings()
+		if applicable <= 0 {
+			s.fail("indicators: nothing to score: the project has no indicators that this rule set scores")
+		} else {
+			s.errs = append(s.errs, fmt.Sprintf("%s: 适用指标分值合计 %s 分，低于本规则要求的 %s 分，不能评分",
+				rules.MinApplicableCode, applicable.Trimmed(), floor.Trimmed()))
+		}
 		return jixiao.Result{}, s.reject(p)
 	}
 
@@ -227,15 +235,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
 	}
-	all := string(s.text)
-	for _, r := range s.messages {
-		s.findings[r.index].Message = all[r.start:r.end]
-	}
-	for _, f := range s.findings {
-		if f.Severity == jixiao.SeverityError {
-			s.errs = append(s.errs, f.Check+": "+f.Message)
-		}
-	}
+	s.settleFindings()
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
 	}
@@ -274,6 +274,35 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		}
 	}
 	return res, nil
+}
+
+// settleFindings gives each finding its rendered message and adds the
+// error findings to the project's errors.
+func (s *Scorer) settleFindings() {
+	all := string(s.text)
+	for _, r := range s.messages {
+		s.findings[r.index].Message = all[r.start:r.end]
+	}
+	for _, f := range s.findings {
+		if f.Severity == jixiao.SeverityError {
+			s.errs = append(s.errs, f.Check+": "+f.Message)
+		}
+	}
+}
+
+// reportEmpty adds what each group with nothing to score reports (its
+// empty_finding), the outermost empty group only.
+func (s *Scorer) reportEmpty(list []*node) {
+	for _, n := range list {
+		switch {
+		case s.empty[n.idx]:
+			if f := n.empty; f != nil {
+				s.addFinding(f.check, f.severity, n.id, f.message, 0, n.id)
+			}
+		case n.kids != nil:
+			s.reportEmpty(n.kids)
+		}
+	}
 }
 
 func yearsLabel(y rules.Years) string {
@@ -519,12 +548,16 @@ func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.
 	liveSum := int64(0)
 	for _, n := range list {
 		if s.empty[n.idx] {
-			if n.ifEmpty == rules.Redistribute {
+			switch n.ifEmpty {
+			case rules.Zero:
+				// keeps its points, and scores 0
+			case rules.Redistribute:
 				pool += s.eff[n.idx]
-			} else {
+				s.eff[n.idx] = 0
+			default: // rescale, and reject (refused after scoring)
 				*dropped += s.eff[n.idx]
+				s.eff[n.idx] = 0
 			}
-			s.eff[n.idx] = 0
 			s.zero(n)
 			continue
 		}
@@ -612,9 +645,12 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 		if s.scoresOnly {
 			break
 		}
-		if n.ifEmpty == rules.Redistribute {
+		switch n.ifEmpty {
+		case rules.Redistribute:
 			out.Reason = fmt.Sprintf("项目无%s，%s分按比例转入同级指标", n.name, n.points.Trimmed())
-		} else {
+		case rules.Zero:
+			out.Reason = fmt.Sprintf("项目无%s，该项得 0 分", n.name)
+		default:
 			out.Reason = fmt.Sprintf("项目无%s，该项不参与评分，总分按适用分值折算为百分制", n.name)
 		}
 	case n.cases != nil:

@@ -31,7 +31,10 @@ type File struct {
 	Unassigned  Text        `yaml:"unassigned"`
 	// ExecutionRate is the formula of the computed 预算执行率 in percent,
 	// recorded with every result so that front ends show it, not compute it.
-	ExecutionRate Text         `yaml:"execution_rate"`
+	ExecutionRate Text `yaml:"execution_rate"`
+	// MinApplicable is the fewest points that must apply to a project
+	// once empty groups are dealt with; below it the project is refused.
+	MinApplicable Number       `yaml:"min_applicable"`
 	Indicators    []*Indicator `yaml:"indicators"`
 	LeafRules     []LeafRules  `yaml:"leaf_rules"`
 	Checks        []Check      `yaml:"checks"`
@@ -63,19 +66,30 @@ type GradeBand struct {
 // indicator scored from project fields), Children (a group) or Leaves (the
 // project's own indicators) is set.
 type Indicator struct {
-	ID       Text         `yaml:"id"`
-	Name     Text         `yaml:"name"`
-	Points   Number       `yaml:"points"`
-	IfEmpty  Text         `yaml:"if_empty"`
-	Cases    []Case       `yaml:"cases"`
-	Children []*Indicator `yaml:"children"`
-	Leaves   *LeafSelect  `yaml:"leaves"`
+	ID      Text   `yaml:"id"`
+	Name    Text   `yaml:"name"`
+	Points  Number `yaml:"points"`
+	IfEmpty Text   `yaml:"if_empty"`
+	// EmptyFinding is what is reported when the group has nothing to
+	// score: the refusal of if_empty reject, the finding of the others.
+	EmptyFinding *Finding     `yaml:"empty_finding"`
+	Cases        []Case       `yaml:"cases"`
+	Children     []*Indicator `yaml:"children"`
+	Leaves       *LeafSelect  `yaml:"leaves"`
 }
 
 // Empty-group policies.
 const (
 	Redistribute = "redistribute" // the points go to non-empty siblings in proportion
 	Rescale      = "rescale"      // the points drop out; the total is rescaled to 100
+	Zero         = "zero"         // the group keeps its points and scores 0, with a finding
+	Reject       = "reject"       // the project is refused
+)
+
+// Defaults of the empty-group reports, when the file gives none.
+const (
+	IncompleteTargets = "incomplete_targets" // the code of an if_empty reject refusal
+	MinApplicableCode = "min_applicable"     // the code of a min_applicable refusal
 )
 
 // Unassigned-indicator policies.

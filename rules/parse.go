@@ -506,6 +506,9 @@ func (f *File) check(r *Reporter) {
 	default:
 		r.At(f.Unassigned, "", "unassigned must be %s or %s, got %q", UnassignedReject, UnassignedIgnore, f.Unassigned.Value)
 	}
+	if m := f.MinApplicable; m.Set && (m.Value <= 0 || m.Value > hundred) {
+		r.AtLine(m.Line, m.Column, "", "min_applicable must be more than 0 and at most 100 points, got %s", m.Value.Trimmed())
+	}
 	f.checkGrades(r)
 	f.checkNames(r)
 	f.checkTree(r)
@@ -668,12 +671,31 @@ func (f *File) checkTree(r *Reporter) {
 		}
 		checkCases(r, ind.Cases, label)
 		switch ind.IfEmpty.Value {
-		case "", Redistribute, Rescale:
+		case "", Redistribute, Rescale, Zero, Reject:
 		default:
-			r.At(ind.IfEmpty, label, "if_empty must be %s or %s, got %q", Redistribute, Rescale, ind.IfEmpty.Value)
+			r.At(ind.IfEmpty, label, "if_empty must be %s, %s, %s or %s, got %q", Rescale, Redistribute, Zero, Reject, ind.IfEmpty.Value)
 		}
-		if ind.IfEmpty.Value != "" && ind.Leaves == nil && len(ind.Children) == 0 {
-			r.At(ind.IfEmpty, label, "if_empty applies only to groups and leaves")
+		if (ind.IfEmpty.Value != "" || ind.EmptyFinding != nil) && ind.Leaves == nil && len(ind.Children) == 0 {
+			r.At(firstPos(ind.IfEmpty, pos), label, "if_empty and empty_finding apply only to groups and leaves")
+		}
+		if ef := ind.EmptyFinding; ef != nil {
+			fpos := firstPos(ef.Check, ef.Severity, ef.Message, pos)
+			if ef.Check.Value == "" {
+				r.At(fpos, label, "empty_finding needs a check: the code reported")
+			}
+			if ef.Message.Value == "" {
+				r.At(fpos, label, "empty_finding needs a message")
+			}
+			switch sev := jixiao.Severity(ef.Severity.Value); {
+			case ind.IfEmpty.Value == Reject && ef.Severity.Value == "":
+				ef.Severity.Value = string(jixiao.SeverityError)
+			case ind.IfEmpty.Value == Reject && sev != jixiao.SeverityError:
+				r.At(ef.Severity, label, "if_empty reject refuses the project: its empty_finding severity is error, got %q", ef.Severity.Value)
+			case ind.IfEmpty.Value != Reject && sev == jixiao.SeverityError:
+				r.At(ef.Severity, label, "an empty_finding of severity error refuses the project: write if_empty: reject")
+			default:
+				checkSeverity(r, ef.Severity, fpos, label)
+			}
 		}
 		if l := ind.Leaves; l != nil {
 			if l.Level1.Value == "" && l.Level2.Value == "" && blank(l.Where) {

@@ -172,7 +172,7 @@ func TestSummaryDemo(t *testing.T) {
 		t.Error("no chart on 等级分布")
 	}
 
-	// 问题清单: the three projects with findings.
+	// 问题清单: the five findings of four projects.
 	issues := exRows(t, f, FindingsSheet)
 	if got := strings.Join(issues[0], ","); got != "项目编号,项目名称,级别,检查,说明" {
 		t.Errorf("findings header = %s", got)
@@ -183,14 +183,16 @@ func TestSummaryDemo(t *testing.T) {
 	}
 	wantIDs := []string{
 		"HH2024-05 警告 execution_rate_mismatch",
+		"HH2024-14 警告 benefit_missing",
+		"HH2024-16 警告 benefit_missing",
 		"HH2024-18 警告 execution_rate_mismatch",
 		"HH2024-23 警告 balance_mismatch",
 	}
 	if strings.Join(ids, "; ") != strings.Join(wantIDs, "; ") {
 		t.Errorf("findings = %v, want %v", ids, wantIDs)
 	}
-	if !strings.Contains(issues[3][4], "填报的结余 1400.00 元") || issues[3][1] != results[22].ProjectName {
-		t.Errorf("HH2024-23 finding = %v", issues[3])
+	if !strings.Contains(issues[5][4], "填报的结余 1400.00 元") || issues[5][1] != results[22].ProjectName {
+		t.Errorf("HH2024-23 finding = %v", issues[5])
 	}
 
 	// Every sheet prints on A4 landscape, one page wide.

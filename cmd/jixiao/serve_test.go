@@ -311,6 +311,8 @@ func reweighted(t *testing.T, body string) string {
 			"expect: {total: 93.34, grade: 优, scores: {output.1: 13.34, output.2: 13.33, output.3: 6.67, output: 33.34}}"},
 		{"expect: {total: 64.29, grade: 中, scores: {output: 25, benefit: 0}}   # (10 + 25 + 10) × 100 / 70",
 			"expect: {total: 71.43, grade: 中, scores: {output: 20, benefit: 0}}   # (20 + 20 + 10) × 100 / 70"},
+		{"expect: {total: 83.33, grade: 良, scores: {output: 40}}   # (10 + 40) × 100 / 60",
+			"expect: {total: 86.67, grade: 良, scores: {output: 32}}   # (20 + 32) × 100 / 60"},
 	} {
 		body = replaceOnce(t, body, r[0], r[1])
 	}
