@@ -402,7 +402,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	if dir != "" {
 		d, ok := ParseDirection(dir)
 		if !ok {
-			f.fail(prefix+".direction", "must be one of >=, <=, =, qualitative (or ≥, ≤, 正向, 反向, 定性), got %q", dir)
+			f.fail(prefix+".direction", "must be one of %s, got %q", DirectionWords, dir)
 		}
 		ind.Direction = d
 	}

@@ -408,10 +408,10 @@ func TestDecodeRejections(t *testing.T) {
 			[]string{`indicators[0]: duplicate field "actual"`}},
 		{"indicator without level1 and name", withIndicators(with(with(quantIndicator, "level1", ""), "name", `""`)), "", []string{
 			`indicators[0].level1: required`, `indicators[0].name: required, got an empty string`}},
-		{"unknown direction", withIndicators(with(quantIndicator, "direction", `"大于"`)), "",
-			[]string{`indicators[0].direction: must be one of >=, <=, =, qualitative (or ≥, ≤, 正向, 反向, 定性), got "大于"`}},
+		{"unknown direction", withIndicators(with(quantIndicator, "direction", `"上升"`)), "",
+			[]string{`indicators[0].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "上升"`}},
 		{"direction in another case", withIndicators(with(qualIndicator, "direction", `"Qualitative"`)), "",
-			[]string{`indicators[0].direction: must be one of >=, <=, =, qualitative (or ≥, ≤, 正向, 反向, 定性), got "Qualitative"`}},
+			[]string{`indicators[0].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "Qualitative"`}},
 		{"missing direction", withIndicators(with(quantIndicator, "direction", "")), "",
 			[]string{`indicators[0].direction: required`}},
 		{"empty direction", withIndicators(with(quantIndicator, "direction", `""`)), "",
@@ -458,7 +458,7 @@ func TestDecodeRejections(t *testing.T) {
 			[]string{`indicators[0].unit: must be a string, got 1`}},
 		{"errors in several indicators", withIndicators(with(qualIndicator, "rating", ""), quantIndicator, with(quantIndicator, "direction", `"?"`)), "", []string{
 			`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`,
-			`indicators[2].direction: must be one of >=, <=, =, qualitative (or ≥, ≤, 正向, 反向, 定性), got "?"`}},
+			`indicators[2].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "?"`}},
 
 		// Every reason at once.
 		{"project and indicator errors", withRaw(with(with(withIndicators(qualIndicator, with(quantIndicator, "target", ""), with(qualIndicator, "level1", "")),

@@ -40,25 +40,44 @@ type Direction string
 
 const (
 	AtLeast     Direction = ">="          // 正向: more is better
+	Greater     Direction = ">"           // 大于: scored as AtLeast
 	AtMost      Direction = "<="          // 反向: less is better
+	Less        Direction = "<"           // 小于: scored as AtMost
 	Exactly     Direction = "="           // must equal the target
 	Qualitative Direction = "qualitative" // 定性: judged by a rating
 )
 
-// ParseDirection accepts the canonical forms and the aliases used on
+// directionWords is the one vocabulary of directions: every reader (JSON,
+// CSV, workbooks, 自评表 targets such as "≥90") accepts these words.
+var directionWords = map[string]Direction{
+	">=": AtLeast, "≥": AtLeast, "正向": AtLeast, "正向指标": AtLeast, "大于等于": AtLeast, "越大越好": AtLeast,
+	">": Greater, "大于": Greater,
+	"<=": AtMost, "≤": AtMost, "反向": AtMost, "反向指标": AtMost, "小于等于": AtMost, "越小越好": AtMost,
+	"<": Less, "小于": Less,
+	"=": Exactly, "==": Exactly, "等于": Exactly, "等于指标": Exactly,
+	"qualitative": Qualitative, "定性": Qualitative, "定性指标": Qualitative,
+}
+
+// DirectionWords names the main words ParseDirection accepts, for messages.
+const DirectionWords = ">=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性)"
+
+// ParseDirection accepts the canonical forms and the words used on
 // Chinese forms.
 func ParseDirection(s string) (Direction, bool) {
-	switch s {
-	case ">=", "≥", "正向", "正向指标":
-		return AtLeast, true
-	case "<=", "≤", "反向", "反向指标":
-		return AtMost, true
-	case "=", "==":
-		return Exactly, true
-	case "qualitative", "定性", "定性指标":
-		return Qualitative, true
+	d, ok := directionWords[s]
+	return d, ok
+}
+
+// Scored is the direction whose scoring rules apply: the strict > and <
+// are scored as ≥ and ≤, as the national forms' software does.
+func (d Direction) Scored() Direction {
+	switch d {
+	case Greater:
+		return AtLeast
+	case Less:
+		return AtMost
 	}
-	return "", false
+	return d
 }
 
 // Label is the direction as printed on a 自评表.
@@ -66,8 +85,12 @@ func (d Direction) Label() string {
 	switch d {
 	case AtLeast:
 		return "≥"
+	case Greater:
+		return ">"
 	case AtMost:
 		return "≤"
+	case Less:
+		return "<"
 	case Exactly:
 		return "="
 	case Qualitative:

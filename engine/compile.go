@@ -112,9 +112,9 @@ type leafTable struct {
 // dirIndex numbers the directions for leafTable.byDir.
 func dirIndex(d jixiao.Direction) int {
 	switch d {
-	case jixiao.AtLeast:
+	case jixiao.AtLeast, jixiao.Greater:
 		return 1
-	case jixiao.AtMost:
+	case jixiao.AtMost, jixiao.Less:
 		return 2
 	case jixiao.Exactly:
 		return 3

@@ -83,7 +83,6 @@ func TestMOFLeafFormulas(t *testing.T) {
 		{">= exceeded", leaf("产出指标", "x", jixiao.AtLeast, fp(10), fp(11)), "50.00", "", ""},
 		{">= short", leaf("产出指标", "x", jixiao.AtLeast, fp(10), fp(8)), "40.00", "实际完成值 8 低于年度指标值 10，得分 = 50 × 8/10 = 40.00", ""},
 		{">= target zero", leaf("产出指标", "x", jixiao.AtLeast, fp(0), fp(0)), "50.00", "", ""},
-		{">= target negative", leaf("产出指标", "x", jixiao.AtLeast, fp(-3), fp(-5)), "50.00", "", ""},
 		{">= negative actual counts as 0", leaf("产出指标", "x", jixiao.AtLeast, fp(10), fp(-4)), "0.00", "", ""},
 		{">= no actual", leaf("产出指标", "x", jixiao.AtLeast, fp(10), nil), "0.00", "未填报实际完成值，得 0 分", "actual_missing"},
 		{">= far over target", leaf("产出指标", "x", jixiao.AtLeast, fp(10), fp(12)), "50.00", "", "target_too_low"},

@@ -112,6 +112,10 @@ func (h *handScorer) score(p *jixiao.Project) handResult {
 			r.Rejected = "unassigned"
 			return r
 		}
+		if ind.Direction == jixiao.AtLeast && ind.Target != nil && *ind.Target < 0 {
+			r.Rejected = "negative_target"
+			return r
+		}
 		group[i] = int8(g)
 		count[g]++
 		if ind.Weight != nil {

@@ -1424,7 +1424,7 @@ func (x *rowCtx) indicator() *indVals {
 	if dirState == stOK {
 		d, ok := parseDirection(dirText)
 		if !ok {
-			x.fail(fDirection, fmt.Sprintf("%s 只能是 正向、反向、等于 或 定性（也可写 ≥、≤、=），实际为 “%s”", x.name(fDirection), clip(dirText)))
+			x.fail(fDirection, fmt.Sprintf("%s 只能是 正向、大于、反向、小于、等于 或 定性（也可写 ≥、>、≤、<、=），实际为 “%s”", x.name(fDirection), clip(dirText)))
 			dirState = stBad
 		}
 		ind.Direction = d
@@ -1566,16 +1566,7 @@ func (x *rowCtx) weight(c cell) *jixiao.Decimal {
 
 // parseDirection reads 指标性质.
 func parseDirection(s string) (jixiao.Direction, bool) {
-	s = strings.ReplaceAll(halfWidth(s), " ", "")
-	switch s {
-	case "等于", "等于指标", "==":
-		return jixiao.Exactly, true
-	case "大于等于", "越大越好":
-		return jixiao.AtLeast, true
-	case "小于等于", "越小越好":
-		return jixiao.AtMost, true
-	}
-	return jixiao.ParseDirection(s)
+	return jixiao.ParseDirection(strings.ReplaceAll(halfWidth(s), " ", ""))
 }
 
 // directionWord names a direction as the template's dropdown does.
@@ -1583,8 +1574,12 @@ func directionWord(d jixiao.Direction) string {
 	switch d {
 	case jixiao.AtLeast:
 		return "正向"
+	case jixiao.Greater:
+		return "大于"
 	case jixiao.AtMost:
 		return "反向"
+	case jixiao.Less:
+		return "小于"
 	case jixiao.Exactly:
 		return "等于"
 	case jixiao.Qualitative:
@@ -1823,14 +1818,14 @@ type numberCell struct {
 	n       num    // in the units written: 95% is 95
 	percent bool   // written with a percent sign, or shown as a percentage
 	unit    string // 元 or 万元 written after the number
-	cmp     string // ≥, ≤ or = written before it (targets only)
+	cmp     string // ≥, >, ≤, < or = written before it (targets only)
 	noisy   bool   // a workbook's stored number, which may carry binary noise
 }
 
 // readNumber reads a cell that must hold a number. A workbook's stored
 // number is taken as stored, its display telling only a date, a boolean
 // or a percentage; text is read leniently: full-width digits, thousands
-// separators, a percent sign, 元 or 万元 after it, ≥ ≤ = before it when
+// separators, a percent sign, 元 or 万元 after it, ≥ > ≤ < = before it when
 // cmpOK. On failure it returns the end of a message: "必须是数字，实际为
 // “约44万”".
 func readNumber(c cell, xlsx, cmpOK bool) (numberCell, string) {
@@ -1861,7 +1856,7 @@ func readNumber(c cell, xlsx, cmpOK bool) (numberCell, string) {
 	}
 	t := halfWidth(raw)
 	if cmpOK {
-		for _, p := range [...]struct{ prefix, cmp string }{{">=", "≥"}, {"≥", "≥"}, {"<=", "≤"}, {"≤", "≤"}, {"==", "="}, {"=", "="}} {
+		for _, p := range [...]struct{ prefix, cmp string }{{">=", "≥"}, {"≥", "≥"}, {"<=", "≤"}, {"≤", "≤"}, {"==", "="}, {"=", "="}, {">", ">"}, {"<", "<"}} {
 			if rest, ok := strings.CutPrefix(t, p.prefix); ok {
 				nc.cmp, t = p.cmp, clean(rest)
 				break

@@ -372,7 +372,7 @@ func TestProblems(t *testing.T) {
 		{name: "direction blank", ind: func(r [][]any) [][]any { impSet(r, "指标性质", 2, nil); return r },
 			want: []Problem{{I, 2, "指标性质", "P1", "指标性质 必须填写：正向、反向、等于 或 定性"}}},
 		{name: "direction unknown", ind: func(r [][]any) [][]any { impSet(r, "指标性质", 2, "越高越好"); return r },
-			want: []Problem{{I, 2, "指标性质", "P1", "指标性质 只能是 正向、反向、等于 或 定性（也可写 ≥、≤、=），实际为 “越高越好”"}}},
+			want: []Problem{{I, 2, "指标性质", "P1", "指标性质 只能是 正向、大于、反向、小于、等于 或 定性（也可写 ≥、>、≤、<、=），实际为 “越高越好”"}}},
 		{name: "target blank", ind: func(r [][]any) [][]any { impSet(r, "年度指标值", 2, nil); return r },
 			want: []Problem{{I, 2, "年度指标值", "P1", "年度指标值 必须填写：定量指标须有年度指标值"}}},
 		{name: "target text", ind: func(r [][]any) [][]any { impSet(r, "年度指标值", 2, "较上年提高"); return r },
@@ -682,7 +682,7 @@ func TestReadJSON(t *testing.T) {
 	imp := impRead(t, []byte(doc), "projects.json")
 	want := []Problem{
 		{"", 2, "budget_adjusted", "B", "must have at most 2 decimals (yuan and fen), got 1.234"},
-		{"", 2, "indicators[0].direction", "B", `must be one of >=, <=, =, qualitative (or ≥, ≤, 正向, 反向, 定性), got "up"`},
+		{"", 2, "indicators[0].direction", "B", `must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "up"`},
 		{"", 3, "id", "", "required"},
 	}
 	if imp.Format != "json" || len(imp.Projects) != 1 || imp.Projects[0].ID != "A" {

@@ -337,7 +337,7 @@ func validation(f field) *excelize.DataValidation {
 	case fCompliance:
 		return list("资金使用合规性", "达成、部分达成 或 未达成。", excelize.DataValidationErrorStyleStop, "达成", "部分达成", "未达成")
 	case fDirection:
-		return list("指标性质", "正向（≥）、反向（≤）、等于（=）或 定性；也可以输入 ≥、≤、=。", excelize.DataValidationErrorStyleInformation, "正向", "反向", "等于", "定性")
+		return list("指标性质", "正向（≥）、大于（>）、反向（≤）、小于（<）、等于（=）或 定性；也可以输入 ≥、>、≤、<、=。", excelize.DataValidationErrorStyleInformation, "正向", "大于", "反向", "小于", "等于", "定性")
 	case fRating:
 		return list("评价", "定性指标填 达成、部分达成 或 未达成；定量指标不填。", excelize.DataValidationErrorStyleStop, "达成", "部分达成", "未达成")
 	case fYear:

@@ -313,6 +313,8 @@ func reweighted(t *testing.T, body string) string {
 			"expect: {total: 71.43, grade: 中, scores: {output: 20, benefit: 0}}   # (20 + 20 + 10) × 100 / 70"},
 		{"expect: {total: 83.33, grade: 良, scores: {output: 40}}   # (10 + 40) × 100 / 60",
 			"expect: {total: 86.67, grade: 良, scores: {output: 32}}   # (20 + 32) × 100 / 60"},
+		{"expect: {total: 87.5, grade: 良, scores: {output.1: 25, output.2: 12.5}}   # 25 × (1 − (3 − 2)/2)",
+			"expect: {total: 90, grade: 优, scores: {output.1: 20, output.2: 10}}   # 20 × (1 − (3 − 2)/2)"},
 	} {
 		body = replaceOnce(t, body, r[0], r[1])
 	}

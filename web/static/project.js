@@ -4,7 +4,7 @@ import { api, allPages } from './api.js';
 import { h, add, card, table, badge, num, time, short, downloadLink, note, COMPUTED_RATE, STATED_RATE, COMPUTED_RATE_NOTE, STATED_RATE_NOTE } from './ui.js';
 
 const severity = { error: '错误', warning: '警告', info: '提示' };
-const direction = { '>=': '正向（≥）', '<=': '反向（≤）', '=': '等于', qualitative: '定性' };
+const direction = { '>=': '正向（≥）', '>': '大于（>）', '<=': '反向（≤）', '<': '小于（<）', '=': '等于', qualitative: '定性' };
 
 export async function render(view, [year, id]) {
   const path = `/projects/${year}/${encodeURIComponent(id)}`;
