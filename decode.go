@@ -203,6 +203,17 @@ type rawProject struct {
 	ExecutionRate  json.RawMessage `json:"execution_rate"`
 	Compliance     json.RawMessage `json:"compliance"`
 	Indicators     json.RawMessage `json:"indicators"`
+
+	ImplementingUnit    json.RawMessage `json:"implementing_unit"`
+	AppropriationBudget json.RawMessage `json:"appropriation_budget"`
+	AppropriationSpent  json.RawMessage `json:"appropriation_spent"`
+	CarryOverBudget     json.RawMessage `json:"carry_over_budget"`
+	CarryOverSpent      json.RawMessage `json:"carry_over_spent"`
+	OtherBudget         json.RawMessage `json:"other_budget"`
+	OtherSpent          json.RawMessage `json:"other_spent"`
+	GoalExpected        json.RawMessage `json:"goal_expected"`
+	GoalAchieved        json.RawMessage `json:"goal_achieved"`
+	ExecutionReason     json.RawMessage `json:"execution_reason"`
 }
 
 type rawIndicator struct {
@@ -216,6 +227,10 @@ type rawIndicator struct {
 	Unit            json.RawMessage `json:"unit"`
 	Weight          json.RawMessage `json:"weight"`
 	DeviationReason json.RawMessage `json:"deviation_reason"`
+	ProposedScore   json.RawMessage `json:"proposed_score"`
+	Description     json.RawMessage `json:"description"`
+	Deduction       json.RawMessage `json:"deduction"`
+	DeductionReason json.RawMessage `json:"deduction_reason"`
 }
 
 // fieldReader collects the errors of one project.
@@ -366,6 +381,16 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	p.Balance = f.optDecimal("balance", rp.Balance, yuan)
 	p.ExecutionRate = f.optDecimal("execution_rate", rp.ExecutionRate, percent)
 	p.Compliance = f.rating("compliance", rp.Compliance)
+	p.ImplementingUnit = f.str("implementing_unit", rp.ImplementingUnit, false)
+	p.AppropriationBudget = f.optDecimal("appropriation_budget", rp.AppropriationBudget, yuan)
+	p.AppropriationSpent = f.optDecimal("appropriation_spent", rp.AppropriationSpent, yuan)
+	p.CarryOverBudget = f.optDecimal("carry_over_budget", rp.CarryOverBudget, yuan)
+	p.CarryOverSpent = f.optDecimal("carry_over_spent", rp.CarryOverSpent, yuan)
+	p.OtherBudget = f.optDecimal("other_budget", rp.OtherBudget, yuan)
+	p.OtherSpent = f.optDecimal("other_spent", rp.OtherSpent, yuan)
+	p.GoalExpected = f.str("goal_expected", rp.GoalExpected, false)
+	p.GoalAchieved = f.str("goal_achieved", rp.GoalAchieved, false)
+	p.ExecutionReason = f.str("execution_reason", rp.ExecutionReason, false)
 
 	if present(rp.Indicators) {
 		var items []json.RawMessage
@@ -419,6 +444,25 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 			ind.Weight = &w
 		}
 	}
+	ind.Description = f.str(prefix+".description", ri.Description, false)
+	ind.DeductionReason = f.str(prefix+".deduction_reason", ri.DeductionReason, false)
+	if present(ri.ProposedScore) {
+		if v, ok := f.decimal(prefix+".proposed_score", ri.ProposedScore, false, points); ok && v < 0 {
+			f.fail(prefix+".proposed_score", "must not be negative, got %s", v)
+		} else if ok {
+			ind.ProposedScore = &v
+		}
+	}
+	if present(ri.Deduction) {
+		if v, ok := f.decimal(prefix+".deduction", ri.Deduction, false, points); ok && v < 0 {
+			f.fail(prefix+".deduction", "must not be negative, got %s", v)
+		} else if ok {
+			ind.Deduction = &v
+		}
+	}
+	if ind.Deduction != nil && *ind.Deduction > 0 && strings.TrimSpace(ind.DeductionReason) == "" {
+		f.fail(prefix+".deduction_reason", "required with a deduction (%s points)", *ind.Deduction)
+	}
 	switch {
 	case ind.Direction == Qualitative:
 		// An empty string is no rating either; a rating already reported
@@ -432,6 +476,9 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	case ind.Direction != "":
 		if !present(ri.Target) { // a malformed target is reported already
 			f.fail(prefix+".target", "required for a quantitative indicator")
+		}
+		if present(ri.ProposedScore) {
+			f.fail(prefix+".proposed_score", "only qualitative indicators take a proposed score: a quantitative one is scored from its target and actual value")
 		}
 		if present(ri.Rating) {
 			f.fail(prefix+".rating", "only qualitative indicators take a rating")

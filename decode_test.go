@@ -398,6 +398,18 @@ func TestDecodeRejections(t *testing.T) {
 			[]string{`indicators[1]: must be a JSON object, got number`}},
 		{"null indicator", withIndicators(`null`), "", []string{
 			`indicators[0].level1: required`, `indicators[0].name: required`, `indicators[0].direction: required`}},
+		{"proposed score of a quantitative indicator", withIndicators(withRaw(quantIndicator, `"proposed_score": 5`)), "",
+			[]string{`indicators[0].proposed_score: only qualitative indicators take a proposed score: a quantitative one is scored from its target and actual value`}},
+		{"negative proposed score", withIndicators(withRaw(qualIndicator, `"proposed_score": -5`)), "",
+			[]string{`indicators[0].proposed_score: must not be negative, got -5.00`}},
+		{"proposed score with 3 decimals", withIndicators(withRaw(qualIndicator, `"proposed_score": 5.125`)), "",
+			[]string{`indicators[0].proposed_score: must have at most 2 decimals, got 5.125`}},
+		{"deduction without a reason", withIndicators(withRaw(quantIndicator, `"deduction": 2`)), "",
+			[]string{`indicators[0].deduction_reason: required with a deduction (2.00 points)`}},
+		{"negative deduction", withIndicators(withRaw(quantIndicator, `"deduction": -2, "deduction_reason": "x"`)), "",
+			[]string{`indicators[0].deduction: must not be negative, got -2.00`}},
+		{"fund source in words", withRaw(baseProject, `"carry_over_budget": "很多"`), "",
+			[]string{`carry_over_budget: must be a number of yuan, got the string "很多"`}},
 		{"unknown indicator field", withIndicators(quantIndicator, withRaw(qualIndicator, `"score": 5`)), "",
 			[]string{`indicators[1]: unknown field "score"`}},
 		{"misspelt target", withIndicators(with(with(quantIndicator, "target", ""), "targte", "3")), "",
@@ -588,6 +600,26 @@ func TestDecodeOptionalFields(t *testing.T) {
 	wantInd := Indicator{Level1: "产出指标", Name: "完成率", Direction: AtMost, Target: ptr(5.0), Weight: ptr(Cents(1250)), DeviationReason: "无"}
 	if !reflect.DeepEqual(got, wantInd) {
 		t.Errorf("indicator decoded as %+v, want %+v", got, wantInd)
+	}
+
+	// The rest of the national form.
+	full := withRaw(minimal, `"implementing_unit": "信息科", "appropriation_budget": 80, "appropriation_spent": 79.5,
+		"carry_over_budget": 20, "carry_over_spent": 20, "other_budget": 0, "other_spent": 0,
+		"goal_expected": "完成系统升级", "goal_achieved": "已完成", "execution_reason": "采购节约",
+		"indicators": [{"level1": "效益指标", "name": "便捷度", "direction": "qualitative", "rating": "部分达成",
+			"proposed_score": 19.5, "description": "部分窗口已上线", "deduction": 1, "deduction_reason": "佐证材料不全"}]`)
+	in = decodeString(t, "["+full+"]")
+	if len(in.Rejected) != 0 || len(in.Projects) != 1 {
+		t.Fatalf("rejected %+v", in.Rejected)
+	}
+	wantFull := Project{ID: "HH2024-99", Name: "最小项目", Year: 2024, BudgetAdjusted: Points(100),
+		ImplementingUnit: "信息科", AppropriationBudget: ptr(Points(80)), AppropriationSpent: ptr(Cents(7950)),
+		CarryOverBudget: ptr(Points(20)), CarryOverSpent: ptr(Points(20)), OtherBudget: ptr(Points(0)), OtherSpent: ptr(Points(0)),
+		GoalExpected: "完成系统升级", GoalAchieved: "已完成", ExecutionReason: "采购节约",
+		Indicators: []Indicator{{Level1: "效益指标", Name: "便捷度", Direction: Qualitative, Rating: PartiallyAchieved,
+			ProposedScore: ptr(Cents(1950)), Description: "部分窗口已上线", Deduction: ptr(Points(1)), DeductionReason: "佐证材料不全"}}}
+	if !reflect.DeepEqual(in.Projects[0], wantFull) {
+		t.Errorf("decoded %+v\nwant    %+v", in.Projects[0], wantFull)
 	}
 
 	in = decodeString(t, "["+with(minimal, "spent", "-1.5")+"]")

@@ -18,6 +18,18 @@ type Project struct {
 	ExecutionRate  *Decimal    `json:"execution_rate,omitempty"` // stated 执行率, percent
 	Compliance     Rating      `json:"compliance,omitempty"`     // 资金使用合规性
 	Indicators     []Indicator `json:"indicators"`
+
+	// The rest of the national 自评表, all optional.
+	ImplementingUnit    string   `json:"implementing_unit,omitempty"`    // 实施单位
+	AppropriationBudget *Decimal `json:"appropriation_budget,omitempty"` // 当年财政拨款：全年预算数
+	AppropriationSpent  *Decimal `json:"appropriation_spent,omitempty"`  // 当年财政拨款：全年执行数
+	CarryOverBudget     *Decimal `json:"carry_over_budget,omitempty"`    // 上年结转资金：全年预算数
+	CarryOverSpent      *Decimal `json:"carry_over_spent,omitempty"`     // 上年结转资金：全年执行数
+	OtherBudget         *Decimal `json:"other_budget,omitempty"`         // 其他资金：全年预算数
+	OtherSpent          *Decimal `json:"other_spent,omitempty"`          // 其他资金：全年执行数
+	GoalExpected        string   `json:"goal_expected,omitempty"`        // 年度总体目标：预期目标
+	GoalAchieved        string   `json:"goal_achieved,omitempty"`        // 年度总体目标：实际完成情况
+	ExecutionReason     string   `json:"execution_reason,omitempty"`     // 预算执行偏差的原因及改进措施
 }
 
 // Indicator is one of the project's own third-level (三级) performance
@@ -33,6 +45,12 @@ type Indicator struct {
 	Unit            string    `json:"unit,omitempty"`
 	Weight          *Decimal  `json:"weight,omitempty"` // 分值 set by the unit
 	DeviationReason string    `json:"deviation_reason,omitempty"`
+	// ProposedScore is the unit's own score of a qualitative indicator,
+	// in points; the rule set keeps it inside the rating's band.
+	ProposedScore   *Decimal `json:"proposed_score,omitempty"`
+	Description     string   `json:"description,omitempty"`      // 完成情况简要描述
+	Deduction       *Decimal `json:"deduction,omitempty"`        // the reviewer's deduction, points
+	DeductionReason string   `json:"deduction_reason,omitempty"` // why, required with a deduction
 }
 
 // Direction says how an indicator's actual value is judged against its target.

@@ -219,7 +219,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 	for _, ch := range f.Checks {
 		sc := scopeProject
 		if ch.Scope.Value == rules.ScopeLeaf {
-			sc = scopeLeaf
+			sc = scopeLeafCheck
 		}
 		label := "check " + ch.ID.Value
 		k := &check{
@@ -229,7 +229,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			message:  c.template(ch.Message, sc, label),
 		}
 		k.advisory = k.severity != jixiao.SeverityError && k.when != nil && !mayFail(k.when.node)
-		if sc == scopeLeaf {
+		if sc == scopeLeafCheck {
 			rs.leafChecks = append(rs.leafChecks, k)
 		} else {
 			rs.projectChecks = append(rs.projectChecks, k)
@@ -283,10 +283,11 @@ func (c *compiler) buildScopes() {
 		return m
 	}
 	c.scopes = map[scope]map[string]any{
-		scopeProject:  c.project,
-		scopeCase:     with(c.project, scoredVars),
-		scopeLeaf:     with(c.project, leafVars),
-		scopeLeafCase: with(c.project, leafVars, scoredVars),
+		scopeProject:   c.project,
+		scopeCase:      with(c.project, scoredVars),
+		scopeLeaf:      with(c.project, leafVars),
+		scopeLeafCase:  with(c.project, leafVars, scoredVars),
+		scopeLeafCheck: with(c.project, leafVars, scoredVars, leafCheckVars),
 	}
 }
 

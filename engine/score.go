@@ -352,6 +352,13 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 	opt(at.executionRate, at.hasExecutionRate, p.ExecutionRate)
 	setText(at.compliance, string(p.Compliance))
 	f.flag[at.hasCompliance.idx] = p.Compliance != ""
+	setText(at.implementingUnit, p.ImplementingUnit)
+	setText(at.goalExpected, p.GoalExpected)
+	setText(at.goalAchieved, p.GoalAchieved)
+	setText(at.executionReason, p.ExecutionReason)
+	for i, d := range fundAmounts(p) {
+		opt(at.funds[i].value, at.funds[i].has, d)
+	}
 
 	for _, m := range s.rs.missing {
 		if m.field == "actual" || fieldPresent(p, m.field) {
@@ -404,6 +411,8 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	setText(at.unit, ind.Unit)
 	setText(at.rating, string(ind.Rating))
 	setText(at.deviationReason, ind.DeviationReason)
+	setText(at.description, ind.Description)
+	setText(at.deductionReason, ind.DeductionReason)
 	var target, weight float64
 	if ind.Target != nil {
 		target = *ind.Target
@@ -417,6 +426,12 @@ func (s *Scorer) setLeaf(ind *jixiao.Indicator) error {
 	f.setInput(at.target.idx, target)
 	f.setInput(at.T.idx, target)
 	f.setInput(at.weight.idx, weight)
+	proposed, hasProposed := optFloat(ind.ProposedScore)
+	f.setInput(at.proposedScore.idx, proposed)
+	f.flag[at.hasProposedScore.idx] = hasProposed
+	deduction, hasDeduction := optFloat(ind.Deduction)
+	f.setInput(at.deduction.idx, deduction)
+	f.flag[at.hasDeduction.idx] = hasDeduction
 	if ind.Actual != nil {
 		f.setInput(at.actual.idx, *ind.Actual)
 	} else {
@@ -705,7 +720,12 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 			continue
 		}
 		s.f.setInput(s.rs.at.W.idx, shares[j].Float64())
-		out[j].Score = s.runCases(cases, id, ind.Name, shares[j], &out[j])
+		score := s.runCases(cases, id, ind.Name, shares[j], &out[j])
+		out[j].Score = score
+		if d := ind.Deduction; d != nil && *d > 0 {
+			s.deduct(&out[j], score, *d, ind.DeductionReason)
+		}
+		s.f.setInput(s.rs.at.score.idx, score.Float64())
 		for _, ch := range s.rs.leafChecks {
 			if !(s.scoresOnly && ch.advisory) {
 				s.runCheck(ch, id)
@@ -713,6 +733,27 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 		}
 	}
 	return out
+}
+
+// deduct applies a reviewer's deduction to a scored leaf: its score
+// becomes max(0, score − d), and its reason, written now, says so.
+func (s *Scorer) deduct(out *jixiao.Node, score, d jixiao.Decimal, why string) {
+	final := max(0, score-d)
+	out.Score = final
+	if s.scoresOnly {
+		return
+	}
+	var base string
+	if n := len(s.lazyRecs); n > 0 && s.lazyDst[n-1] == out {
+		// The leaf's reason, recorded a moment ago: written out now with
+		// the deduction, and no longer recorded.
+		r := s.lazyRecs[n-1]
+		r.vals = s.lazyVals[r.start : r.start+len(r.vals)]
+		base = r.Explain()
+		s.lazyRecs, s.lazyDst = s.lazyRecs[:n-1], s.lazyDst[:n-1]
+		s.lazyVals = s.lazyVals[:r.start]
+	}
+	out.Reason = fmt.Sprintf("%s；复核扣减 %s 分（%s），得分 = max(0, %s − %s) = %s", base, d.Trimmed(), why, score, d.Trimmed(), final)
 }
 
 // leafID names the j-th leaf of group g: "output.1".

@@ -835,16 +835,23 @@ func firstCase(lists ...[]Case) Text {
 }
 
 func (f *File) checkChecks(r *Reporter) {
-	seen := map[string]bool{}
+	// One id may name a project check and a leaf check (a missing
+	// deviation reason, for the project's spending and for a leaf).
+	type key struct{ id, scope string }
+	seen := map[key]bool{}
 	for i := range f.Checks {
 		c := &f.Checks[i]
 		pos := firstPos(c.ID, c.Scope, c.Severity, c.When, c.Message)
+		k := key{c.ID.Value, c.Scope.Value}
+		if k.scope == "" {
+			k.scope = ScopeProject
+		}
 		if c.ID.Value == "" {
 			r.At(pos, "", "a check needs an id")
-		} else if seen[c.ID.Value] {
-			r.At(c.ID, "", "check %s is defined twice", c.ID.Value)
+		} else if seen[k] {
+			r.At(c.ID, "", "check %s is defined twice for the %s scope", c.ID.Value, k.scope)
 		}
-		seen[c.ID.Value] = true
+		seen[k] = true
 		label := "check " + c.ID.Value
 		checkSeverity(r, c.Severity, pos, label)
 		switch c.Scope.Value {

@@ -292,8 +292,13 @@ func TestFormHH202401(t *testing.T) {
 	if got := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, "自评等级"), 6, 0)); got != "优" {
 		t.Errorf("自评等级 = %q, want 优", got)
 	}
-	if got := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, "级别"), 0, 1)); got != "无" {
-		t.Errorf("findings = %q, want 无", got)
+	// The one finding: the qualitative benefit indicator has no description.
+	level := exFindCell(t, f, FormSheet, "级别")
+	if got := exValue(t, f, exShift(t, level, 0, 1)); got != "警告" {
+		t.Errorf("finding level = %q, want 警告", got)
+	}
+	if got := exValue(t, f, exShift(t, level, 1, 1)); got != "description_missing" {
+		t.Errorf("finding = %q, want description_missing", got)
 	}
 
 	// Merges: title, the labels spanning their blocks, 一级指标 per row.

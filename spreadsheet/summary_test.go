@@ -105,7 +105,7 @@ func TestSummaryDemo(t *testing.T) {
 	if len(data) != 26 {
 		t.Fatalf("%d project rows, want 26", len(data))
 	}
-	want := []string{"HH2024-01", "短信费用项目", "怀化市住房公积金管理中心", "2024", "9.13", "50.00", "30.00", "10.00", "99.13", "优", "0", "cn-mof-2020-self", results[0].RuleSet.Hash}
+	want := []string{"HH2024-01", "短信费用项目", "怀化市住房公积金管理中心", "2024", "9.13", "50.00", "30.00", "10.00", "99.13", "优", "1", "cn-mof-2020-self", results[0].RuleSet.Hash}
 	if got := strings.Join(data[0], ","); got != strings.Join(want, ",") {
 		t.Errorf("first row = %s\nwant          %s", got, strings.Join(want, ","))
 	}
@@ -117,7 +117,7 @@ func TestSummaryDemo(t *testing.T) {
 		{"D3", "2024", 0},
 		{"E3", "9.13", 2},
 		{"I3", "99.13", 2},
-		{"K3", "0", 1},
+		{"K3", "1", 1},
 	} {
 		if got := exRaw(t, f, SummarySheet, tc.cell); got != tc.raw {
 			t.Errorf("%s holds %q, want %q", tc.cell, got, tc.raw)
@@ -172,14 +172,25 @@ func TestSummaryDemo(t *testing.T) {
 		t.Error("no chart on 等级分布")
 	}
 
-	// 问题清单: the five findings of four projects.
+	// 问题清单: the five findings other than missing descriptions (the
+	// demo's qualitative indicators have none), in project order.
 	issues := exRows(t, f, FindingsSheet)
 	if got := strings.Join(issues[0], ","); got != "项目编号,项目名称,级别,检查,说明" {
 		t.Errorf("findings header = %s", got)
 	}
 	var ids []string
+	var others [][]string
+	described := 0
 	for _, row := range issues[1:] {
+		if row[3] == "description_missing" {
+			described++
+			continue
+		}
 		ids = append(ids, row[0]+" "+row[2]+" "+row[3])
+		others = append(others, row)
+	}
+	if described != 26 {
+		t.Errorf("%d description_missing findings, want 26", described)
 	}
 	wantIDs := []string{
 		"HH2024-05 警告 execution_rate_mismatch",
@@ -191,8 +202,8 @@ func TestSummaryDemo(t *testing.T) {
 	if strings.Join(ids, "; ") != strings.Join(wantIDs, "; ") {
 		t.Errorf("findings = %v, want %v", ids, wantIDs)
 	}
-	if !strings.Contains(issues[5][4], "填报的结余 1400.00 元") || issues[5][1] != results[22].ProjectName {
-		t.Errorf("HH2024-23 finding = %v", issues[5])
+	if !strings.Contains(others[4][4], "填报的结余 1400.00 元") || others[4][1] != results[22].ProjectName {
+		t.Errorf("HH2024-23 finding = %v", others[4])
 	}
 
 	// Every sheet prints on A4 landscape, one page wide.
@@ -241,9 +252,13 @@ func TestSummaryColumns(t *testing.T) {
 	if got := exRaw(t, f, SummarySheet, "H2"); got != "" {
 		t.Errorf("missing indicator cell holds %q", got)
 	}
+	// The two projects' only findings: their qualitative indicators
+	// have no description.
 	issues := exRows(t, f, FindingsSheet)
-	if len(issues) != 1 {
-		t.Errorf("findings = %v, want the header only", issues)
+	for _, row := range issues[1:] {
+		if row[3] != "description_missing" {
+			t.Errorf("finding %v, want description_missing only", row)
+		}
 	}
 }
 

@@ -61,6 +61,16 @@ var (
 			`ExecutionRate *jixiao.Decimal json:"execution_rate,omitempty"`,
 			`Compliance jixiao.Rating json:"compliance,omitempty"`,
 			`Indicators []jixiao.Indicator json:"indicators"`,
+			`ImplementingUnit string json:"implementing_unit,omitempty"`,
+			`AppropriationBudget *jixiao.Decimal json:"appropriation_budget,omitempty"`,
+			`AppropriationSpent *jixiao.Decimal json:"appropriation_spent,omitempty"`,
+			`CarryOverBudget *jixiao.Decimal json:"carry_over_budget,omitempty"`,
+			`CarryOverSpent *jixiao.Decimal json:"carry_over_spent,omitempty"`,
+			`OtherBudget *jixiao.Decimal json:"other_budget,omitempty"`,
+			`OtherSpent *jixiao.Decimal json:"other_spent,omitempty"`,
+			`GoalExpected string json:"goal_expected,omitempty"`,
+			`GoalAchieved string json:"goal_achieved,omitempty"`,
+			`ExecutionReason string json:"execution_reason,omitempty"`,
 		},
 		reflect.TypeFor[jixiao.Indicator](): {
 			`Level1 string json:"level1"`,
@@ -73,6 +83,10 @@ var (
 			`Unit string json:"unit,omitempty"`,
 			`Weight *jixiao.Decimal json:"weight,omitempty"`,
 			`DeviationReason string json:"deviation_reason,omitempty"`,
+			`ProposedScore *jixiao.Decimal json:"proposed_score,omitempty"`,
+			`Description string json:"description,omitempty"`,
+			`Deduction *jixiao.Decimal json:"deduction,omitempty"`,
+			`DeductionReason string json:"deduction_reason,omitempty"`,
 		},
 		reflect.TypeFor[jixiao.Direction](): nil,
 		reflect.TypeFor[jixiao.Rating]():    nil,
@@ -560,6 +574,26 @@ func (r *jsonReader) project(p *jixiao.Project) bool {
 			return seen.once(10) && r.text((*string)(&p.Compliance))
 		case "indicators":
 			return seen.once(11) && r.indicators(&p.Indicators)
+		case "implementing_unit":
+			return seen.once(12) && r.text(&p.ImplementingUnit)
+		case "appropriation_budget":
+			return seen.once(13) && r.optDecimal(&p.AppropriationBudget)
+		case "appropriation_spent":
+			return seen.once(14) && r.optDecimal(&p.AppropriationSpent)
+		case "carry_over_budget":
+			return seen.once(15) && r.optDecimal(&p.CarryOverBudget)
+		case "carry_over_spent":
+			return seen.once(16) && r.optDecimal(&p.CarryOverSpent)
+		case "other_budget":
+			return seen.once(17) && r.optDecimal(&p.OtherBudget)
+		case "other_spent":
+			return seen.once(18) && r.optDecimal(&p.OtherSpent)
+		case "goal_expected":
+			return seen.once(19) && r.text(&p.GoalExpected)
+		case "goal_achieved":
+			return seen.once(20) && r.text(&p.GoalAchieved)
+		case "execution_reason":
+			return seen.once(21) && r.text(&p.ExecutionReason)
 		}
 		return false
 	})
@@ -623,6 +657,14 @@ func (r *jsonReader) indicator(ind *jixiao.Indicator) bool {
 			return seen.once(8) && r.optDecimal(&ind.Weight)
 		case "deviation_reason":
 			return seen.once(9) && r.text(&ind.DeviationReason)
+		case "proposed_score":
+			return seen.once(10) && r.optDecimal(&ind.ProposedScore)
+		case "description":
+			return seen.once(11) && r.text(&ind.Description)
+		case "deduction":
+			return seen.once(12) && r.optDecimal(&ind.Deduction)
+		case "deduction_reason":
+			return seen.once(13) && r.text(&ind.DeductionReason)
 		}
 		return false
 	})

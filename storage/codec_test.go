@@ -71,7 +71,11 @@ func codecProject(r *rand.Rand, n int) jixiao.Project {
 		ID: fmt.Sprintf("P%d", n), Name: str(), Department: str(), Year: 2000 + r.IntN(40),
 		BudgetInitial: optDec(), BudgetAdjusted: jixiao.Cents(r.Int64N(1e12)), FundsArrived: optDec(),
 		Spent: jixiao.Cents(r.Int64N(1e12) - 1e6), Balance: optDec(), ExecutionRate: optDec(),
-		Compliance: []jixiao.Rating{"", jixiao.Achieved, jixiao.PartiallyAchieved, "odd"}[r.IntN(4)],
+		Compliance:       []jixiao.Rating{"", jixiao.Achieved, jixiao.PartiallyAchieved, "odd"}[r.IntN(4)],
+		ImplementingUnit: []string{"", str()}[r.IntN(2)], AppropriationBudget: optDec(), AppropriationSpent: optDec(),
+		CarryOverBudget: optDec(), CarryOverSpent: optDec(), OtherBudget: optDec(), OtherSpent: optDec(),
+		GoalExpected: []string{"", str()}[r.IntN(2)], GoalAchieved: []string{"", str()}[r.IntN(2)],
+		ExecutionReason: []string{"", str()}[r.IntN(2)],
 	}
 	switch k := r.IntN(14); k {
 	case 0: // nil: "indicators": null
@@ -81,11 +85,13 @@ func codecProject(r *rand.Rand, n int) jixiao.Project {
 		for range k {
 			p.Indicators = append(p.Indicators, jixiao.Indicator{
 				Level1: str(), Level2: str(), Name: str(),
-				Direction: []jixiao.Direction{jixiao.AtLeast, jixiao.AtMost, jixiao.Exactly, jixiao.Qualitative, "", "≥"}[r.IntN(6)],
+				Direction: []jixiao.Direction{jixiao.AtLeast, jixiao.AtMost, jixiao.Exactly, jixiao.Qualitative, "", "≥", jixiao.Greater, jixiao.Less}[r.IntN(8)],
 				Target:    optFloat(), Actual: optFloat(),
 				Rating: []jixiao.Rating{"", jixiao.Achieved, jixiao.NotAchieved}[r.IntN(3)],
 				Unit:   []string{"", "%", "人次", "元"}[r.IntN(4)], Weight: optDec(),
 				DeviationReason: []string{"", str()}[r.IntN(2)],
+				ProposedScore:   optDec(), Description: []string{"", str()}[r.IntN(2)],
+				Deduction: optDec(), DeductionReason: []string{"", str()}[r.IntN(2)],
 			})
 		}
 	}

@@ -315,6 +315,9 @@ func reweighted(t *testing.T, body string) string {
 			"expect: {total: 86.67, grade: 良, scores: {output: 32}}   # (20 + 32) × 100 / 60"},
 		{"expect: {total: 87.5, grade: 良, scores: {output.1: 25, output.2: 12.5}}   # 25 × (1 − (3 − 2)/2)",
 			"expect: {total: 90, grade: 优, scores: {output.1: 20, output.2: 10}}   # 20 × (1 − (3 − 2)/2)"},
+		{"expect: {total: 88.48, grade: 良, scores: {output.1: 11, output.2: 10, output.3: 9.99, output.4: 7.49, output: 38.48}}",
+			"expect: {total: 92.98, grade: 优, scores: {output.1: 10, output.2: 9, output.3: 7.99, output.4: 5.99, output: 32.98}}"},
+		{"expect: {total: 65, grade: 中, scores: {output: 45, benefit: 0}}", "expect: {total: 65, grade: 中, scores: {output: 35, benefit: 0}}"},
 	} {
 		body = replaceOnce(t, body, r[0], r[1])
 	}
