@@ -423,7 +423,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	ind.Name = f.str(prefix+".name", ri.Name, true)
 	ind.Unit = f.str(prefix+".unit", ri.Unit, false)
 	ind.DeviationReason = f.str(prefix+".deviation_reason", ri.DeviationReason, false)
-	dir := f.str(prefix+".direction", ri.Direction, true)
+	dir := f.str(prefix+".direction", ri.Direction, ind.Level1 != CostLevel1)
 	if dir != "" {
 		d, ok := ParseDirection(dir)
 		if !ok {
@@ -473,7 +473,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 		if ind.Target != nil || ind.Actual != nil {
 			f.fail(prefix, "a qualitative indicator takes a rating, not target or actual")
 		}
-	case ind.Direction != "":
+	case ind.Direction != "" || ind.Level1 == CostLevel1:
 		if !present(ri.Target) { // a malformed target is reported already
 			f.fail(prefix+".target", "required for a quantitative indicator")
 		}

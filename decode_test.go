@@ -406,6 +406,10 @@ func TestDecodeRejections(t *testing.T) {
 			[]string{`indicators[0].proposed_score: must have at most 2 decimals, got 5.125`}},
 		{"deduction without a reason", withIndicators(withRaw(quantIndicator, `"deduction": 2`)), "",
 			[]string{`indicators[0].deduction_reason: required with a deduction (2.00 points)`}},
+		{"no direction", withIndicators(with(quantIndicator, "direction", "")), "",
+			[]string{`indicators[0].direction: required`}},
+		{"a cost indicator without a direction or target", withIndicators(with(with(with(quantIndicator, "level1", `"成本指标"`), "direction", ""), "target", "")), "",
+			[]string{`indicators[0].target: required for a quantitative indicator`}},
 		{"negative deduction", withIndicators(withRaw(quantIndicator, `"deduction": -2, "deduction_reason": "x"`)), "",
 			[]string{`indicators[0].deduction: must not be negative, got -2.00`}},
 		{"fund source in words", withRaw(baseProject, `"carry_over_budget": "很多"`), "",
@@ -620,6 +624,13 @@ func TestDecodeOptionalFields(t *testing.T) {
 			ProposedScore: ptr(Cents(1950)), Description: "部分窗口已上线", Deduction: ptr(Points(1)), DeductionReason: "佐证材料不全"}}}
 	if !reflect.DeepEqual(in.Projects[0], wantFull) {
 		t.Errorf("decoded %+v\nwant    %+v", in.Projects[0], wantFull)
+	}
+
+	// A cost indicator may leave its direction to the rule set.
+	cost := `{"level1": "成本指标", "name": "单位成本", "target": 100, "actual": 90}`
+	in = decodeString(t, "["+with(minimal, "indicators", "["+cost+"]")+"]")
+	if len(in.Rejected) != 0 || len(in.Projects) != 1 || in.Projects[0].Indicators[0].Direction != "" {
+		t.Errorf("cost indicator without a direction: %+v", in)
 	}
 
 	in = decodeString(t, "["+with(minimal, "spent", "-1.5")+"]")

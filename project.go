@@ -53,6 +53,11 @@ type Indicator struct {
 	DeductionReason string   `json:"deduction_reason,omitempty"` // why, required with a deduction
 }
 
+// CostLevel1 is the 一级指标 of cost targets (成本指标). Such an indicator
+// may leave its direction out: the rule set gives it (less is better, in
+// the built-in sets).
+const CostLevel1 = "成本指标"
+
 // Direction says how an indicator's actual value is judged against its target.
 type Direction string
 

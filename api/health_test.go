@@ -18,7 +18,7 @@ func TestHealth(t *testing.T) {
 		t.Errorf("healthz %v", h)
 	}
 	st.get("", "/readyz").want(t, http.StatusOK).decode(t, &h)
-	if h["status"] != "ready" || h["rulesets"] != 4.0 {
+	if h["status"] != "ready" || h["rulesets"] != 5.0 {
 		t.Errorf("readyz %v", h)
 	}
 	// Without its database the service is not ready.

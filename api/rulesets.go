@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -51,8 +52,16 @@ func selection(l *rules.LeafSelect) string {
 		}
 		s += part
 	}
-	if l.Level1.Value != "" {
-		add(fmt.Sprintf("level1 == %q", l.Level1.Value))
+	switch len(l.Level1) {
+	case 0:
+	case 1:
+		add(fmt.Sprintf("level1 == %q", l.Level1[0].Value))
+	default:
+		quoted := make([]string, len(l.Level1))
+		for i, v := range l.Level1.Values() {
+			quoted[i] = fmt.Sprintf("%q", v)
+		}
+		add("level1 in [" + strings.Join(quoted, ", ") + "]")
 	}
 	if l.Level2.Value != "" {
 		add(fmt.Sprintf("level2 == %q", l.Level2.Value))

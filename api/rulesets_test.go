@@ -98,7 +98,7 @@ func TestRuleSetsList(t *testing.T) {
 			t.Errorf("%s: %+v", rs.ID, rs)
 		}
 	}
-	if strings.Join(got, ",") != "cn-mof-2020-self,huaihua-2024,hubei-self,jiangxi-self" || list.Default != "cn-mof-2020-self" || len(list.Unloadable) != 0 {
+	if strings.Join(got, ",") != "cn-mof-2020-self,cn-mof-2021-cost,huaihua-2024,hubei-self,jiangxi-self" || list.Default != "cn-mof-2020-self" || len(list.Unloadable) != 0 {
 		t.Errorf("list: %v, default %s, unloadable %v", got, list.Default, list.Unloadable)
 	}
 
@@ -200,7 +200,7 @@ func TestRuleSetValidate(t *testing.T) {
 	}
 	st.unchanged(func() {
 		v := validate(draftGrades(t), "application/yaml", "")
-		if !v.Valid || len(v.Errors) != 0 || len(v.Tests) != 11 || v.RuleSet == nil || v.RuleSet.Version != "2024.2" || v.Impact == nil {
+		if !v.Valid || len(v.Errors) != 0 || len(v.Tests) != 12 || v.RuleSet == nil || v.RuleSet.Version != "2024.2" || v.Impact == nil {
 			t.Fatalf("valid draft: %+v", v)
 		}
 		if v.Impact.Projects != 27 || v.Impact.Compared != 27 || strings.Join(v.Impact.Changed, ",") != "P-91" ||

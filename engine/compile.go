@@ -98,9 +98,26 @@ type node struct {
 }
 
 type selector struct {
-	level1, level2 string
-	where          *formula
-	table          *leafTable
+	level1 []string // any of them; none: any level1
+	level2 string
+	where  *formula
+	table  *leafTable
+	// direction is that of a selected indicator which gives none; "" for
+	// none, and such an indicator is refused.
+	direction jixiao.Direction
+}
+
+// takesLevel1 reports whether the selector's level1 names take level1.
+func (sel *selector) takesLevel1(level1 string) bool {
+	if len(sel.level1) == 0 {
+		return true
+	}
+	for _, v := range sel.level1 {
+		if sameText(v, level1) {
+			return true
+		}
+	}
+	return false
 }
 
 type leafTable struct {
@@ -201,7 +218,8 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			case len(ind.Children) > 0:
 				n.kids = build(ind.Children)
 			case ind.Leaves != nil:
-				n.sel = &selector{level1: ind.Leaves.Level1.Value, level2: ind.Leaves.Level2.Value, table: tables[ind.Leaves.Rules.Value]}
+				n.sel = &selector{level1: ind.Leaves.Level1.Values(), level2: ind.Leaves.Level2.Value, table: tables[ind.Leaves.Rules.Value],
+					direction: jixiao.Direction(ind.Leaves.Direction.Value)}
 				for j := 0; j < 32; j++ {
 					n.leafIDs = append(n.leafIDs, leafID(n.id, j))
 				}

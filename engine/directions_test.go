@@ -63,3 +63,38 @@ func TestStrictDirections(t *testing.T) {
 		})
 	}
 }
+
+// A 成本指标 without a direction takes its group's default direction; a
+// group without one refuses it.
+func TestCostDefaultDirection(t *testing.T) {
+	cost := leaf(jixiao.CostLevel1, "单位成本", "", fp(100), fp(125))
+	cost.DeviationReason = "涨价"
+	for _, tt := range []struct {
+		set, node, score string
+	}{
+		{"cn-mof-2020-self", "output.1", "37.50"}, // 50 × (1 − 25/100), in 产出指标
+		{"cn-mof-2021-cost", "cost.1", "7.50"},    // 10 × (1 − 25/100)
+	} {
+		rs := loadBuiltin(t, tt.set)
+		p := project("100", "100", cost)
+		if tt.set == "cn-mof-2021-cost" {
+			p = project("100", "100", leaf("产出指标", "数量", jixiao.AtLeast, fp(1), fp(1)), cost)
+		}
+		res := score(t, rs, p)
+		n := res.Find(tt.node)
+		if n == nil || n.Score.String() != tt.score || !strings.Contains(n.ReasonText(), "高于年度指标值 100") {
+			t.Errorf("%s: %s = %+v, want %s scored as <=", tt.set, tt.node, n, tt.score)
+		}
+	}
+	src := strings.NewReplacer("MIN", "", "POLICY", "", "level1: 乙", "level1: 成本指标").Replace(policyRules)
+	rs, err := Load("policies.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := jixiao.Project{ID: "P", Name: "n", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
+		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(1), fp(1)), cost}}
+	_, rej := rs.NewScorer().Score(&p)
+	if rej == nil || !strings.Contains(rej.Errors[0], "indicators[1] 单位成本: no direction, and 乙类指标 of rule set policies gives none") {
+		t.Errorf("got %v, want refused for want of a direction", rej)
+	}
+}

@@ -206,7 +206,7 @@ func TestRejections(t *testing.T) {
 	}{
 		{"negative spent", project("100", "-1", a), "全年执行数不能为负数"},
 		{"negative budget", project("-100", "1", a), "预算数不能为负数"},
-		{"unknown level1", project("100", "100", qual("成本指标", "丙", jixiao.Achieved)), `level1 "成本指标"`},
+		{"unknown level1", project("100", "100", qual("社会成本", "丙", jixiao.Achieved)), `level1 "社会成本"`},
 		{"weights exceed group", project("100", "100", w(a, "30"), w(b, "30")), "more than the 50.00 points"},
 		{"weights do not add up", project("100", "100", w(a, "20"), w(b, "20")), "not the 50.00 points"},
 		{"year not covered", func() jixiao.Project { p := project("100", "100", a); p.Year = 2019; return p }(), "applies to 2020 and later, not to 2019"},

@@ -480,7 +480,7 @@ func (s *Scorer) assignLeaves(p *jixiao.Project) {
 		needEnv := true
 		for _, g := range rs.leafGroups {
 			sel := g.sel
-			if sel.level1 != "" && !sameText(sel.level1, ind.Level1) {
+			if !sel.takesLevel1(ind.Level1) {
 				continue
 			}
 			if sel.level2 != "" && !sameText(sel.level2, ind.Level2) {
@@ -714,9 +714,19 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 			s.fail("indicators[%d] %s: %v", i, ind.Name, err)
 			continue
 		}
-		cases := g.sel.table.byDir[dirIndex(ind.Direction)]
+		dir := ind.Direction
+		if dir == "" {
+			if dir = g.sel.direction; dir == "" {
+				s.fail("indicators[%d] %s: no direction, and %s of rule set %s gives none for indicators without one", i, ind.Name, g.name, s.rs.ref.ID)
+				continue
+			}
+			if s.rs.layout.used[s.rs.at.direction.idx] {
+				s.f.text[s.rs.at.direction.idx] = string(dir)
+			}
+		}
+		cases := g.sel.table.byDir[dirIndex(dir)]
 		if cases == nil {
-			s.fail("indicators[%d] %s: rule set %s has no scoring rule for direction %s in %s", i, ind.Name, s.rs.ref.ID, ind.Direction, g.sel.table.name)
+			s.fail("indicators[%d] %s: rule set %s has no scoring rule for direction %s in %s", i, ind.Name, s.rs.ref.ID, dir, g.sel.table.name)
 			continue
 		}
 		s.f.setInput(s.rs.at.W.idx, shares[j].Float64())

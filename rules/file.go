@@ -100,10 +100,13 @@ const (
 
 // LeafSelect draws leaves from the project's own indicators.
 type LeafSelect struct {
-	Level1 Text `yaml:"level1"`
+	Level1 Names `yaml:"level1"` // one 一级指标 or a list
 	Level2 Text `yaml:"level2"`
 	Where  Text `yaml:"where"` // an expression over the indicator's fields
 	Rules  Text `yaml:"rules"` // name of a leaf_rules table
+	// Direction is the direction of a selected indicator that gives none
+	// (a 成本指标 may leave it out: less is better).
+	Direction Text `yaml:"direction"`
 }
 
 // Case is one row of a scoring table: the first case whose When holds
@@ -205,6 +208,48 @@ func (t *Text) UnmarshalYAML(n *yaml.Node) error {
 
 // IsZero lets empty values be left out.
 func (t Text) IsZero() bool { return t.Value == "" }
+
+// Names is one name or a list of them: `level1: 产出指标` or
+// `level1: [产出指标, 成本指标]`.
+type Names []Text
+
+// UnmarshalYAML reads a single name or a list of names.
+func (ns *Names) UnmarshalYAML(n *yaml.Node) error {
+	n = resolveAlias(n)
+	var items []*yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		items = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		items = n.Content
+	default:
+		return typeError(n, "expected a name or a list of names, got %s", kindName(n))
+	}
+	out := make(Names, 0, len(items))
+	for _, item := range items {
+		var t Text
+		if err := t.UnmarshalYAML(item); err != nil {
+			return err
+		}
+		if t.Value != "" {
+			out = append(out, t)
+		}
+	}
+	*ns = out
+	return nil
+}
+
+// Values returns the names.
+func (ns Names) Values() []string {
+	out := make([]string, len(ns))
+	for i, t := range ns {
+		out[i] = t.Value
+	}
+	return out
+}
+
+// String joins the names with 、.
+func (ns Names) String() string { return strings.Join(ns.Values(), "、") }
 
 // Number is an exact two-place number with its position in the file.
 type Number struct {

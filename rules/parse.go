@@ -698,8 +698,15 @@ func (f *File) checkTree(r *Reporter) {
 			}
 		}
 		if l := ind.Leaves; l != nil {
-			if l.Level1.Value == "" && l.Level2.Value == "" && blank(l.Where) {
+			if len(l.Level1) == 0 && l.Level2.Value == "" && blank(l.Where) {
 				r.At(pos, label, "leaves needs level1, level2 or where to select the project's indicators")
+			}
+			if v := l.Direction.Value; v != "" {
+				if d, ok := jixiao.ParseDirection(v); !ok || d == jixiao.Qualitative {
+					r.At(l.Direction, label, "leaves.direction must be a quantitative direction (%s), got %q", ">=, >, <=, <, =", v)
+				} else {
+					l.Direction.Value = string(d)
+				}
 			}
 			if l.Rules.Value == "" {
 				if len(f.LeafRules) != 1 {

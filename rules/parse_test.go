@@ -206,6 +206,7 @@ func TestParseChecks(t *testing.T) {
 
 		// checks
 		{name: "check without id", old: "  - id: negative_spent\n    severity: error\n", new: "  - severity: error\n", line: 43, msg: "a check needs an id", n: 1},
+		{name: "level1 a mapping", old: "leaves: {level1: 产出指标, level2: 数量指标}", new: "leaves: {level1: {a: b}, level2: 数量指标}", line: 30, col: 26, msg: "expected a name or a list of names, got a mapping", n: 1},
 		{name: "check twice", old: "tests:\n", new: "  - {id: negative_spent, severity: info, when: 'spent < 1', message: x}\ntests:\n", line: 47, msg: "check negative_spent is defined twice", n: 1},
 		{name: "check bad severity", old: "    severity: error\n", new: "    severity: Error\n", line: 44, col: 15, msg: `check negative_spent: severity must be error, warning or info, got "Error"`, n: 1},
 		{name: "check without severity", old: "    severity: error\n", new: "", line: 43, msg: "check negative_spent: missing severity", n: 1},
@@ -301,6 +302,8 @@ func TestParseAccepts(t *testing.T) {
 		{"block formula", "      - score: W * R / 100\n", "      - score: >-\n          W * R\n          / 100\n"},
 		{"unassigned ignore", "missing:\n", "unassigned: ignore\nmissing:\n"},
 		{"leaf check", "    severity: error\n", "    severity: error\n    scope: leaf\n"},
+		{"level1 list", "leaves: {level1: 产出指标, level2: 数量指标}", "leaves: {level1: [产出指标, 成本指标], level2: 数量指标}"},
+		{"one id for a project and a leaf check", "tests:\n", "  - {id: negative_spent, scope: leaf, severity: info, when: 'A < 0', message: x}\ntests:\n"},
 		{"document markers", "id: t\n", "---\nid: t\n"},
 		{"document end", "", ""},
 		{"comments", "grades:\n", "# 等级\ngrades:   # 四档\n"},

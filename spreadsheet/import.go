@@ -1477,7 +1477,7 @@ func (x *rowCtx) indicator() *indVals {
 			}
 		}
 		ind.Actual, apct, _, _ = x.indicatorValue(fActual, false)
-		if dirState == stBlank {
+		if dirState == stBlank && ind.Level1 != jixiao.CostLevel1 { // a cost indicator's comes from the rule set
 			x.fail(fDirection, x.name(fDirection)+" 必须填写：正向、反向、等于 或 定性")
 		}
 		switch {
@@ -1488,7 +1488,7 @@ func (x *rowCtx) indicator() *indVals {
 		case dirState == stOK && ratingState == stOK:
 			x.fail(fRating, fmt.Sprintf("只有定性指标填写 %s（本行 %s 为 “%s”）", x.name(fRating), x.name(fDirection), directionWord(ind.Direction)))
 		}
-		if tst == stBlank && dirState == stOK {
+		if tst == stBlank && (dirState == stOK || dirState == stBlank && ind.Level1 == jixiao.CostLevel1) {
 			x.fail(fTarget, x.name(fTarget)+" 必须填写：定量指标须有年度指标值")
 		}
 	}

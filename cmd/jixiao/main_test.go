@@ -512,7 +512,7 @@ func TestRulesTest(t *testing.T) {
 			nameLine = n + 1
 		}
 	}
-	for _, want := range []string{fmt.Sprintf("FAIL  %s:%d  全部达标得满分", failing, nameLine), "total 100.00, want 99.00", "PASS  " + failing, "10 passed, 1 failed"} {
+	for _, want := range []string{fmt.Sprintf("FAIL  %s:%d  全部达标得满分", failing, nameLine), "total 100.00, want 99.00", "PASS  " + failing, "11 passed, 1 failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rules test output lacks %q:\n%s", want, out)
 		}
@@ -541,7 +541,7 @@ func TestRulesShow(t *testing.T) {
 		"  优  90 ≤ 总分 ≤ 100\n",
 		"  差   0 ≤ 总分 < 60\n",
 		"├─ 预算执行率 (execution) 10分 ← 2 种情形，兜底: W * min(R, 100) / 100\n",
-		"├─ 产出指标 (output) 50分 ← 项目三级指标: level1=产出指标\n",
+		"├─ 产出指标 (output) 50分 ← 项目三级指标: level1=产出指标、成本指标\n",
 		"└─ 满意度指标 (satisfaction) 10分 ← 项目三级指标: level1=满意度指标\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -320,8 +320,8 @@ func scoredBy(ind *rules.Indicator) string {
 	switch {
 	case ind.Leaves != nil:
 		var sel []string
-		if v := ind.Leaves.Level1.Value; v != "" {
-			sel = append(sel, "level1="+v)
+		if v := ind.Leaves.Level1; len(v) > 0 {
+			sel = append(sel, "level1="+v.String())
 		}
 		if v := ind.Leaves.Level2.Value; v != "" {
 			sel = append(sel, "level2="+v)

@@ -318,6 +318,8 @@ func reweighted(t *testing.T, body string) string {
 		{"expect: {total: 88.48, grade: 良, scores: {output.1: 11, output.2: 10, output.3: 9.99, output.4: 7.49, output: 38.48}}",
 			"expect: {total: 92.98, grade: 优, scores: {output.1: 10, output.2: 9, output.3: 7.99, output.4: 5.99, output: 32.98}}"},
 		{"expect: {total: 65, grade: 中, scores: {output: 45, benefit: 0}}", "expect: {total: 65, grade: 中, scores: {output: 35, benefit: 0}}"},
+		{"expect: {total: 93.75, grade: 优, scores: {output.1: 25, output.2: 18.75, output: 43.75}}   # 25 × (1 − 25/100)",
+			"expect: {total: 95, grade: 优, scores: {output.1: 20, output.2: 15, output: 35}}   # 20 × (1 − 25/100)"},
 	} {
 		body = replaceOnce(t, body, r[0], r[1])
 	}
