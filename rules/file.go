@@ -101,9 +101,9 @@ const (
 // LeafSelect draws leaves from the project's own indicators.
 type LeafSelect struct {
 	Level1 Names `yaml:"level1"` // one 一级指标 or a list
-	Level2 Text `yaml:"level2"`
-	Where  Text `yaml:"where"` // an expression over the indicator's fields
-	Rules  Text `yaml:"rules"` // name of a leaf_rules table
+	Level2 Text  `yaml:"level2"`
+	Where  Text  `yaml:"where"` // an expression over the indicator's fields
+	Rules  Text  `yaml:"rules"` // name of a leaf_rules table
 	// Direction is the direction of a selected indicator that gives none
 	// (a 成本指标 may leave it out: less is better).
 	Direction Text `yaml:"direction"`
