@@ -28,3 +28,11 @@ func TestParseDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestSeverityLabel(t *testing.T) {
+	for s, want := range map[Severity]string{SeverityError: "错误", SeverityWarning: "警告", SeverityInfo: "提示", "odd": "odd"} {
+		if got := s.Label(); got != want {
+			t.Errorf("%q.Label() = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -83,6 +83,19 @@ const (
 	SeverityInfo    Severity = "info"
 )
 
+// Label is the severity as finance staff read it: 错误, 警告 or 提示.
+func (s Severity) Label() string {
+	switch s {
+	case SeverityError:
+		return "错误"
+	case SeverityWarning:
+		return "警告"
+	case SeverityInfo:
+		return "提示"
+	}
+	return string(s)
+}
+
 // Finding is a data-quality observation reported next to a score.
 type Finding struct {
 	Check     string   `json:"check"`

@@ -362,7 +362,7 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	}
 	for _, fd := range r.Findings {
 		fw.next()
-		fw.cell(2, 2, severityText(fd.Severity), st.text)
+		fw.cell(2, 2, fd.Severity.Label(), st.text)
 		fw.cell(3, 3, fd.Check, st.text)
 		fw.cell(4, last, fd.Message, st.left)
 	}
@@ -679,19 +679,6 @@ func formActual(ind *jixiao.Indicator) string {
 
 func formNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-// severityText is a finding's severity as printed: 错误, 警告 or 提示.
-func severityText(s jixiao.Severity) string {
-	switch s {
-	case jixiao.SeverityError:
-		return "错误"
-	case jixiao.SeverityWarning:
-		return "警告"
-	case jixiao.SeverityInfo:
-		return "提示"
-	}
-	return string(s)
 }
 
 func formRuleSetLine(ref jixiao.RuleSetRef) string {

@@ -289,7 +289,7 @@ func (s *Summary) Add(rec *jixiao.ScoreRecord) error {
 		if err := s.findings.SetRow(exportCell(1, s.issueRow+1), []any{
 			excelize.Cell{StyleID: st.text, Value: id},
 			excelize.Cell{StyleID: st.text, Value: res.ProjectName},
-			excelize.Cell{StyleID: st.center, Value: severityText(fd.Severity)},
+			excelize.Cell{StyleID: st.center, Value: fd.Severity.Label()},
 			excelize.Cell{StyleID: st.text, Value: fd.Check},
 			excelize.Cell{StyleID: st.text, Value: fd.Message},
 		}); err != nil {

@@ -145,6 +145,9 @@ func TestBrowser(t *testing.T) {
 		if !slices.Equal(changed, []string{"HH2024-14", "HH2024-16"}) {
 			t.Errorf("projects whose grade changed: %v", changed)
 		}
+		if got := b.text("#simulation-result"); !strings.Contains(got, "最低变化") || !strings.Contains(got, "最高变化") {
+			t.Errorf("summary does not give the lowest and highest change: %q", got)
+		}
 		if n := b.count("#simulation-result svg.chart rect.bar"); n != 8 {
 			t.Errorf("before/after chart: %d bars, want 8", n)
 		}

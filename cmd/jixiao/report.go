@@ -227,18 +227,6 @@ func severityRank(s jixiao.Severity) int {
 	return 3
 }
 
-func severityLabel(s jixiao.Severity) string {
-	switch s {
-	case jixiao.SeverityError:
-		return "错误"
-	case jixiao.SeverityWarning:
-		return "警告"
-	case jixiao.SeverityInfo:
-		return "提示"
-	}
-	return string(s)
-}
-
 // writeFindings lists the findings project by project: severity, check
 // and message, the most serious first.
 func writeFindings(w io.Writer, cond *runewidth.Condition, results []jixiao.Result) {
@@ -264,7 +252,7 @@ func writeFindings(w io.Writer, cond *runewidth.Condition, results []jixiao.Resu
 		sort.SliceStable(fs, func(i, j int) bool { return severityRank(fs[i].Severity) < severityRank(fs[j].Severity) })
 		fmt.Fprintf(w, "  %s  %s\n", r.ProjectID, r.ProjectName)
 		for _, f := range fs {
-			fmt.Fprintf(w, "    %s  %s  %s\n", severityLabel(f.Severity), pad(cond, f.Check, checkWidth), f.Message)
+			fmt.Fprintf(w, "    %s  %s  %s\n", f.Severity.Label(), pad(cond, f.Check, checkWidth), f.Message)
 		}
 	}
 }

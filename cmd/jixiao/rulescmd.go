@@ -292,7 +292,7 @@ func showRuleSet(w io.Writer, rs *engine.RuleSet) {
 			if c.Scope.Value == rules.ScopeLeaf {
 				scope = "（逐个三级指标）"
 			}
-			fmt.Fprintf(w, "  %-*s  %s%s\n", width, c.ID.Value, severityLabel(jixiao.Severity(c.Severity.Value)), scope)
+			fmt.Fprintf(w, "  %-*s  %s%s\n", width, c.ID.Value, jixiao.Severity(c.Severity.Value).Label(), scope)
 		}
 	}
 	fmt.Fprintln(w)

@@ -121,7 +121,7 @@ function result(report, req, simulate, out) {
   only.addEventListener('change', fill);
   fill();
   return h('div',
-    note(`共 ${s.projects} 个项目，比较 ${s.compared} 个，等级变化 ${changedTotal} 个；总分平均变化 ${signed(s.mean_delta)}（最少 ${signed(s.min_delta)}，最多 ${signed(s.max_delta)}）。` +
+    note(`共 ${s.projects} 个项目，比较 ${s.compared} 个，等级变化 ${changedTotal} 个；总分平均变化 ${signed(s.mean_delta)}（最低变化 ${signed(s.min_delta)}，最高变化 ${signed(s.max_delta)}）。` +
       `基准规则 ${report.baseline.id} ${report.baseline.version}` + (same ? '' : `，情景规则 ${report.scenario.id} ${report.scenario.version}（${short(report.scenario.hash)}）`) +
       (s.rejected_baseline || s.rejected_scenario ? `；未能评分：基准 ${s.rejected_baseline} 个，模拟 ${s.rejected_scenario} 个` : ''),
     changedTotal ? 'success' : 'info'),
