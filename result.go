@@ -19,21 +19,41 @@ type Result struct {
 	// to two places, as the rule set defines it (its execution_rate
 	// formula); nil when the rule set names none. Front ends show this
 	// value and never compute a rate of their own.
-	ExecutionRate *Decimal   `json:"execution_rate,omitempty"`
-	RuleSet       RuleSetRef `json:"ruleset"`
-	Indicators    []Node     `json:"indicators"`
-	Findings      []Finding  `json:"findings"`
+	ExecutionRate *Decimal `json:"execution_rate,omitempty"`
+	// Rescale is set when a category did not apply and the total was
+	// rescaled to 100 points; nil otherwise.
+	Rescale    *Rescale   `json:"rescale,omitempty"`
+	RuleSet    RuleSetRef `json:"ruleset"`
+	Indicators []Node     `json:"indicators"`
+	Findings   []Finding  `json:"findings"`
+}
+
+// Rescale is the step from the applicable indicators to the total when
+// some do not apply: Total = Sum × 100 ÷ Applicable, rounded half-up to
+// two places. Front ends show these numbers, so the rows visibly add up.
+type Rescale struct {
+	// Sum is the sum of the scores of the indicators that apply.
+	Sum Decimal `json:"sum"`
+	// Applicable is the sum of their points, under 100.
+	Applicable Decimal `json:"applicable"`
 }
 
 // Node is one indicator of the scored tree: a fixed indicator of the rule
 // set, a group, or one of the project's own indicators.
 type Node struct {
-	ID       string  `json:"id"`
-	Name     string  `json:"name"`
-	Points   Decimal `json:"points"`
-	Score    Decimal `json:"score"`
-	Reason   string  `json:"reason,omitempty"`
-	Children []Node  `json:"children,omitempty"`
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	Points Decimal `json:"points"`
+	Score  Decimal `json:"score"`
+	Reason string  `json:"reason,omitempty"`
+	// Indicator is the position, counted from 1, of the project's own
+	// indicator (Project.Indicators) that this node scored; 0 for the
+	// rule set's fixed indicators and groups.
+	Indicator int `json:"indicator,omitempty"`
+	// ExecutionRate is the computed 预算执行率 that this node's formulas
+	// read, the result's ExecutionRate; nil when they read none.
+	ExecutionRate *Decimal `json:"execution_rate,omitempty"`
+	Children      []Node   `json:"children,omitempty"`
 	// Explain, when set, writes the reason on demand: the engine records
 	// a reason's numbers while scoring and its text only when it is read.
 	// Read the reason with ReasonText.

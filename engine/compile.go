@@ -95,6 +95,9 @@ type node struct {
 	kids    []*node
 	sel     *selector
 	leafIDs []string // "output.1" …, made once
+	// readsRate: the cases read every name the execution_rate formula
+	// reads, so the node records the computed rate it used.
+	readsRate bool
 }
 
 type selector struct {
@@ -201,6 +204,11 @@ func Compile(f *rules.File) (*RuleSet, error) {
 		tables[t.name] = t
 	}
 
+	var rateReads map[string]bool
+	if rs.executionRate != nil {
+		rateReads = reads(rs.executionRate, rs.derived)
+	}
+
 	var build func(list []*rules.Indicator) []*node
 	build = func(list []*rules.Indicator) []*node {
 		out := make([]*node, 0, len(list))
@@ -215,6 +223,7 @@ func Compile(f *rules.File) (*RuleSet, error) {
 			case len(ind.Cases) > 0:
 				n.cases = c.compileCases(ind.Cases, scopeCase, n.id)
 				n.maxVals = maxPlaceholders(n.cases)
+				n.readsRate = readsAll(casesReads(n.cases, rs.derived), rateReads)
 			case len(ind.Children) > 0:
 				n.kids = build(ind.Children)
 			case ind.Leaves != nil:
@@ -441,6 +450,55 @@ func clip(s string) string {
 		return string(r[:57]) + "…"
 	}
 	return s
+}
+
+// reads returns the names a formula reads, and through the derived values
+// among them the names those read, and so on.
+func reads(fm *formula, derived []derivedValue) map[string]bool {
+	out := map[string]bool{}
+	var add func(fm *formula)
+	add = func(fm *formula) {
+		if fm == nil || fm.node == nil {
+			return
+		}
+		for name := range identifiers(fm.node) {
+			if out[name] {
+				continue
+			}
+			out[name] = true
+			for _, d := range derived {
+				if d.name == name {
+					add(d.fm)
+				}
+			}
+		}
+	}
+	add(fm)
+	return out
+}
+
+// casesReads is reads over every condition and score of the cases.
+func casesReads(cases []*scoringCase, derived []derivedValue) map[string]bool {
+	out := map[string]bool{}
+	for _, sc := range cases {
+		maps.Copy(out, reads(sc.when, derived))
+		maps.Copy(out, reads(sc.score, derived))
+	}
+	return out
+}
+
+// readsAll reports whether have holds every name of want, and want is not
+// empty.
+func readsAll(have, want map[string]bool) bool {
+	if len(want) == 0 {
+		return false
+	}
+	for name := range want {
+		if !have[name] {
+			return false
+		}
+	}
+	return true
 }
 
 func identifiers(n ast.Node) map[string]bool {

@@ -35,7 +35,9 @@ type Scorer struct {
 	lazyVals []lazyVal
 	lazyRecs []lazyReason
 	lazyDst  []*jixiao.Node
-	scratch  []byte
+	// rateNodes are the nodes that read the computed execution rate.
+	rateNodes []*jixiao.Node
+	scratch   []byte
 
 	pool  []jixiao.Node // every node of the result, handed out in blocks
 	next  int
@@ -165,6 +167,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	s.errs = s.errs[:0]
 	s.text, s.messages = s.text[:0], s.messages[:0]
 	s.lazyVals, s.lazyRecs, s.lazyDst = s.lazyVals[:0], s.lazyRecs[:0], s.lazyDst[:0]
+	s.rateNodes = s.rateNodes[:0]
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
 			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
@@ -263,7 +266,10 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		Indicators:  nodes,
 		Findings:    findings,
 	}
-	if rs.executionRate != nil && !s.scoresOnly {
+	if dropped > 0 {
+		res.Rescale = &jixiao.Rescale{Sum: raw, Applicable: applicable}
+	}
+	if rs.executionRate != nil {
 		n, x, err := s.roundNum(rs.executionRate, 2)
 		if err != nil {
 			s.fail("execution_rate: %v", oneLine(err))
@@ -271,6 +277,9 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		}
 		if r, ok := toDecimal(n, x); ok {
 			res.ExecutionRate = &r
+			for _, n := range s.rateNodes {
+				n.ExecutionRate = res.ExecutionRate
+			}
 		}
 	}
 	return res, nil
@@ -669,6 +678,9 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 			out.Reason = fmt.Sprintf("项目无%s，该项不参与评分，总分按适用分值折算为百分制", n.name)
 		}
 	case n.cases != nil:
+		if n.readsRate && !s.scoresOnly {
+			s.rateNodes = append(s.rateNodes, out)
+		}
 		s.f.setInput(s.rs.at.W.idx, out.Points.Float64())
 		out.Score = s.runCases(n.cases, n.id, n.id, out.Points, out)
 	case n.kids != nil:
@@ -708,7 +720,7 @@ func (s *Scorer) scoreLeaves(g *node, p *jixiao.Project, points jixiao.Decimal) 
 			// The tree is scratch: only the numbers are read.
 			out[j].Points, out[j].Score = shares[j], 0
 		} else {
-			out[j] = jixiao.Node{ID: id, Name: ind.Name, Points: shares[j]}
+			out[j] = jixiao.Node{ID: id, Name: ind.Name, Points: shares[j], Indicator: i + 1}
 		}
 		if err := s.setLeaf(ind); err != nil {
 			s.fail("indicators[%d] %s: %v", i, ind.Name, err)

@@ -98,9 +98,14 @@ var (
 			`Total jixiao.Decimal json:"total"`,
 			`Grade string json:"grade"`,
 			`ExecutionRate *jixiao.Decimal json:"execution_rate,omitempty"`,
+			`Rescale *jixiao.Rescale json:"rescale,omitempty"`,
 			`RuleSet jixiao.RuleSetRef json:"ruleset"`,
 			`Indicators []jixiao.Node json:"indicators"`,
 			`Findings []jixiao.Finding json:"findings"`,
+		},
+		reflect.TypeFor[jixiao.Rescale](): {
+			`Sum jixiao.Decimal json:"sum"`,
+			`Applicable jixiao.Decimal json:"applicable"`,
 		},
 		reflect.TypeFor[jixiao.RuleSetRef](): {
 			`ID string json:"id"`,
@@ -113,6 +118,8 @@ var (
 			`Points jixiao.Decimal json:"points"`,
 			`Score jixiao.Decimal json:"score"`,
 			`Reason string json:"reason,omitempty"`,
+			`Indicator int json:"indicator,omitempty"`,
+			`ExecutionRate *jixiao.Decimal json:"execution_rate,omitempty"`,
 			`Children []jixiao.Node json:"children,omitempty"`,
 			`Explain jixiao.Explainer json:"-"`,
 		},
@@ -812,6 +819,17 @@ func appendResult(b []byte, r *jixiao.Result) ([]byte, bool) {
 			return b, false
 		}
 	}
+	if r.Rescale != nil {
+		b = append(b, `,"rescale":{"sum":`...)
+		if b, ok = appendDecimal(b, r.Rescale.Sum); !ok {
+			return b, false
+		}
+		b = append(b, `,"applicable":`...)
+		if b, ok = appendDecimal(b, r.Rescale.Applicable); !ok {
+			return b, false
+		}
+		b = append(b, '}')
+	}
 	b = append(b, `,"ruleset":{"id":`...)
 	b = appendString(b, r.RuleSet.ID)
 	b = append(b, `,"version":`...)
@@ -875,6 +893,16 @@ func appendNodes(b []byte, nodes []jixiao.Node) ([]byte, bool) {
 		if reason := n.ReasonText(); reason != "" {
 			b = append(b, `,"reason":`...)
 			b = appendString(b, reason)
+		}
+		if n.Indicator != 0 {
+			b = append(b, `,"indicator":`...)
+			b = strconv.AppendInt(b, int64(n.Indicator), 10)
+		}
+		if n.ExecutionRate != nil {
+			b = append(b, `,"execution_rate":`...)
+			if b, ok = appendDecimal(b, *n.ExecutionRate); !ok {
+				return b, false
+			}
 		}
 		if len(n.Children) > 0 {
 			b = append(b, `,"children":`...)
