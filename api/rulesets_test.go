@@ -355,9 +355,17 @@ func TestRuleSetUpload(t *testing.T) {
 	var audit struct {
 		Items []jixiao.AuditEntry `json:"items"`
 	}
-	st.get(jixiao.RoleAdmin, "/api/v1/audit?per_page=2").want(t, http.StatusOK).decode(t, &audit)
-	if len(audit.Items) != 2 || audit.Items[0].Action != "ruleset.upload" || audit.Items[0].Actor != "admin-key" ||
-		audit.Items[1].Action != "ruleset.activate" || audit.Items[1].Actor != "admin-key" {
+	// The upload, its activation, and a new effective version of each
+	// rule set that extends it.
+	st.get(jixiao.RoleAdmin, "/api/v1/audit?per_page=4").want(t, http.StatusOK).decode(t, &audit)
+	activated := map[string]string{} // subject → actor
+	for _, e := range audit.Items[1:] {
+		if e.Action == "ruleset.activate" {
+			activated[e.Subject] = e.Actor
+		}
+	}
+	if len(audit.Items) != 4 || audit.Items[0].Action != "ruleset.upload" || audit.Items[0].Actor != "admin-key" ||
+		activated["cn-mof-2020-self"] != "admin-key" || activated["hubei-self"] != "system" || activated["jiangxi-self"] != "system" {
 		t.Errorf("audit %+v", audit.Items)
 	}
 	// New evaluations use it.

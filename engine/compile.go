@@ -167,9 +167,16 @@ type check struct {
 	advisory bool
 }
 
-// Load parses and compiles a rule file.
+// Load parses and compiles a rule file. A file that extends another rule
+// set finds it among the built-ins.
 func Load(path string, data []byte) (*RuleSet, error) {
-	f, err := rules.Parse(path, data)
+	return LoadWith(path, data, rules.ParentsOf(rules.Builtin()))
+}
+
+// LoadWith parses and compiles a rule file whose parent, if it extends
+// one, parents finds.
+func LoadWith(path string, data []byte, parents rules.Parents) (*RuleSet, error) {
+	f, err := rules.ParseWith(path, data, parents)
 	if err != nil {
 		return nil, err
 	}

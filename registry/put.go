@@ -21,7 +21,14 @@ var ErrNoDir error = jixiao.Errorf(jixiao.EUNAVAILABLE, "the service has no rule
 // diagnostics of a file that does not load, or one per failed test (the
 // rule set and the results are then returned too).
 func (r *Registry) Validate(path string, data []byte) (*engine.RuleSet, []engine.TestResult, error) {
-	return check(path, data)
+	r.mu.Lock()
+	parents := r.parentsLocked()
+	r.mu.Unlock()
+	l, results, err := build(path, data, parents)
+	if l == nil {
+		return nil, results, err
+	}
+	return l.rs, results, err
 }
 
 // Put validates an uploaded rule file for id, writes it into the rules
@@ -60,19 +67,20 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	if err != nil {
 		return nil, err
 	}
-	rs, _, err := check(path, data)
+	l, _, err := build(path, data, r.parentsLocked())
 	if err != nil {
 		r.log.Warn("rule file upload rejected", "id", id, "file", path, "by", who, "err", err.Error())
 		return nil, err
 	}
+	rs := l.rs
 	if got := rs.Ref().ID; got != id {
 		t := rs.File().ID
 		return nil, rules.Errors{{File: path, Line: t.Line, Column: t.Column,
 			Message: fmt.Sprintf("the file's id is %s, but it was uploaded as %s", got, id)}}
 	}
-	hash := rs.Ref().Hash
+	hash, fileHash := rs.Ref().Hash, hashOf(data) // differ for a file that extends another
 	if e, ok := r.snap.Load().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
-		if f := r.files[path]; f != nil && f.hash == hash {
+		if f := r.files[path]; f != nil && f.hash == fileHash {
 			return e.l.rs, nil
 		}
 	}
@@ -87,8 +95,9 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 		r.files[path] = f
 	}
 	now := time.Now()
-	f.hash, f.attempt, f.err, f.failed, f.id = hash, now, nil, nil, id
-	f.good = &loaded{rs: rs, source: jixiao.SourceAPI, path: path, who: who, loadedAt: now}
+	f.hash, f.attempt, f.err, f.failed, f.id = fileHash, now, nil, nil, id
+	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
+	f.good = l
 	r.reconcileLocked([]*fileState{f})
 	if f.dupErr != nil {
 		// Cannot happen for a target chosen by targetLocked, but the

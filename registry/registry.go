@@ -109,6 +109,11 @@ type Registry struct {
 	dirErr       error                 // the directory could not be read
 	dirErrAt     time.Time
 	lastAttempts map[string]time.Time // by id, last load attempt of a file with that id
+	// rebuildErrs are the rule sets that did not pass on the new version
+	// of the rule set they extend, by id; rebuildTried the parent hash
+	// they failed on, so that they are not built again until it changes.
+	rebuildErrs  map[string]FileError
+	rebuildTried map[string]string
 }
 
 // loaded is one version that passed every check, with where it came from.
@@ -118,7 +123,15 @@ type loaded struct {
 	path     string
 	who      string
 	loadedAt time.Time
+	// For a file that extends another rule set: the file as written, to
+	// build it again on a new version of the parent, and the effective
+	// hash of the parent it was built on.
+	data       []byte
+	parentHash string
 }
+
+// extends is the id of the rule set l was built on, or "".
+func (l *loaded) extends() string { return l.rs.File().Extends.Value }
 
 func (l *loaded) id() string   { return l.rs.Ref().ID }
 func (l *loaded) hash() string { return l.rs.Ref().Hash }
@@ -157,6 +170,8 @@ func New(opts Options) (*Registry, error) {
 		builtins:     map[string]*loaded{},
 		files:        map[string]*fileState{},
 		lastAttempts: map[string]time.Time{},
+		rebuildErrs:  map[string]FileError{},
+		rebuildTried: map[string]string{},
 	}
 	if opts.Dir != "" {
 		r.dir = filepath.Clean(opts.Dir)
@@ -172,17 +187,31 @@ func New(opts Options) (*Registry, error) {
 	}
 
 	now := time.Now()
-	for _, src := range rules.Builtin() {
-		rs, _, err := check(src.Path, src.Data)
-		if err != nil {
-			return nil, fmt.Errorf("built-in rule set %s: %w", src.Path, err)
+	// The built-ins that extend another are loaded after it.
+	pending := rules.Builtin()
+	for len(pending) > 0 {
+		var later []rules.Source
+		for _, src := range pending {
+			if ext := rules.ExtendsOf(src.Data); ext != "" && r.builtins[ext] == nil {
+				later = append(later, src)
+				continue
+			}
+			l, _, err := build(src.Path, src.Data, r.builtins)
+			if err != nil {
+				return nil, fmt.Errorf("built-in rule set %s: %w", src.Path, err)
+			}
+			id := l.id()
+			if prev, dup := r.builtins[id]; dup {
+				return nil, fmt.Errorf("built-in rule sets %s and %s have the same id %s", prev.path, src.Path, id)
+			}
+			l.source, l.path, l.loadedAt = jixiao.SourceBuiltin, src.Path, now
+			r.builtins[id] = l
+			r.lastAttempts[id] = now
 		}
-		id := rs.Ref().ID
-		if prev, dup := r.builtins[id]; dup {
-			return nil, fmt.Errorf("built-in rule sets %s and %s have the same id %s", prev.path, src.Path, id)
+		if len(later) == len(pending) {
+			return nil, fmt.Errorf("built-in rule set %s extends %s, which is not a built-in that loads", later[0].Path, rules.ExtendsOf(later[0].Data))
 		}
-		r.builtins[id] = &loaded{rs: rs, source: jixiao.SourceBuiltin, path: src.Path, loadedAt: now}
-		r.lastAttempts[id] = now
+		pending = later
 	}
 	byHash := map[string]*engine.RuleSet{}
 	for _, b := range r.builtins {
@@ -333,14 +362,14 @@ func (r *Registry) Status() []Status {
 // check decodes, compiles and tests one rule file. A panic in any of it is
 // reported as an error of the file: a rule file must never stop the
 // service.
-func check(path string, data []byte) (rs *engine.RuleSet, results []engine.TestResult, err error) {
+func check(path string, data []byte, parents rules.Parents) (rs *engine.RuleSet, results []engine.TestResult, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rs, results = nil, nil
 			err = rules.Errors{{File: path, Message: fmt.Sprintf("internal error while loading the file: %v", p)}}
 		}
 	}()
-	rs, err = engine.Load(path, data)
+	rs, err = engine.LoadWith(path, data, parents)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,6 +378,29 @@ func check(path string, data []byte) (rs *engine.RuleSet, results []engine.TestR
 		return rs, results, err
 	}
 	return rs, results, nil
+}
+
+// build checks a rule file whose parent, if it extends one, is the rule
+// set of that id in sets, and returns it as loaded, without its origin.
+func build(path string, data []byte, sets map[string]*loaded) (*loaded, []engine.TestResult, error) {
+	parents := func(id string) (*rules.File, bool) {
+		if l := sets[id]; l != nil {
+			return l.rs.File(), true
+		}
+		return nil, false
+	}
+	rs, results, err := check(path, data, parents)
+	if err != nil {
+		if rs != nil { // failed tests: the rule set is returned with them
+			return &loaded{rs: rs}, results, err
+		}
+		return nil, results, err
+	}
+	l := &loaded{rs: rs}
+	if ext := rs.File().Extends.Value; ext != "" {
+		l.data, l.parentHash = data, sets[ext].hash()
+	}
+	return l, results, nil
 }
 
 func failedTests(results []engine.TestResult) []string {
@@ -444,6 +496,8 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 		want[id] = f.good
 	}
 
+	r.rebuildLocked(want, now)
+
 	old := r.snap.Load()
 	sets := make(map[string]*entry, len(want))
 	var byHash map[string]*engine.RuleSet
@@ -515,6 +569,55 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 	r.publishStatusLocked()
 }
 
+// rebuildLocked builds again, on the version of its parent in want, every
+// rule set of want that extends one and was built on another version of
+// it. A rebuilt rule set passes the same checks and tests as an edited
+// file, and replaces the old one where it came from; one that does not
+// pass keeps its last good version, and the error is shown in Status.
+func (r *Registry) rebuildLocked(want map[string]*loaded, now time.Time) {
+	for pass := 0; pass <= len(want); pass++ { // grandchildren after children
+		changed := false
+		for _, id := range sortedKeys(want) {
+			l := want[id]
+			ext := l.extends()
+			p := want[ext]
+			if ext == "" || p == nil || p.hash() == l.parentHash {
+				if ext == "" || p != nil && p.hash() == l.parentHash {
+					delete(r.rebuildErrs, id)
+				}
+				continue
+			}
+			if r.rebuildTried[id] == p.hash() {
+				continue
+			}
+			nl, results, err := build(l.path, l.data, want)
+			if err != nil {
+				r.rebuildTried[id] = p.hash()
+				r.rebuildErrs[id] = FileError{Path: l.path, At: now, Diagnostics: diagnostics(l.path, err), FailedTests: failedTests(results)}
+				r.log.Error("rule set does not pass on the new version of the rule set it extends; its last good version stays active",
+					"id", id, "path", l.path, "extends", ext, "parent_hash", short(p.hash()), "err", err.Error())
+				continue
+			}
+			nl.source, nl.path, nl.who, nl.loadedAt = l.source, l.path, l.who, now
+			want[id] = nl
+			delete(r.rebuildErrs, id)
+			delete(r.rebuildTried, id)
+			if b := r.builtins[id]; b == l {
+				r.builtins[id] = nl
+			}
+			for _, f := range r.files {
+				if f.good == l {
+					f.good = nl
+				}
+			}
+			changed = true
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
 func (r *Registry) callActivate(v jixiao.RuleSetVersion) {
 	if r.onActivate == nil {
 		return
@@ -560,6 +663,10 @@ func (r *Registry) publishStatusLocked() {
 		ref := e.l.rs.Ref()
 		at := e.activatedAt
 		s.Active, s.Name, s.Source, s.Path, s.LoadedBy, s.ActivatedAt = &ref, e.l.rs.File().Name.Value, e.l.source, e.l.path, e.l.who, &at
+	}
+	for _, id := range sortedKeys(r.rebuildErrs) {
+		s := get(id)
+		s.Errors = append(s.Errors, r.rebuildErrs[id])
 	}
 	var unknown []Status
 	for _, path := range sortedKeys(r.files) {

@@ -200,8 +200,23 @@ func (h *harness) waitFor(what string, cond func() bool) {
 
 func (h *harness) waitActive(id string, data []byte) {
 	h.t.Helper()
-	want := hashOf(data)
+	want := h.effectiveHash(data)
 	h.waitFor(id+" active with hash "+short(want), func() bool { return h.activeHash(id) == want })
+}
+
+// effectiveHash is the hash of a rule file once loaded: of its bytes, or
+// for a file that extends another, of its effective file on the active
+// parent.
+func (h *harness) effectiveHash(data []byte) string {
+	h.t.Helper()
+	if rules.ExtendsOf(data) == "" {
+		return hashOf(data)
+	}
+	rs, _, err := h.r.Validate("effective.yaml", data)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rs.Ref().Hash
 }
 
 // waitError waits for an error of path, whose diagnostics contain text, in
@@ -487,7 +502,7 @@ func TestStartWithFiles(t *testing.T) {
 	dir := t.TempDir()
 	v2 := withVersion(t, builtinData(t, mofID), "2024.2")
 	writeFile(t, filepath.Join(dir, "mof.yaml"), v2)
-	brokenHubei := replace(t, builtinData(t, "hubei-self"), "grades:", "gardes:")
+	brokenHubei := replace(t, builtinData(t, "cn-mof-2021-cost"), "grades:", "gardes:")
 	writeFile(t, filepath.Join(dir, "hubei.yaml"), brokenHubei)
 	writeFile(t, filepath.Join(dir, "garbage.yml"), []byte("{{{ not yaml"))
 
@@ -499,10 +514,10 @@ func TestStartWithFiles(t *testing.T) {
 		t.Errorf("activations of an overridden built-in at start: %+v", acts)
 	}
 	// The broken override leaves the built-in active and shows its error.
-	if got := h.activeHash("hubei-self"); got != hashOf(builtinData(t, "hubei-self")) {
+	if got := h.activeHash("cn-mof-2021-cost"); got != hashOf(builtinData(t, "cn-mof-2021-cost")) {
 		t.Error("the built-in is not active under a broken override")
 	}
-	st := h.status("hubei-self")
+	st := h.status("cn-mof-2021-cost")
 	if st.Source != jixiao.SourceBuiltin || len(st.Errors) != 1 || st.Errors[0].Path != filepath.Join(dir, "hubei.yaml") {
 		t.Errorf("status %+v", st)
 	}
@@ -516,7 +531,7 @@ func TestStartWithFiles(t *testing.T) {
 	if unknown == nil || unknown.Path != filepath.Join(dir, "garbage.yml") || len(unknown.Errors) != 1 || unknown.Errors[0].Diagnostics[0].Line == 0 {
 		t.Errorf("status of an unreadable id: %+v", unknown)
 	}
-	if !h.rec.hasReload("garbage.yml", false) || !h.rec.hasReload("hubei-self", false) || !h.rec.hasReload(mofID, true) {
+	if !h.rec.hasReload("garbage.yml", false) || !h.rec.hasReload("cn-mof-2021-cost", false) || !h.rec.hasReload(mofID, true) {
 		t.Errorf("reloads %v", h.rec.reloads)
 	}
 }
@@ -634,9 +649,9 @@ func TestPut(t *testing.T) {
 
 	// The watcher sees the written file but does not activate it again.
 	// Another file changed afterwards shows when a scan has passed.
-	hubei := withVersion(t, builtinData(t, "hubei-self"), "2024.2")
-	writeFile(t, h.path("hubei-self.yaml"), hubei)
-	h.waitActive("hubei-self", hubei)
+	hubei := withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.2")
+	writeFile(t, h.path("cn-mof-2021-cost.yaml"), hubei)
+	h.waitActive("cn-mof-2021-cost", hubei)
 	if acts := h.rec.activationsOf(mofID); len(acts) != 2 {
 		t.Errorf("the watcher activated the upload again: %+v", acts)
 	}
@@ -692,17 +707,17 @@ func TestPut(t *testing.T) {
 
 func TestPutFixesBrokenFile(t *testing.T) {
 	dir := t.TempDir()
-	broken := replace(t, builtinData(t, "hubei-self"), "grades:", "gardes:")
+	broken := replace(t, builtinData(t, "cn-mof-2021-cost"), "grades:", "gardes:")
 	writeFile(t, filepath.Join(dir, "hubei.yaml"), broken)
 	h := newHarness(t, dir, Options{})
-	good := withVersion(t, builtinData(t, "hubei-self"), "2024.2")
-	if _, err := h.r.Put("hubei-self", good, "admin"); err != nil {
+	good := withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.2")
+	if _, err := h.r.Put("cn-mof-2021-cost", good, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "hubei.yaml")); !bytes.Equal(data, good) {
 		t.Error("the upload did not replace the broken file of its id")
 	}
-	if st := h.status("hubei-self"); len(st.Errors) != 0 || st.Active.Hash != hashOf(good) {
+	if st := h.status("cn-mof-2021-cost"); len(st.Errors) != 0 || st.Active.Hash != hashOf(good) {
 		t.Errorf("status %+v", st)
 	}
 }
@@ -835,15 +850,15 @@ func TestConcurrentReaders(t *testing.T) {
 // id even when the watcher has not seen that file yet.
 func TestPutSeesUnscannedFile(t *testing.T) {
 	h := newHarness(t, t.TempDir(), Options{}) // not running: nothing scans
-	writeFile(t, h.path("aaa.yaml"), withVersion(t, builtinData(t, "hubei-self"), "2024.2"))
-	good := withVersion(t, builtinData(t, "hubei-self"), "2024.3")
-	if _, err := h.r.Put("hubei-self", good, "admin"); err != nil {
+	writeFile(t, h.path("aaa.yaml"), withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.2"))
+	good := withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.3")
+	if _, err := h.r.Put("cn-mof-2021-cost", good, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if got := dirContents(t, h.dir); len(got) != 1 || got["aaa.yaml"] != string(good) {
 		t.Errorf("directory after Put: %v", got)
 	}
-	if h.activeHash("hubei-self") != hashOf(good) {
+	if h.activeHash("cn-mof-2021-cost") != hashOf(good) {
 		t.Error("the upload is not active")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,23 +234,30 @@ func (r *Registry) scanLocked() {
 // version becomes the file's candidate for activation; a bad one leaves
 // the file's last good version in place.
 func (r *Registry) loadLocked(f *fileState, data []byte, hash, source, who string, now time.Time) {
-	rs, results, err := check(f.path, data)
+	l, results, err := build(f.path, data, r.parentsLocked())
 	f.hash, f.attempt = hash, now
 	if err != nil {
 		f.err, f.failed = err, failedTests(results)
-		if rs != nil {
-			f.id = rs.Ref().ID
-		} else {
-			f.id = peekID(data)
-		}
+		f.id = peekID(data)
 		if f.good == nil && !r.ready.Load() {
 			f.good = r.restoreLocked(f, now)
 		}
 		r.logRejected(f)
 		return
 	}
-	f.err, f.failed, f.id = nil, nil, rs.Ref().ID
-	f.good = &loaded{rs: rs, source: source, path: f.path, who: who, loadedAt: now}
+	f.err, f.failed, f.id = nil, nil, l.id()
+	l.source, l.path, l.who, l.loadedAt = source, f.path, who, now
+	f.good = l
+}
+
+// parentsLocked are the rule sets a file may extend: the active ones, and
+// the built-ins.
+func (r *Registry) parentsLocked() map[string]*loaded {
+	sets := maps.Clone(r.builtins)
+	for id, e := range r.snap.Load().sets {
+		sets[id] = e.l
+	}
+	return sets
 }
 
 // restoreLocked returns the last good version of a file that does not load
@@ -263,7 +271,7 @@ func (r *Registry) restoreLocked(f *fileState, now time.Time) *loaded {
 	if !ok {
 		return nil
 	}
-	rs, _, err := check(f.path, []byte(v.Body))
+	rs, _, err := check(f.path, []byte(v.Body), nil)
 	if err == nil && rs.Ref().ID != f.id {
 		err = fmt.Errorf("its id is %s", rs.Ref().ID)
 	}

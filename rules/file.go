@@ -20,7 +20,10 @@ type File struct {
 	Hash string `yaml:"-"` // sha256 of Body, hex
 	Body []byte `yaml:"-"`
 
-	ID          Text        `yaml:"id"`
+	ID Text `yaml:"id"`
+	// Extends is the id of the rule set this file states differences to;
+	// the File holds the effective rules.
+	Extends     Text        `yaml:"extends"`
 	Version     Text        `yaml:"version"`
 	Name        Text        `yaml:"name"`
 	Description string      `yaml:"description"`
@@ -76,6 +79,9 @@ type Indicator struct {
 	Cases        []Case       `yaml:"cases"`
 	Children     []*Indicator `yaml:"children"`
 	Leaves       *LeafSelect  `yaml:"leaves"`
+	// Remove, in a file that extends another, removes the parent's
+	// indicator of this id.
+	Remove bool `yaml:"remove"`
 }
 
 // Empty-group policies.
@@ -132,6 +138,7 @@ type LeafRules struct {
 	AtMost      []Case `yaml:"<="`
 	Exactly     []Case `yaml:"="`
 	Qualitative []Case `yaml:"qualitative"`
+	Remove      bool   `yaml:"remove"` // in a file that extends another
 }
 
 // For returns the cases for a direction.
@@ -163,6 +170,7 @@ type Check struct {
 	Severity Text `yaml:"severity"`
 	When     Text `yaml:"when"`
 	Message  Text `yaml:"message"`
+	Remove   bool `yaml:"remove"` // in a file that extends another
 }
 
 // Test is an example project with the result the rule set must give.

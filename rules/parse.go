@@ -27,7 +27,12 @@ var idPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 // Parse decodes a rule file strictly and checks its structure: identity,
 // grade bands, the indicator tree and its points, scoring tables and
 // checks. Formulas are compiled by the engine. path is used in messages.
-func Parse(path string, data []byte) (*File, error) {
+// A file that extends another is refused: read it with ParseWith.
+func Parse(path string, data []byte) (*File, error) { return ParseWith(path, data, nil) }
+
+// ParseWith is Parse for a file that may extend another rule set, which
+// parents finds. The file returned is the effective one.
+func ParseWith(path string, data []byte, parents Parents) (*File, error) {
 	r := &Reporter{File: path}
 	if len(data) > MaxFileSize {
 		r.AtLine(0, 0, "", "file is %d bytes, larger than the %d allowed", len(data), MaxFileSize)
@@ -67,6 +72,11 @@ func Parse(path string, data []byte) (*File, error) {
 	if err := strict.Decode(f); err != nil {
 		reportYAMLError(r, err, data)
 		return nil, r.Err()
+	}
+	if f.Extends.Value != "" {
+		if f = f.inherit(r, &doc, parents); f == nil {
+			return nil, r.Err()
+		}
 	}
 	f.check(r)
 	if err := r.Err(); err != nil {
@@ -509,6 +519,7 @@ func (f *File) check(r *Reporter) {
 	if m := f.MinApplicable; m.Set && (m.Value <= 0 || m.Value > hundred) {
 		r.AtLine(m.Line, m.Column, "", "min_applicable must be more than 0 and at most 100 points, got %s", m.Value.Trimmed())
 	}
+	f.checkRemovals(r)
 	f.checkGrades(r)
 	f.checkNames(r)
 	f.checkTree(r)

@@ -603,7 +603,7 @@ func TestBuiltinParses(t *testing.T) {
 		if !IsRuleFile(src.Path) {
 			t.Errorf("%s is not named as a rule file", src.Path)
 		}
-		f, err := Parse(src.Path, src.Data)
+		f, err := ParseWith(src.Path, src.Data, ParentsOf(srcs))
 		if err != nil {
 			t.Errorf("%s:\n%v", src.Path, err)
 			continue

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"jixiao"
+	"jixiao/engine"
 	"jixiao/rules"
 )
 
@@ -555,7 +556,19 @@ func TestRulesShow(t *testing.T) {
 		}
 		src, _ := rules.BuiltinByID(id)
 		raw, _, code := jixiaoRun(t, "", "rules", "show", "--yaml", id)
-		if code != exitOK || raw != string(src.Data) {
+		want := string(src.Data)
+		if rules.ExtendsOf(src.Data) != "" {
+			// The effective file whole, which stands alone.
+			rs, err := engine.Load(src.Path, src.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = string(rs.File().Body)
+			if rules.ExtendsOf(rs.File().Body) != "" || !strings.Contains(want, " 继承自 cn-mof-2020-self") {
+				t.Errorf("rules show --yaml %s: not the effective file whole:\n%.300s", id, want)
+			}
+		}
+		if code != exitOK || raw != want {
 			t.Errorf("rules show --yaml %s: exit %d, output is not the built-in file", id, code)
 		}
 	}
@@ -570,5 +583,37 @@ func TestRulesShow(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "broken.yaml", broken)
 	if _, errOut, code := jixiaoRun(t, "", "rules", "show", path); code != exitUsage || !strings.Contains(errOut, fmt.Sprintf("%s:%d:", path, line)) {
 		t.Errorf("rules show of a broken file: exit %d\n%s", code, errOut)
+	}
+}
+
+// rules check finds the rule set a file extends among the files of its
+// directory before the built-ins, and points at the child's line.
+func TestRulesCheckExtends(t *testing.T) {
+	dir := t.TempDir()
+	mof, _ := rules.BuiltinByID("cn-mof-2020-self")
+	base := strings.Replace(string(mof.Data), "id: cn-mof-2020-self", "id: prov-base", 1)
+	base = strings.Replace(base, "W * min(R, 100) / 100", "W * min(R, 100) / 100 * 1", 1)
+	child := "id: city\nextends: prov-base\nversion: \"1\"\nname: 市级\nindicators:\n  - {id: execution, points: 20}\n  - {id: output, points: 40}\n"
+	for name, body := range map[string]string{"base.yaml": base, "city.yaml": child} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := jixiaoRun(t, "", "rules", "check", dir)
+	if code != exitOK || !strings.Contains(out, "ok  "+filepath.Join(dir, "city.yaml")+"  city 1") {
+		t.Fatalf("rules check: exit %d\n%s%s", code, out, errOut)
+	}
+	raw, _, _ := jixiaoRun(t, "", "rules", "show", "--yaml", filepath.Join(dir, "city.yaml"))
+	if !strings.Contains(raw, "W * min(R, 100) / 100 * 1") || !strings.Contains(raw, "points: 20") {
+		t.Errorf("the effective file is not built on the sibling base:\n%.400s", raw)
+	}
+
+	bad := child + "  - {id: benefit, points: 45}\n"
+	if err := os.WriteFile(filepath.Join(dir, "city.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = jixiaoRun(t, "", "rules", "check", filepath.Join(dir, "city.yaml"))
+	if code == exitOK || !strings.Contains(out+errOut, filepath.Join(dir, "city.yaml")+":") {
+		t.Errorf("points that do not add up: exit %d\n%s%s", code, out, errOut)
 	}
 }

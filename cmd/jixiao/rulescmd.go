@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"jixiao"
@@ -98,9 +99,10 @@ func runRulesCheck(ctx context.Context, s *streams, args []string) int {
 		return usageError(fs, "name a rule FILE, a DIR of rule files or a built-in ID")
 	}
 	srcs, good := resolveAll(s, paths)
+	parents := parentsFor(srcs)
 	ids := map[string]string{} // rule set id → the file that has it
 	for _, src := range srcs {
-		rs, err := engine.Load(src.Path, src.Data)
+		rs, err := engine.LoadWith(src.Path, src.Data, parents)
 		if err != nil {
 			good = false
 			fmt.Fprintf(s.stdout, "FAIL  %s\n", src.Path)
@@ -160,9 +162,10 @@ func runRulesTest(ctx context.Context, s *streams, args []string) int {
 		return usageError(fs, "name a rule FILE, a DIR of rule files or a built-in ID")
 	}
 	srcs, loaded := resolveAll(s, paths)
+	parents := parentsFor(srcs)
 	passed, failed := 0, 0
 	for _, src := range srcs {
-		rs, err := engine.Load(src.Path, src.Data)
+		rs, err := engine.LoadWith(src.Path, src.Data, parents)
 		if err != nil {
 			loaded = false
 			fmt.Fprintf(s.stdout, "FAIL  %s: the rule file has errors\n", src.Path)
@@ -202,8 +205,9 @@ func runRulesShow(ctx context.Context, s *streams, args []string) int {
 	fs := newFlagSet(s, "rules show", "jixiao rules show [--yaml] ID|FILE",
 		"",
 		"Prints the rule set's identity, description, grade bands and indicator tree.",
-		"With --yaml, prints the rule file itself, to copy a built-in and edit it.")
-	raw := fs.Bool("yaml", false, "print the rule file as it is written")
+		"With --yaml, prints the rule file itself, to copy a built-in and edit it; for a",
+		"file that extends another rule set, the effective rules whole.")
+	raw := fs.Bool("yaml", false, "print the rule file as it is written, or the effective file of one that extends another")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return flagStatus(err)
@@ -220,20 +224,46 @@ func runRulesShow(ctx context.Context, s *streams, args []string) int {
 		return exitUsage
 	}
 	src := srcs[0]
-	if *raw {
+	if *raw && rules.ExtendsOf(src.Data) == "" {
 		if _, err := s.stdout.Write(src.Data); err != nil {
 			s.log.Error("cannot write the output", "err", err)
 			return exitUsage
 		}
 		return exitOK
 	}
-	rs, err := engine.Load(src.Path, src.Data)
+	rs, err := engine.LoadWith(src.Path, src.Data, parentsFor(srcs))
 	if err != nil {
 		reportLoadError(s, src.Path, err)
 		return exitUsage
 	}
+	if *raw {
+		if _, err := s.stdout.Write(rs.File().Body); err != nil {
+			s.log.Error("cannot write the output", "err", err)
+			return exitUsage
+		}
+		return exitOK
+	}
 	showRuleSet(s.stdout, rs)
 	return exitOK
+}
+
+// parentsFor finds the rule set a file extends among the files named, the
+// other rule files of their directories, then the built-ins, as the
+// service would with its rules directory.
+func parentsFor(srcs []rules.Source) rules.Parents {
+	var dirs []rules.Source
+	seen := map[string]bool{}
+	for _, src := range srcs {
+		dir := filepath.Dir(src.Path)
+		if strings.HasPrefix(src.Path, "builtin/") || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if more, err := rules.ReadDir(dir); err == nil {
+			dirs = append(dirs, more...)
+		}
+	}
+	return rules.ParentsOf(srcs, dirs, rules.Builtin())
 }
 
 // showRuleSet prints a rule set for the people who apply it.
@@ -242,6 +272,9 @@ func showRuleSet(w io.Writer, rs *engine.RuleSet) {
 	fmt.Fprintln(w, f.Name.Value)
 	fmt.Fprintf(w, "编号 %s  版本 %s  哈希 %s\n", ref.ID, ref.Version, short(ref.Hash))
 	fmt.Fprintf(w, "文件 %s\n", f.Path)
+	if f.Extends.Value != "" {
+		fmt.Fprintf(w, "继承 %s（本文件只写不同之处；--yaml 显示合并后的完整规则）\n", f.Extends.Value)
+	}
 	from := f.Years.From.Value.Trimmed()
 	switch to := f.Years.To.Value; {
 	case !f.Years.To.Set || to == 0:

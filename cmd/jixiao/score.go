@@ -116,7 +116,7 @@ func loadRuleSet(s *streams, arg string) (*engine.RuleSet, int) {
 			"dir", arg, "files", strings.Join(names, ", "))
 		return nil, exitUsage
 	}
-	rs, err := engine.Load(srcs[0].Path, srcs[0].Data)
+	rs, err := engine.LoadWith(srcs[0].Path, srcs[0].Data, parentsFor(srcs))
 	if err != nil {
 		reportLoadError(s, srcs[0].Path, err)
 		return nil, exitUsage
