@@ -214,6 +214,7 @@ type rawProject struct {
 	GoalExpected        json.RawMessage `json:"goal_expected"`
 	GoalAchieved        json.RawMessage `json:"goal_achieved"`
 	ExecutionReason     json.RawMessage `json:"execution_reason"`
+	CategoryPoints      json.RawMessage `json:"category_points"`
 }
 
 type rawIndicator struct {
@@ -301,6 +302,36 @@ func (f *fieldReader) decimal(field string, raw json.RawMessage, required bool, 
 		return 0, false
 	}
 	return d, true
+}
+
+// maxCategories bounds category_points: a rule set has a handful.
+const maxCategories = 20
+
+// categoryPoints reads category_points: an object of points by category.
+func (f *fieldReader) categoryPoints(raw json.RawMessage) map[string]Decimal {
+	if !present(raw) {
+		return nil
+	}
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
+		f.fail("category_points", "must be an object of points by category, such as {\"产出指标\": 45}, got %s", clip(raw))
+		return nil
+	}
+	if len(items) > maxCategories {
+		f.fail("category_points", "%d categories, at most %d allowed", len(items), maxCategories)
+		return nil
+	}
+	out := make(map[string]Decimal, len(items))
+	for k, v := range items {
+		if strings.TrimSpace(k) == "" {
+			f.fail("category_points", "a category without a name")
+			continue
+		}
+		if d, ok := f.decimal("category_points."+k, v, true, points); ok {
+			out[k] = d
+		}
+	}
+	return out
 }
 
 // optDecimal reads an optional quantity of the given kind.
@@ -391,6 +422,7 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	p.GoalExpected = f.str("goal_expected", rp.GoalExpected, false)
 	p.GoalAchieved = f.str("goal_achieved", rp.GoalAchieved, false)
 	p.ExecutionReason = f.str("execution_reason", rp.ExecutionReason, false)
+	p.CategoryPoints = f.categoryPoints(rp.CategoryPoints)
 
 	if present(rp.Indicators) {
 		var items []json.RawMessage

@@ -324,6 +324,14 @@ func TestDecodeRejections(t *testing.T) {
 		{"repeated field, escaped", withRaw(baseProject, `"sp\u0065nt": 1`), "",
 			[]string{`duplicate field "spent"`}},
 
+		// category_points.
+		{"category points not an object", with(baseProject, "category_points", "[45]"), "",
+			[]string{`category_points: must be an object of points by category, such as {"产出指标": 45}, got [45]`}},
+		{"category points as text", with(baseProject, "category_points", `{"产出指标": "45"}`), "",
+			[]string{`category_points.产出指标: must be a number of points, got the string "45"`}},
+		{"category points with 3 decimals", with(baseProject, "category_points", `{"产出指标": 45.005}`), "",
+			[]string{`category_points.产出指标: must have at most 2 decimals, got 45.005`}},
+
 		// Required fields.
 		{"missing id", with(baseProject, "id", ""), "#1", []string{`id: required`}},
 		{"null id", with(baseProject, "id", "null"), "#1", []string{`id: required`}},
@@ -588,6 +596,12 @@ func TestDecodeOptionalFields(t *testing.T) {
 	in = decodeString(t, "["+nulls+"]")
 	if len(in.Rejected) != 0 || len(in.Projects) != 1 || !reflect.DeepEqual(in.Projects[0], want) {
 		t.Errorf("nulls decoded as %+v, want %+v", in, want)
+	}
+
+	in = decodeString(t, "["+with(minimal, "category_points", `{"产出指标": 45, "benefit": 35.5}`)+"]")
+	if len(in.Rejected) != 0 || len(in.Projects) != 1 ||
+		!reflect.DeepEqual(in.Projects[0].CategoryPoints, map[string]Decimal{"产出指标": Points(45), "benefit": Cents(3550)}) {
+		t.Errorf("category_points decoded as %+v", in)
 	}
 
 	in = decodeString(t, "["+with(minimal, "indicators", "[]")+"]")

@@ -30,6 +30,12 @@ type Project struct {
 	GoalExpected        string   `json:"goal_expected,omitempty"`        // 年度总体目标：预期目标
 	GoalAchieved        string   `json:"goal_achieved,omitempty"`        // 年度总体目标：实际完成情况
 	ExecutionReason     string   `json:"execution_reason,omitempty"`     // 预算执行偏差的原因及改进措施
+
+	// CategoryPoints are the points the unit set for categories (一级
+	// 指标) of the rule set, by indicator id or name, where the rule set
+	// lets it and within its bounds (unit_points); nil keeps the rule
+	// set's points.
+	CategoryPoints map[string]Decimal `json:"category_points,omitempty"`
 }
 
 // Indicator is one of the project's own third-level (三级) performance

@@ -200,7 +200,7 @@ func TestRuleSetValidate(t *testing.T) {
 	}
 	st.unchanged(func() {
 		v := validate(draftGrades(t), "application/yaml", "")
-		if !v.Valid || len(v.Errors) != 0 || len(v.Tests) != 12 || v.RuleSet == nil || v.RuleSet.Version != "2024.2" || v.Impact == nil {
+		if !v.Valid || len(v.Errors) != 0 || len(v.Tests) != 14 || v.RuleSet == nil || v.RuleSet.Version != "2024.2" || v.Impact == nil {
 			t.Fatalf("valid draft: %+v", v)
 		}
 		if v.Impact.Projects != 27 || v.Impact.Compared != 27 || strings.Join(v.Impact.Changed, ",") != "P-91" ||

@@ -98,6 +98,20 @@ type node struct {
 	// readsRate: the cases read every name the execution_rate formula
 	// reads, so the node records the computed rate it used.
 	readsRate bool
+	// unitSet: the unit may set the points of this top-level node
+	// between unitMin and unitMax (unit_points).
+	unitSet          bool
+	unitMin, unitMax jixiao.Decimal
+}
+
+// category returns the top-level node of the given id or name, or nil.
+func (rs *RuleSet) category(key string) *node {
+	for _, n := range rs.roots {
+		if n.id == key || sameText(n.name, key) {
+			return n
+		}
+	}
+	return nil
 }
 
 type selector struct {
@@ -226,6 +240,9 @@ func Compile(f *rules.File) (*RuleSet, error) {
 				n.ifEmpty = rules.Rescale
 			}
 			n.empty = c.emptyFinding(ind, n.ifEmpty)
+			if u := ind.UnitPoints; u != nil {
+				n.unitSet, n.unitMin, n.unitMax = true, u.Min.Value, u.Max.Value
+			}
 			switch {
 			case len(ind.Cases) > 0:
 				n.cases = c.compileCases(ind.Cases, scopeCase, n.id)

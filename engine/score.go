@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"jixiao"
 	"jixiao/rules"
@@ -20,6 +22,9 @@ type Scorer struct {
 	leaves [][]int // leaf groups: indexes into the project's indicators
 	empty  []bool
 	eff    []jixiao.Decimal
+	// declared are each node's points before empty groups are dealt
+	// with: the rule set's, or the unit's category_points.
+	declared []jixiao.Decimal
 
 	findings []jixiao.Finding
 	errs     []string
@@ -55,11 +60,65 @@ type textRef struct {
 func (rs *RuleSet) NewScorer() *Scorer {
 	n := rs.nodeCount
 	return &Scorer{
-		rs:     rs,
-		f:      rs.layout.newFrame(),
-		leaves: make([][]int, n),
-		empty:  make([]bool, n),
-		eff:    make([]jixiao.Decimal, n),
+		rs:       rs,
+		f:        rs.layout.newFrame(),
+		leaves:   make([][]int, n),
+		empty:    make([]bool, n),
+		eff:      make([]jixiao.Decimal, n),
+		declared: rs.declaredPoints(),
+	}
+}
+
+// declaredPoints are the points of every node as the rule file gives them.
+func (rs *RuleSet) declaredPoints() []jixiao.Decimal {
+	out := make([]jixiao.Decimal, rs.nodeCount)
+	var walk func([]*node)
+	walk = func(list []*node) {
+		for _, n := range list {
+			out[n.idx] = n.points
+			walk(n.kids)
+		}
+	}
+	walk(rs.roots)
+	return out
+}
+
+// setCategoryPoints applies the unit's category_points to the top-level
+// nodes, refusing what the rule set does not allow.
+func (s *Scorer) setCategoryPoints(p *jixiao.Project) {
+	for _, n := range s.rs.roots {
+		s.declared[n.idx] = n.points
+	}
+	if len(p.CategoryPoints) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(p.CategoryPoints))
+	for k := range p.CategoryPoints {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // messages in a stable order
+	for _, k := range keys {
+		v := p.CategoryPoints[k]
+		n := s.rs.category(k)
+		switch {
+		case n == nil:
+			s.fail("category_points.%s: 「%s」不是规则 %s 的一级指标", k, k, s.rs.ref.ID)
+		case !n.unitSet:
+			s.fail("category_points.%s: 本规则不允许单位自定「%s」的分值", k, n.name)
+		case v < n.unitMin || v > n.unitMax:
+			s.fail("category_points.%s: 「%s」%s 分超出本规则允许的 %s–%s 分", k, n.name, v.Trimmed(), n.unitMin.Trimmed(), n.unitMax.Trimmed())
+		default:
+			s.declared[n.idx] = v
+		}
+	}
+	var sum jixiao.Decimal
+	parts := make([]string, 0, len(s.rs.roots))
+	for _, n := range s.rs.roots {
+		sum += s.declared[n.idx]
+		parts = append(parts, n.name+" "+s.declared[n.idx].Trimmed())
+	}
+	if sum != jixiao.Points(100) && len(s.errs) == 0 {
+		s.fail("category_points: 各一级指标分值合计 %s 分（%s），应为 100 分", sum.Trimmed(), strings.Join(parts, " + "))
 	}
 }
 
@@ -187,6 +246,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 		}
 	}
 	s.assignLeaves(p)
+	s.setCategoryPoints(p)
 	if len(s.errs) > 0 {
 		return jixiao.Result{}, s.reject(p)
 	}
@@ -559,11 +619,11 @@ func (s *Scorer) markEmpty(n *node) bool {
 func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.Decimal) {
 	var declared jixiao.Decimal
 	for _, n := range list {
-		declared += n.points
+		declared += s.declared[n.idx]
 	}
 	if total == declared {
 		for _, n := range list {
-			s.eff[n.idx] = n.points
+			s.eff[n.idx] = s.declared[n.idx]
 		}
 	} else {
 		s.shareInProportion(list, total)
@@ -585,7 +645,7 @@ func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.
 			s.zero(n)
 			continue
 		}
-		liveSum += n.points.Hundredths()
+		liveSum += s.declared[n.idx].Hundredths()
 	}
 	if pool > 0 {
 		if liveSum == 0 {
@@ -594,7 +654,7 @@ func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.
 			weights := s.alloc.weights(len(list))
 			for i, n := range list {
 				if !s.empty[n.idx] {
-					weights[i] = n.points.Hundredths()
+					weights[i] = s.declared[n.idx].Hundredths()
 				}
 			}
 			extra := s.alloc.allocate(pool, weights)
@@ -615,7 +675,7 @@ func (s *Scorer) distribute(list []*node, total jixiao.Decimal, dropped *jixiao.
 func (s *Scorer) shareInProportion(list []*node, total jixiao.Decimal) {
 	weights := s.alloc.weights(len(list))
 	for i, n := range list {
-		weights[i] = n.points.Hundredths()
+		weights[i] = s.declared[n.idx].Hundredths()
 	}
 	shares := s.alloc.allocate(total, weights)
 	for i, n := range list {
@@ -689,18 +749,36 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 			s.scoreNode(k, p, &out.Children[i])
 			out.Score += out.Children[i].Score
 		}
-		if out.Points != n.points && !s.scoresOnly {
-			out.Reason = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", n.points.Trimmed(), out.Points.Trimmed())
+		if !s.scoresOnly {
+			out.Reason = s.pointsReason(n, out.Points)
 		}
 	case n.sel != nil:
 		out.Children = s.scoreLeaves(n, p, out.Points)
 		for _, c := range out.Children {
 			out.Score += c.Score
 		}
-		if out.Points != n.points && !s.scoresOnly {
-			out.Reason = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", n.points.Trimmed(), out.Points.Trimmed())
+		if !s.scoresOnly {
+			out.Reason = s.pointsReason(n, out.Points)
 		}
 	}
+}
+
+// pointsReason says why a group is worth other points than the rule
+// file gives it: the unit's category_points, points of empty groups
+// moved to it, or both; "" when it is worth its own.
+func (s *Scorer) pointsReason(n *node, points jixiao.Decimal) string {
+	declared := s.declared[n.idx]
+	var b strings.Builder
+	if declared != n.points {
+		fmt.Fprintf(&b, "单位自定分值 %s 分（规则默认 %s 分，允许 %s–%s 分）", declared.Trimmed(), n.points.Trimmed(), n.unitMin.Trimmed(), n.unitMax.Trimmed())
+	}
+	if points != declared {
+		if b.Len() > 0 {
+			b.WriteString("；")
+		}
+		fmt.Fprintf(&b, "含空缺指标转入的分值，%s分调整为%s分", declared.Trimmed(), points.Trimmed())
+	}
+	return b.String()
 }
 
 // scoreLeaves scores the project's indicators of one leaf group, sharing

@@ -79,9 +79,19 @@ type Indicator struct {
 	Cases        []Case       `yaml:"cases"`
 	Children     []*Indicator `yaml:"children"`
 	Leaves       *LeafSelect  `yaml:"leaves"`
+	// UnitPoints, on a top-level indicator, lets the unit set the
+	// category's points (the project's category_points) within bounds.
+	UnitPoints *PointsRange `yaml:"unit_points"`
 	// Remove, in a file that extends another, removes the parent's
 	// indicator of this id.
 	Remove bool `yaml:"remove"`
+}
+
+// PointsRange bounds the points a unit may give a category, both ends
+// inclusive.
+type PointsRange struct {
+	Min Number `yaml:"min"`
+	Max Number `yaml:"max"`
 }
 
 // Empty-group policies.

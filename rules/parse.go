@@ -680,6 +680,18 @@ func (f *File) checkTree(r *Reporter) {
 				r.AtLine(ind.Points.Line, ind.Points.Column, label, "children's points add up to %s (%s), not the %s points of %s", sum.Trimmed(), parts, ind.Points.Value.Trimmed(), ind.Name.Value)
 			}
 		}
+		if u := ind.UnitPoints; u != nil {
+			switch {
+			case parent != nil:
+				r.At(pos, label, "unit_points applies only to top-level indicators (categories)")
+			case !u.Min.Set || !u.Max.Set:
+				r.At(pos, label, "unit_points needs min and max")
+			case u.Min.Value < 0 || u.Max.Value > hundred || u.Min.Value > u.Max.Value:
+				r.AtLine(u.Min.Line, u.Min.Column, label, "unit_points must have 0 ≤ min ≤ max ≤ 100, got %s–%s", u.Min.Value.Trimmed(), u.Max.Value.Trimmed())
+			case ind.Points.Set && (ind.Points.Value < u.Min.Value || ind.Points.Value > u.Max.Value):
+				r.AtLine(u.Min.Line, u.Min.Column, label, "unit_points %s–%s must include the indicator's own %s points", u.Min.Value.Trimmed(), u.Max.Value.Trimmed(), ind.Points.Value.Trimmed())
+			}
+		}
 		checkCases(r, ind.Cases, label)
 		switch ind.IfEmpty.Value {
 		case "", Redistribute, Rescale, Zero, Reject:

@@ -674,3 +674,24 @@ func find(errs Errors, msg string) (Diagnostic, bool) {
 	}
 	return Diagnostic{}, false
 }
+
+// unit_points: top-level only, 0 ≤ min ≤ max ≤ 100, around the points.
+func TestUnitPointsChecks(t *testing.T) {
+	tests := []struct{ name, old, new, want string }{
+		{"nested", "        points: 50\n", "        points: 50\n        unit_points: {min: 40, max: 60}\n", "unit_points applies only to top-level indicators"},
+		{"min above max", "    points: 80\n", "    points: 80\n    unit_points: {min: 90, max: 70}\n", "unit_points must have 0 ≤ min ≤ max ≤ 100, got 90–70"},
+		{"not around the points", "    points: 80\n", "    points: 80\n    unit_points: {min: 40, max: 60}\n", "must include the indicator's own 80 points"},
+		{"a bound missing", "    points: 80\n", "    points: 80\n    unit_points: {min: 40}\n", "unit_points needs min and max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(strings.Replace(validFile, tt.old, tt.new, 1)))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Parse("t.yaml", []byte(strings.Replace(validFile, "    points: 80\n", "    points: 80\n    unit_points: {min: 60, max: 80}\n", 1))); err != nil {
+		t.Errorf("a valid unit_points: %v", err)
+	}
+}

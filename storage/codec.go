@@ -71,6 +71,7 @@ var (
 			`GoalExpected string json:"goal_expected,omitempty"`,
 			`GoalAchieved string json:"goal_achieved,omitempty"`,
 			`ExecutionReason string json:"execution_reason,omitempty"`,
+			`CategoryPoints map[string]jixiao.Decimal json:"category_points,omitempty"`,
 		},
 		reflect.TypeFor[jixiao.Indicator](): {
 			`Level1 string json:"level1"`,
@@ -601,11 +602,35 @@ func (r *jsonReader) project(p *jixiao.Project) bool {
 			return seen.once(20) && r.text(&p.GoalAchieved)
 		case "execution_reason":
 			return seen.once(21) && r.text(&p.ExecutionReason)
+		case "category_points":
+			return seen.once(22) && r.pointsByName(&p.CategoryPoints)
 		}
 		return false
 	})
 	r.ws()
 	return ok && r.i == len(r.s)
+}
+
+// pointsByName reads an object of decimals, or null.
+func (r *jsonReader) pointsByName(m *map[string]jixiao.Decimal) bool {
+	if r.null() {
+		*m = nil
+		return true
+	}
+	out := map[string]jixiao.Decimal{}
+	ok := r.object(func(key string) bool {
+		if _, twice := out[key]; twice {
+			return false // as encoding/json: the last one wins; leave it to it
+		}
+		var d jixiao.Decimal
+		if !r.decimal(&d) {
+			return false
+		}
+		out[key] = d
+		return true
+	})
+	*m = out
+	return ok
 }
 
 func (r *jsonReader) indicators(list *[]jixiao.Indicator) bool {

@@ -95,6 +95,13 @@ func codecProject(r *rand.Rand, n int) jixiao.Project {
 			})
 		}
 	}
+	if r.IntN(3) == 0 {
+		p.CategoryPoints = map[string]jixiao.Decimal{}
+		for range r.IntN(4) {
+			// Canonical keys: the fast path leaves escaped keys to encoding/json.
+			p.CategoryPoints[[]string{"产出指标", "效益指标", "output", "满意度指标"}[r.IntN(4)]] = jixiao.Cents(r.Int64N(10000))
+		}
+	}
 	return p
 }
 
@@ -142,6 +149,8 @@ func TestDecodeProject(t *testing.T) {
 		`{"name":"\u4e2d\u6587"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\ud800"}`, `{"name":"bad \x"}`, "{\"name\":\"raw\x01\"}",
 		"{\"name\":\"\xff\"}", `{"na\u006de":"escaped key"}`, `{"name":1}`, `{"id":"a"} trailing`, `{"id":"a",}`, `{"id":"a"`,
 		`[]`, `"text"`, ``, `{"compliance":null,"department":null}`,
+		`{"category_points":{"产出指标":45,"产出指标":50}}`, `{"category_points":{}}`, `{"category_points":null}`,
+		`{"category_points":[45]}`, `{"category_points":{"a":"45"}}`, `{"category_points":{"a":45.001}}`,
 	} {
 		sameAsEncodingJSON(t, body)
 	}

@@ -320,6 +320,9 @@ func reweighted(t *testing.T, body string) string {
 		{"expect: {total: 65, grade: 中, scores: {output: 45, benefit: 0}}", "expect: {total: 65, grade: 中, scores: {output: 35, benefit: 0}}"},
 		{"expect: {total: 93.75, grade: 优, scores: {output.1: 25, output.2: 18.75, output: 43.75}}   # 25 × (1 − 25/100)",
 			"expect: {total: 95, grade: 优, scores: {output.1: 20, output.2: 15, output: 35}}   # 20 × (1 − 25/100)"},
+		{"category_points: {产出指标: 55, 效益指标: 25, 满意度指标: 10}", "category_points: {产出指标: 45, 效益指标: 25, 满意度指标: 10}"},
+		{"expect: {total: 89, grade: 良, scores: {execution: 10, output: 44, benefit: 25, satisfaction: 10}}   # 55 × 8/10 = 44",
+			"expect: {total: 91, grade: 优, scores: {execution: 20, output: 36, benefit: 25, satisfaction: 10}}   # 45 × 8/10 = 36"},
 	} {
 		body = replaceOnce(t, body, r[0], r[1])
 	}
