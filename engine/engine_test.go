@@ -282,7 +282,8 @@ func TestHuaihuaRedistributes(t *testing.T) {
 			{Level1: "满意度指标", Level2: "服务对象满意度指标", Name: "s", Direction: jixiao.Qualitative, Rating: jixiao.PartiallyAchieved},
 		}}
 	res := score(t, rs, p)
-	want := map[string]string{"quantity": "0.00", "quality": "40.00", "timeliness": "0.00", "social": "0.00", "satisfaction": "28.00", "funds_arrival": "5.00"}
+	// Unreported funds_arrived earns no marks for 资金到位率.
+	want := map[string]string{"quantity": "0.00", "quality": "40.00", "timeliness": "0.00", "social": "0.00", "satisfaction": "28.00", "funds_arrival": "0.00"}
 	for id, w := range want {
 		if got := res.Find(id).Score.String(); got != w {
 			t.Errorf("%s scored %s, want %s", id, got, w)
@@ -292,7 +293,7 @@ func TestHuaihuaRedistributes(t *testing.T) {
 		t.Errorf("satisfaction points %s, want all 40.00 of 效益指标", got)
 	}
 	if !hasFinding(res, "funds_arrived_missing") {
-		t.Errorf("no info finding for the missing funds_arrived: %+v", res.Findings)
+		t.Errorf("no finding for the missing funds_arrived: %+v", res.Findings)
 	}
 }
 
