@@ -108,6 +108,14 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("自评表 tree lacks %q:\n%s", want, tree)
 			}
 		}
+		// No 效益指标: the tree shows the step from the applicable points
+		// to the total, with the engine's numbers.
+		if step := b.text("#rescale-step"); !strings.Contains(step, "70.00 × 100 ÷ 70.00 = 100.00") {
+			t.Errorf("rescale step %q", step)
+		}
+		if sum := b.text("#rescale-sum"); !strings.Contains(sum, "适用指标合计") || !strings.Contains(sum, "70.00") {
+			t.Errorf("applicable row %q", sum)
+		}
 		if n := b.count("#history-table tbody tr"); n < 1 {
 			t.Error("no score history")
 		}

@@ -101,6 +101,15 @@ function tree(result) {
     }
   };
   walk(result.indicators, 0);
+  if (result.rescale) {
+    // Some categories do not apply: the engine's step from the applicable
+    // points to the total, so that the rows visibly add up.
+    const { sum, applicable } = result.rescale;
+    rows.push(h('tr.subtotal#rescale-sum', h('th', { scope: 'row' }, '适用指标合计'), h('td.num', num(applicable)), h('td.num', num(sum)),
+      h('td.reason', '未设置的指标类别不参与评分')));
+    rows.push(h('tr.rescale#rescale-step', h('th', { scope: 'row' }, '折算为百分制'), h('td.num', num(100)), h('td.num', num(result.total)),
+      h('td.reason', `${num(sum)} × 100 ÷ ${num(applicable)} = ${num(result.total)}（四舍五入保留两位小数）`)));
+  }
   rows.push(h('tr.total', h('th', { scope: 'row' }, '总分'), h('td.num', num(100)), h('td.num', num(result.total)), h('td', badge(result.grade))));
   return h('div.table-wrap', h('table.grid.tree#score-tree',
     h('thead', h('tr', h('th', '指标'), h('th.num', '分值'), h('th.num', '得分'), h('th', '评分依据'))),
