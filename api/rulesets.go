@@ -83,6 +83,7 @@ type ruleSetView struct {
 	jixiao.RuleSetRef
 	Name        string      `json:"name"`
 	Description string      `json:"description,omitempty"`
+	Extends     string      `json:"extends,omitempty"`
 	YearFrom    int         `json:"year_from"`
 	YearTo      int         `json:"year_to,omitempty"`
 	Grades      []gradeBand `json:"grades"`
@@ -92,7 +93,7 @@ type ruleSetView struct {
 
 func viewRuleSet(rs *engine.RuleSet, withBody bool) ruleSetView {
 	f := rs.File()
-	v := ruleSetView{RuleSetRef: rs.Ref(), Name: f.Name.Value, Description: f.Description,
+	v := ruleSetView{RuleSetRef: rs.Ref(), Name: f.Name.Value, Description: f.Description, Extends: f.Extends.Value,
 		YearFrom: int(f.Years.From.Value / 100), YearTo: int(f.Years.To.Value / 100), Tree: tree(f.Indicators)}
 	for _, b := range f.Grades {
 		v.Grades = append(v.Grades, gradeBand{Grade: b.Grade.Value, From: b.From.Value, To: b.To.Value})

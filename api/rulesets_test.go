@@ -16,6 +16,7 @@ type ruleSetView struct {
 	jixiao.RuleSetRef
 	Name     string `json:"name"`
 	YearFrom int    `json:"year_from"`
+	Extends  string `json:"extends"`
 	Grades   []struct {
 		Grade string `json:"grade"`
 	} `json:"grades"`
@@ -96,6 +97,9 @@ func TestRuleSetsList(t *testing.T) {
 		got = append(got, rs.ID)
 		if rs.Status == nil || rs.Status.Source != jixiao.SourceBuiltin || rs.Status.Active.Hash != rs.Hash || rs.YAML != "" || len(rs.Tree) == 0 {
 			t.Errorf("%s: %+v", rs.ID, rs)
+		}
+		if variant := strings.HasSuffix(rs.ID, "-self") && rs.ID != "cn-mof-2020-self"; variant != (rs.Extends == "cn-mof-2020-self") {
+			t.Errorf("%s extends %q", rs.ID, rs.Extends)
 		}
 	}
 	if strings.Join(got, ",") != "cn-mof-2020-self,cn-mof-2021-cost,huaihua-2024,hubei-self,jiangxi-self" || list.Default != "cn-mof-2020-self" || len(list.Unloadable) != 0 {

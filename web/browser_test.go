@@ -186,6 +186,10 @@ func TestBrowser(t *testing.T) {
 		}
 		b.shoot("rulesets")
 
+		// A variant says what it extends, and shows its effective rules.
+		b.goTo("#/rulesets/hubei-self", "rulesets")
+		b.waitText("#extends", "cn-mof-2020-self")
+
 		// A broken file is refused at file:line; the old version stays.
 		b.goTo("#/rulesets/cn-mof-2020-self", "rulesets")
 		b.do(chromedp.Click(chromedp.CSS("#tab-button-upload")))

@@ -62,7 +62,10 @@ export async function renderOne(view, [id], query) {
     clear(head, h('nav.crumbs', h('a', { href: '#/rulesets' }, '规则集'), ' / ', id),
       h('h1', detail.name), h('p.muted', detail.description || ''));
     clear(info, h('dl.facts.inline',
-      h('dt', '规则集'), h('dd', detail.id), h('dt', '当前版本'), h('dd#active-version', detail.version),
+      h('dt', '规则集'), h('dd', detail.id),
+      detail.extends ? [h('dt', '继承'), h('dd#extends', h('a', { href: `#/rulesets/${encodeURIComponent(detail.extends)}` }, detail.extends),
+        '（只写不同之处；下方规则文件为合并后的完整规则）')] : null,
+      h('dt', '当前版本'), h('dd#active-version', detail.version),
       h('dt', '哈希'), h('dd', h('code#active-hash', short(detail.hash))), h('dt', '适用年度'), h('dd', years(detail)),
       h('dt', '等级'), h('dd', detail.grades.map((g) => `${g.grade} ${g.from}–${g.to}`).join('，')),
       h('dt', '状态'), h('dd', status(item?.status))),
