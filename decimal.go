@@ -35,14 +35,34 @@ const maxExponent = 1 << 30
 // "1e3" or "90.5" exactly. It refuses more than two significant decimal
 // places rather than rounding money silently.
 func ParseDecimal(s string) (Decimal, error) {
+	w, err := scanNumber(s)
+	if err != nil {
+		return 0, err
+	}
+	return w.hundredths()
+}
+
+// written is a decimal number as scanned from text, its digits read in
+// place: the value is ±(intPart followed by frac) × 10^(exp − len(frac)).
+// Scanning allocates nothing, so neither does ParseDecimal.
+type written struct {
+	neg           bool
+	intPart, frac string // digits only
+	exp           int    // within ±maxExponent
+}
+
+// scanNumber is the one reader of decimal text: an optional sign, digits
+// with an optional point (".5" and "5." are numbers, "." is not), and an
+// optional exponent after e or E. Spaces around it are ignored.
+func scanNumber(s string) (written, error) {
+	var w written
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, errors.New("empty number")
+		return w, errors.New("empty number")
 	}
-	neg := false
 	switch s[0] {
 	case '-':
-		neg = true
+		w.neg = true
 		s = s[1:]
 	case '+':
 		s = s[1:]
@@ -53,29 +73,23 @@ func ParseDecimal(s string) (Decimal, error) {
 	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" && (!hasDot || frac == "") {
-		return 0, errors.New("not a number")
+		return w, errors.New("not a number")
 	}
-	// The digits are intPart then frac, read in place: parsing a number
-	// allocates nothing.
-	total := len(intPart) + len(frac)
-	digitAt := func(i int) byte {
-		if i < len(intPart) {
-			return intPart[i]
-		}
-		return frac[i-len(intPart)]
+	if !allDigits(intPart) || !allDigits(frac) {
+		return w, errors.New("not a number")
 	}
-	for i := range total {
-		if c := digitAt(i); c < '0' || c > '9' {
-			return 0, errors.New("not a number")
-		}
-	}
-	exp := 0
+	w.intPart, w.frac = intPart, frac
 	if hasExp {
+		// strconv.Atoi reports an overflow before it looks at the rest,
+		// so the exponent's digits are checked first.
+		if digits := strings.TrimLeft(expPart, "+-"); digits == "" || len(expPart)-len(digits) > 1 || !allDigits(digits) {
+			return w, errors.New("invalid exponent")
+		}
 		e, err := strconv.Atoi(expPart)
 		if err != nil {
 			var ne *strconv.NumError
 			if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
-				return 0, errors.New("invalid exponent")
+				return w, errors.New("invalid exponent")
 			}
 			// Beyond the range of int: only the sign matters below.
 			e = maxExponent
@@ -83,22 +97,46 @@ func ParseDecimal(s string) (Decimal, error) {
 				e = -maxExponent
 			}
 		}
-		exp = max(-maxExponent, min(e, maxExponent))
+		w.exp = max(-maxExponent, min(e, maxExponent))
 	}
+	return w, nil
+}
+
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// digitAt is the i-th digit of intPart then frac.
+func (w *written) digitAt(i int) byte {
+	if i < len(w.intPart) {
+		return w.intPart[i]
+	}
+	return w.frac[i-len(w.intPart)]
+}
+
+// hundredths converts the number to a Decimal, refusing more than two
+// significant decimals and values beyond maxDecimal.
+func (w *written) hundredths() (Decimal, error) {
+	total := len(w.intPart) + len(w.frac)
 	first := 0 // the first significant digit
-	for first < total && digitAt(first) == '0' {
+	for first < total && w.digitAt(first) == '0' {
 		first++
 	}
 	if first == total {
 		return 0, nil // zero, whatever the exponent
 	}
 	// The value is digits × 10^(exp − len(frac)); we want hundredths.
-	shift := exp - len(frac) + 2
+	shift := w.exp - len(w.frac) + 2
 	end := total
 	if shift < 0 {
 		end = first + max(total-first+shift, 0)
 		for i := end; i < total; i++ {
-			if digitAt(i) != '0' {
+			if w.digitAt(i) != '0' {
 				return 0, ErrDecimalPlaces
 			}
 		}
@@ -114,7 +152,7 @@ func ParseDecimal(s string) (Decimal, error) {
 	}
 	var n int64 // at most 18 digits: no overflow
 	for i := first; i < end; i++ {
-		n = n*10 + int64(digitAt(i)-'0')
+		n = n*10 + int64(w.digitAt(i)-'0')
 	}
 	for range shift {
 		n *= 10
@@ -122,10 +160,217 @@ func ParseDecimal(s string) (Decimal, error) {
 	if n > maxDecimal {
 		return 0, errors.New("number too large")
 	}
-	if neg {
+	if w.neg {
 		n = -n
 	}
 	return Decimal(n), nil
+}
+
+// Numeral is a decimal number read exactly, with any number of digits
+// and decimals: ±digits × 10^exp. Readers of spreadsheets keep a cell's
+// number as a Numeral to scale and round it in decimal (万元 to yuan, a
+// formula's binary noise away) before it becomes a Decimal or a float.
+type Numeral struct {
+	neg    bool
+	digits string // no leading or trailing zeros; "" is zero
+	exp    int
+}
+
+// ParseNumeral reads decimal text with the grammar of ParseDecimal, but
+// neither rounds nor bounds it: "-1234.5", ".5", "1.5E+3".
+func ParseNumeral(s string) (Numeral, error) {
+	w, err := scanNumber(s)
+	if err != nil {
+		return Numeral{}, err
+	}
+	return Numeral{neg: w.neg, digits: w.intPart + w.frac, exp: w.exp - len(w.frac)}.norm(), nil
+}
+
+// NumeralOf returns the whole number i.
+func NumeralOf(i int64) Numeral {
+	n := Numeral{neg: i < 0, digits: strconv.FormatUint(abs64(i), 10)}
+	return n.norm()
+}
+
+func (n Numeral) norm() Numeral {
+	d := strings.TrimLeft(n.digits, "0")
+	t := strings.TrimRight(d, "0")
+	if t == "" {
+		return Numeral{}
+	}
+	n.exp += len(d) - len(t)
+	n.digits = t
+	return n
+}
+
+// Sign returns -1, 0 or +1.
+func (n Numeral) Sign() int {
+	switch {
+	case n.digits == "":
+		return 0
+	case n.neg:
+		return -1
+	}
+	return 1
+}
+
+// Cmp compares n and m: -1 when n < m, 0 when equal, +1 when n > m.
+func (n Numeral) Cmp(m Numeral) int {
+	if sn, sm := n.Sign(), m.Sign(); sn != sm || sn == 0 {
+		return cmpInt(sn, sm)
+	}
+	c := n.cmpAbs(m)
+	if n.neg {
+		return -c
+	}
+	return c
+}
+
+// cmpAbs compares the magnitudes of two non-zero numerals.
+func (n Numeral) cmpAbs(m Numeral) int {
+	// The position of the leading digit decides, then the digits.
+	if ln, lm := len(n.digits)+n.exp, len(m.digits)+m.exp; ln != lm {
+		return cmpInt(ln, lm)
+	}
+	return strings.Compare(n.digits, m.digits)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Shift returns n × 10^k: a percentage's or 万元's scale, exactly.
+func (n Numeral) Shift(k int) Numeral {
+	if n.digits == "" {
+		return n
+	}
+	n.exp += k
+	return n
+}
+
+// RoundDigits rounds n half away from zero to at most k significant
+// digits.
+func (n Numeral) RoundDigits(k int) Numeral {
+	if len(n.digits) <= k {
+		return n
+	}
+	keep, up := n.digits[:k], n.digits[k] >= '5'
+	n.exp += len(n.digits) - k
+	if up {
+		keep = incDigits(keep)
+	}
+	n.digits = keep
+	return n.norm()
+}
+
+// RoundPlaces rounds n half away from zero to at most p decimals.
+func (n Numeral) RoundPlaces(p int) Numeral {
+	if n.digits == "" || n.exp >= -p {
+		return n
+	}
+	k := len(n.digits) + n.exp + p // the digits that are kept
+	switch {
+	case k < 0:
+		return Numeral{}
+	case k == 0:
+		if n.digits[0] >= '5' {
+			return Numeral{neg: n.neg, digits: "1", exp: -p}
+		}
+		return Numeral{}
+	}
+	return n.RoundDigits(k)
+}
+
+// incDigits adds one to a string of digits.
+func incDigits(s string) string {
+	b := []byte(s)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < '9' {
+			b[i]++
+			return string(b)
+		}
+		b[i] = '0'
+	}
+	return "1" + string(b)
+}
+
+// Decimal converts n as ParseDecimal converts its text: with
+// ErrDecimalPlaces beyond two significant decimals and an error for a
+// number too large.
+func (n Numeral) Decimal() (Decimal, error) {
+	w := written{neg: n.neg, intPart: n.digits, exp: n.exp}
+	return w.hundredths()
+}
+
+// Float64 is the float64 nearest to n; an error when n is beyond its
+// range.
+func (n Numeral) Float64() (float64, error) {
+	return strconv.ParseFloat(n.scientific(), 64)
+}
+
+// Int returns n when it is a whole number within int64.
+func (n Numeral) Int() (int64, bool) {
+	if n.digits == "" {
+		return 0, true
+	}
+	if n.exp < 0 || len(n.digits)+n.exp > 18 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(n.digits+strings.Repeat("0", n.exp), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if n.neg {
+		v = -v
+	}
+	return v, true
+}
+
+// String writes n without an exponent, "0.000123" or "-1500", as a
+// message quotes it; a number too long to write so keeps its exponent,
+// "1e-40".
+func (n Numeral) String() string {
+	if n.digits == "" {
+		return "0"
+	}
+	if n.exp > 30 || n.exp < -30 || len(n.digits) > 40 {
+		return n.scientific()
+	}
+	var s string
+	switch {
+	case n.exp >= 0:
+		s = n.digits + strings.Repeat("0", n.exp)
+	case -n.exp >= len(n.digits):
+		s = "0." + strings.Repeat("0", -n.exp-len(n.digits)) + n.digits
+	default:
+		k := len(n.digits) + n.exp
+		s = n.digits[:k] + "." + n.digits[k:]
+	}
+	if n.neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// scientific writes n as its digits and an exponent: "-15e2".
+func (n Numeral) scientific() string {
+	if n.digits == "" {
+		return "0"
+	}
+	s := n.digits
+	if n.exp != 0 {
+		s += "e" + strconv.Itoa(n.exp)
+	}
+	if n.neg {
+		s = "-" + s
+	}
+	return s
 }
 
 // microLimit is the magnitude below which f × 10^6 fits in an int64.

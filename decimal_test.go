@@ -98,6 +98,8 @@ func TestParseDecimalErrors(t *testing.T) {
 		{"1e3.5", "invalid exponent"},
 		{"1e5E3", "invalid exponent"},
 		{"1ee5", "invalid exponent"},
+		{"0e18700000000000000000A", "invalid exponent"}, // an overflow must not hide the letter
+		{"1e+-5", "invalid exponent"},
 		{"1e21", "number too large"},
 		{"1e99999999999999999999", "number too large"},
 		{"1000000000000000.01", "number too large"},
@@ -569,6 +571,9 @@ func parseDecimalByStrings(s string) (Decimal, error) {
 	}
 	exp := 0
 	if hasExp {
+		if digits := strings.TrimLeft(expPart, "+-"); digits == "" || len(expPart)-len(digits) > 1 || strings.Trim(digits, "0123456789") != "" {
+			return 0, errors.New("invalid exponent")
+		}
 		e, err := strconv.Atoi(expPart)
 		if err != nil {
 			var ne *strconv.NumError
@@ -618,4 +623,165 @@ func parseDecimalByStrings(s string) (Decimal, error) {
 		n = -n
 	}
 	return Decimal(n), nil
+}
+
+// ParseDecimal reads the digits in place: reading a number allocates
+// nothing, which the JSON decoder relies on for large batches.
+func TestParseDecimalAllocatesNothing(t *testing.T) {
+	var sink Decimal
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, s := range []string{"447438.63", "-5", "1e3", "90.50"} {
+			d, _ := ParseDecimal(s)
+			sink += d
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ParseDecimal allocates %v times a run, want 0", allocs)
+	}
+	_ = sink
+}
+
+func TestParseNumeral(t *testing.T) {
+	tests := []struct {
+		in, want string // want is String()
+		sign     int
+	}{
+		{"447438.63", "447438.63", 1},
+		{"-1234.5", "-1234.5", -1},
+		{"+7.50", "7.5", 1},
+		{".5", "0.5", 1},
+		{"5.", "5", 1},
+		{"1.5E+3", "1500", 1},
+		{"12345e-2", "123.45", 1},
+		{"000.000", "0", 0},
+		{"-0", "0", 0},
+		{"0e99999999999999999999", "0", 0},
+		{"42561.369999999995", "42561.369999999995", 1},
+		{"0.00012", "0.00012", 1},
+		{"1e-40", "1e-40", 1},
+		{"-25e31", "-25e31", -1},
+		{" 3 ", "3", 1},
+	}
+	for _, tt := range tests {
+		n, err := ParseNumeral(tt.in)
+		if err != nil {
+			t.Errorf("ParseNumeral(%q): %v", tt.in, err)
+			continue
+		}
+		if got := n.String(); got != tt.want {
+			t.Errorf("ParseNumeral(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+		if got := n.Sign(); got != tt.sign {
+			t.Errorf("ParseNumeral(%q).Sign() = %d, want %d", tt.in, got, tt.sign)
+		}
+	}
+	for _, in := range []string{"", "abc", ".", "1,000", "1e", "--5", "1.2.3"} {
+		if n, err := ParseNumeral(in); err == nil {
+			t.Errorf("ParseNumeral(%q) = %s, want an error", in, n)
+		}
+	}
+}
+
+func TestNumeralArithmetic(t *testing.T) {
+	num := func(s string) Numeral {
+		t.Helper()
+		n, err := ParseNumeral(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tests := []struct {
+		name string
+		got  Numeral
+		want string
+	}{
+		{"万元 to yuan", num("44.743863").Shift(4), "447438.63"},
+		{"percent", num("0.9131").Shift(2), "91.31"},
+		{"shift of zero", num("0").Shift(9), "0"},
+		{"15 digits remove a formula's noise", num("42561.369999999995").RoundDigits(15), "42561.37"},
+		{"15 digits keep a clean value", num("447438.63").RoundDigits(15), "447438.63"},
+		{"rounding carries", num("9.9999999999999999").RoundDigits(15), "10"},
+		{"half away from zero", num("-2.675").RoundPlaces(2), "-2.68"},
+		{"below half", num("2.674999").RoundPlaces(2), "2.67"},
+		{"to nothing", num("0.004").RoundPlaces(2), "0"},
+		{"up from nothing", num("0.005").RoundPlaces(2), "0.01"},
+		{"negative up from nothing", num("-0.005").RoundPlaces(2), "-0.01"},
+		{"far below", num("1e-9").RoundPlaces(2), "0"},
+		{"already short", num("91.3").RoundPlaces(2), "91.3"},
+	}
+	for _, tt := range tests {
+		if got := tt.got.String(); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	one := NumeralOf(1)
+	for _, tt := range []struct {
+		a    string
+		want int
+	}{{"0.9131", -1}, {"1", 0}, {"1.000", 0}, {"1.0001", 1}, {"10", 1}, {"-5", -1}, {"0", -1}} {
+		if got := num(tt.a).Cmp(one); got != tt.want {
+			t.Errorf("%s cmp 1 = %d, want %d", tt.a, got, tt.want)
+		}
+	}
+	if got := num("-5").Cmp(num("-10")); got != 1 {
+		t.Errorf("-5 cmp -10 = %d, want 1", got)
+	}
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"2024", 2024, true}, {"2024.0", 2024, true}, {"2.024e3", 2024, true}, {"-7", -7, true}, {"2024.5", 0, false}, {"1e30", 0, false}, {"0", 0, true}} {
+		got, ok := num(tt.in).Int()
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s.Int() = %d, %v, want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := NumeralOf(math.MinInt64).String(); got != "-9223372036854775808" {
+		t.Errorf("NumeralOf(MinInt64) = %s", got)
+	}
+	if f, err := num("1e400").Float64(); err == nil {
+		t.Errorf("1e400 as float64 = %v, want a range error", f)
+	}
+	if f, err := num("0.1").Shift(1).Float64(); err != nil || f != 1 {
+		t.Errorf("0.1 × 10 as float64 = %v, %v", f, err)
+	}
+}
+
+// FuzzParseNumeral checks the exact reader that ParseDecimal and the
+// spreadsheet importer share: a Numeral converts to the Decimal that
+// ParseDecimal reads from the same text, prints as a number that reads
+// back to itself, and is the float64 that strconv reads.
+func FuzzParseNumeral(f *testing.F) {
+	for _, s := range []string{
+		"447438.63", "0.1", "1e3", "-5", "1.234", "000.000", ".5", "5.", "+7.5",
+		"42561.369999999995", "1e-40", "-25e31", "abc", "", "1e99999999999999999999",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseNumeral(s)
+		d, derr := ParseDecimal(s)
+		if (err == nil) != (derr == nil || errors.Is(derr, ErrDecimalPlaces) || derr.Error() == "number too large") {
+			t.Fatalf("ParseNumeral(%q) error %v, ParseDecimal error %v", s, err, derr)
+		}
+		if err != nil {
+			return
+		}
+		if nd, nerr := n.Decimal(); nd != d || fmt.Sprint(nerr) != fmt.Sprint(derr) {
+			t.Fatalf("ParseNumeral(%q).Decimal() = %v, %v; ParseDecimal gives %v, %v", s, nd, nerr, d, derr)
+		}
+		// An exponent at the bound was clamped, and reads back clamped.
+		if n.exp > -maxExponent/2 && n.exp < maxExponent/2 {
+			back, err := ParseNumeral(n.String())
+			if err != nil || back.Cmp(n) != 0 || back != n {
+				t.Fatalf("ParseNumeral(%q) = %s, which reads back as %v, %v", s, n, back, err)
+			}
+		}
+		want, werr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		got, gerr := n.Float64()
+		if (werr == nil) != (gerr == nil) || werr == nil && got != want && !(got == 0 && want == 0) {
+			t.Fatalf("ParseNumeral(%q).Float64() = %v, %v; strconv gives %v, %v", s, got, gerr, want, werr)
+		}
+	})
 }

@@ -14,6 +14,11 @@
 // 指标值 for 年度指标值, …); an amount header may carry its unit, as in
 // 全年预算数（万元）. A column that holds something under a header that
 // is not understood is a problem, and no project of its sheet is taken.
+// Optional columns carry the rest of the national 自评表: 实施单位, the
+// fund sources (当年财政拨款, 上年结转资金 and 其他资金, each with its
+// 预算数 and 执行数, amounts like the others), 年度总体目标 and
+// 总体目标完成情况, 预算执行偏差原因, and per indicator 自评得分,
+// 完成情况说明, 复核扣减分 and 扣减原因.
 // The header row is the first of the first 20 non-empty rows that names
 // 项目编号 and another column; the 填写说明 sheet of the template lists
 // every column, and sheets named 填写说明 or 问题清单 are not read.
@@ -37,7 +42,8 @@
 // Stored values beyond a spreadsheet's 15 significant digits are rounded
 // to them, as the spreadsheet shows them, which removes the binary noise
 // of formulas such as 490000-447438.63. Amounts in 万元 become yuan
-// exactly, in decimal; typed text may use full-width digits, thousands
+// exactly, in decimal (read with jixiao.ParseNumeral, the one reader of
+// decimal text); typed text may use full-width digits, thousands
 // separators and stray spaces. A formula is read by its cached result; a
 // formula's error value is a problem.
 //

@@ -20,9 +20,12 @@ const FormSheet = "自评表"
 // Number formats, as Excel's built-in format ids.
 const (
 	numFmtScore   = 2  // 0.00
-	numFmtMoney   = 4  // #,##0.00
 	numFmtPercent = 10 // 0.00%
 )
+
+// numFmtWanYuan shows an amount in 万元 with at least two decimals and
+// up to the six that a yuan amount with cents needs: 44.743863.
+const numFmtWanYuan = "#,##0.00####"
 
 // The form has nine columns, A to I, shared by the funds block and the
 // indicator block as on the paper form: 分值 is column G in both.
@@ -45,30 +48,42 @@ var formColumns = [...]float64{
 //	1       title 项目支出绩效自评表 (A:I merged)
 //	2       （2024年度） (A:I)
 //	3       项目名称 | name (B:I)
-//	4       主管部门 | department (B:E) | 实施单位 | department (G:I)
+//	4       主管部门 | department (B:E) | 实施单位 | implementing unit (G:I)
 //	5       项目编号 | id (B:I)
-//	6–10    项目资金（元） (A, merged down) with the headers 年初预算数,
+//	6–11    项目资金（万元） (A, merged down) with the headers 年初预算数,
 //	        全年预算数, 全年执行数, 分值, 计算执行率, 得分 in D:I, the rate's
 //	        header with a note on how it was computed and what the unit
-//	        stated; row 7 年度资金总额 holds the amounts, the execution
-//	        indicator's points, the result's execution rate (a fraction
-//	        shown as 0.00%, — when the result has none) and its score; rows 8–10
-//	        (其中：当年财政拨款, 上年结转资金, 其他资金) are left for the unit
-//	11–12   年度总体目标 (A): 预期目标 (B:E) and 实际完成情况 (F:I), blank
-//	13–     绩效指标 (A, merged down): the header 一级指标, 二级指标,
+//	        stated; row 7 年度资金总额 holds the amounts, the points of the
+//	        execution indicator (the node that read the rate), the result's
+//	        execution rate (a fraction shown as 0.00%, — when the result
+//	        has none) and its score, with the engine's reason as a note;
+//	        rows 8–10 (其中：当年财政拨款, 上年结转资金, 其他资金) the fund
+//	        sources' budget and spending, — for points, rate and score;
+//	        row 11 偏差原因分析及改进措施, the unit's reason for the
+//	        execution rate (D:I)
+//	12–13   年度总体目标 (A): 预期目标 (B:E) and 实际完成情况 (F:I)
+//	14–     绩效指标 (A, merged down): the header 一级指标, 二级指标,
 //	        三级指标, 年度指标值, 实际完成值, 分值, 得分, 偏差原因分析及改进措施
 //	        in B:I, then one row per leaf of the result, 一级 and 二级
-//	        merged down over their runs of rows
-//	then    总分 (A:F) | points | total | a note when the total was rescaled
+//	        merged down over their runs of rows; the last column holds the
+//	        unit's own reason only, and the engine's reason for a score is
+//	        a note on the score; a category that does not apply shows 不适用
+//	then    when the total was rescaled, 适用指标合计 (A:F) | applicable
+//	        points | sum of scores | the sums in words
+//	        总分 (A:F) | points | total | the rescaling step, when rescaled
 //	        自评等级 (A:F) | grade (G:I)
-//	        数据质量问题 (A, merged down): 级别, 检查, 说明 (D:I), one row per
+//	        数据质量问题 (A, merged down): 级别, 说明 (C:I), one row per
 //	        finding, or 无
 //	        评分规则 | rule set id, version and the SHA-256 of its file
 //
-// Money is #,##0.00, points and scores 0.00. The sheet prints on A4
-// landscape, one page wide, with rows 1–2 repeated on every page.
+// Money is in 万元, exactly (#,##0.00####); points and scores 0.00. Every
+// number is the engine's: the form computes no score and no rate. The
+// sheet prints on A4 landscape, one page wide, with rows 1–2 repeated on
+// every page.
 //
 // year is the fiscal year printed under the title; 0 takes the project's.
+// A result whose leaves name indicators the project does not have is an
+// error: it was not scored from this project.
 func WriteForm(w io.Writer, p *jixiao.Project, r *jixiao.Result, year int) error {
 	if p == nil || r == nil {
 		return errors.New("spreadsheet: WriteForm needs a project and its result")
@@ -151,7 +166,8 @@ func newFormStyles(f *excelize.File) (formStyles, error) {
 	add(&st.header, &excelize.Style{Font: &excelize.Font{Family: "宋体", Size: 10.5, Bold: true}, Border: border, Alignment: center})
 	add(&st.text, &excelize.Style{Font: font, Border: border, Alignment: center})
 	add(&st.left, &excelize.Style{Font: font, Border: border, Alignment: left})
-	add(&st.money, &excelize.Style{Font: font, Border: border, Alignment: right, NumFmt: numFmtMoney})
+	wan := numFmtWanYuan
+	add(&st.money, &excelize.Style{Font: font, Border: border, Alignment: right, CustomNumFmt: &wan})
 	add(&st.score, &excelize.Style{Font: font, Border: border, Alignment: center, NumFmt: numFmtScore})
 	add(&st.percent, &excelize.Style{Font: font, Border: border, Alignment: center, NumFmt: numFmtPercent})
 	add(&st.grade, &excelize.Style{Font: &excelize.Font{Family: "宋体", Size: 12, Bold: true}, Border: border, Alignment: center})
@@ -223,19 +239,42 @@ func (fw *formWriter) next() int {
 }
 
 func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error {
-	st := fw.st
-	const last = len(formColumns)
-
-	// Header.
+	rows, exec, err := formRows(p, r)
+	if err != nil {
+		return err
+	}
+	fw.writeHeader(p, r, year)
+	fw.writeFunds(p, r, exec)
+	fw.writeGoals(p)
+	fw.writeIndicators(rows)
+	fw.writeTotal(r)
+	fw.writeFindings(r.Findings)
 	fw.next()
-	fw.cell(1, last, "项目支出绩效自评表", st.title)
+	fw.cell(1, 1, "评分规则", fw.st.label)
+	fw.cell(2, formLast, formRuleSetLine(r.RuleSet), fw.st.left)
+
+	fw.sizeRows()
+	if fw.err != nil {
+		return fw.err
+	}
+	return fw.pageSetup()
+}
+
+// formLast is the last column of the form, I.
+const formLast = len(formColumns)
+
+// writeHeader writes the title and the rows that name the project.
+func (fw *formWriter) writeHeader(p *jixiao.Project, r *jixiao.Result, year int) {
+	st := fw.st
+	fw.next()
+	fw.cell(1, formLast, "项目支出绩效自评表", st.title)
 	fw.setHeight(fw.row, 32)
 	fw.next()
 	yearText := "（　　年度）"
 	if year > 0 {
 		yearText = fmt.Sprintf("（%d年度）", year)
 	}
-	fw.cell(1, last, yearText, st.subtitle)
+	fw.cell(1, formLast, yearText, st.subtitle)
 	fw.setHeight(fw.row, 20)
 	name := p.Name
 	if name == "" {
@@ -247,74 +286,127 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	}
 	fw.next()
 	fw.cell(1, 1, "项目名称", st.label)
-	fw.cell(2, last, name, st.left)
+	fw.cell(2, formLast, name, st.left)
 	fw.next()
 	fw.cell(1, 1, "主管部门", st.label)
 	fw.cell(2, 5, p.Department, st.left)
 	fw.cell(6, 6, "实施单位", st.label)
-	fw.cell(7, last, p.Department, st.left)
+	fw.cell(7, formLast, p.ImplementingUnit, st.left)
 	fw.next()
 	fw.cell(1, 1, "项目编号", st.label)
-	fw.cell(2, last, id, st.left)
+	fw.cell(2, formLast, id, st.left)
+}
 
-	// Funds: 年度资金总额 with the execution rate and its score, and the
-	// three 其中 rows the unit may fill in by hand.
-	exec := formExecutionNode(r)
+// fundSource is one 其中 row of the funds block.
+type fundSource struct {
+	label          string
+	budget, actual *jixiao.Decimal
+}
+
+func fundSources(p *jixiao.Project) []fundSource {
+	return []fundSource{
+		{"其中：当年财政拨款", p.AppropriationBudget, p.AppropriationSpent},
+		{"上年结转资金", p.CarryOverBudget, p.CarryOverSpent},
+		{"其他资金", p.OtherBudget, p.OtherSpent},
+	}
+}
+
+// writeFunds writes the funds block: 年度资金总额 with the execution rate
+// and its score, the three fund sources, and the unit's reason for the
+// execution rate.
+func (fw *formWriter) writeFunds(p *jixiao.Project, r *jixiao.Result, exec *jixiao.Node) {
+	st := fw.st
 	top := fw.next()
 	fw.cell(2, 3, nil, st.label)
 	for i, h := range []string{"年初预算数", "全年预算数", "全年执行数", "分值", formComputedRate, "得分"} {
 		fw.cell(4+i, 4+i, h, st.header)
 	}
 	fw.note(exportCell(8, fw.row), formRateNote(p, r))
+
 	fw.next()
 	fw.cell(2, 3, "年度资金总额", st.label)
-	if p.BudgetInitial != nil {
-		fw.cell(4, 4, p.BudgetInitial.Float64(), st.money)
-	} else {
-		fw.cell(4, 4, nil, st.money)
-	}
-	fw.cell(5, 5, p.BudgetAdjusted.Float64(), st.money)
-	fw.cell(6, 6, p.Spent.Float64(), st.money)
-	if rate, ok := formExecutionRate(r); ok {
-		fw.cell(8, 8, rate, st.percent)
+	fw.money(4, p.BudgetInitial)
+	fw.money(5, &p.BudgetAdjusted)
+	fw.money(6, &p.Spent)
+	if r.ExecutionRate != nil {
+		fw.cell(8, 8, formFraction(*r.ExecutionRate), st.percent)
 	} else {
 		fw.cell(8, 8, "—", st.text)
 	}
 	if exec != nil {
 		fw.cell(7, 7, exec.Points.Float64(), st.score)
 		fw.cell(9, 9, exec.Score.Float64(), st.score)
+		fw.scoreNote(9, exec)
 	} else {
 		fw.cell(7, 7, "—", st.text)
 		fw.cell(9, 9, "—", st.text)
 	}
-	for _, label := range []string{"其中：当年财政拨款", "上年结转资金", "其他资金"} {
+	for _, src := range fundSources(p) {
 		fw.next()
-		fw.cell(2, 3, label, st.label)
-		for c := 4; c <= 6; c++ {
-			fw.cell(c, c, nil, st.money)
+		fw.cell(2, 3, src.label, st.label)
+		fw.money(4, nil)
+		fw.money(5, src.budget)
+		fw.money(6, src.actual)
+		for c := 7; c <= 9; c++ {
+			fw.cell(c, c, "—", st.text)
 		}
-		fw.cell(7, 7, "—", st.text)
-		fw.cell(8, 8, nil, st.percent)
-		fw.cell(9, 9, "—", st.text)
 	}
-	fw.cellAt(top, fw.row, 1, 1, "项目资金（元）", st.label)
-
-	// 年度总体目标: the project carries no goal text, so the unit fills it in.
-	top = fw.next()
-	fw.cell(2, 5, "预期目标", st.header)
-	fw.cell(6, last, "实际完成情况", st.header)
 	fw.next()
-	fw.cell(2, 5, "", st.left)
-	fw.cell(6, last, "", st.left)
+	fw.cell(2, 3, formReasonHeader, st.label)
+	fw.cell(4, formLast, p.ExecutionReason, st.left)
+	fw.cellAt(top, fw.row, 1, 1, "项目资金（万元）", st.label)
+}
+
+// formReasonHeader heads the unit's own explanation of a deviation.
+const formReasonHeader = "偏差原因分析及改进措施"
+
+// money writes an amount of yuan in 万元 into column c of the current
+// row; nil leaves the cell blank.
+func (fw *formWriter) money(c int, d *jixiao.Decimal) {
+	if d == nil {
+		fw.cell(c, c, nil, fw.st.money)
+		return
+	}
+	fw.cell(c, c, wanYuan(*d), fw.st.money)
+}
+
+// wanYuan is an amount of yuan in 万元: 447438.63 → 44.743863. The
+// decimal is exact, and the float the nearest to it, which a spreadsheet
+// writes and shows as that decimal.
+func wanYuan(d jixiao.Decimal) float64 {
+	f, _ := jixiao.NumeralOf(d.Hundredths()).Shift(-6).Float64()
+	return f
+}
+
+// scoreNote puts the engine's reason for a node's score as a note on
+// the score in column c of the current row.
+func (fw *formWriter) scoreNote(c int, n *jixiao.Node) {
+	if reason := n.ReasonText(); reason != "" {
+		fw.note(exportCell(c, fw.row), "评分说明："+reason)
+	}
+}
+
+// writeGoals writes 年度总体目标: the expected goals and what was
+// achieved, as the unit wrote them.
+func (fw *formWriter) writeGoals(p *jixiao.Project) {
+	st := fw.st
+	top := fw.next()
+	fw.cell(2, 5, "预期目标", st.header)
+	fw.cell(6, formLast, "实际完成情况", st.header)
+	fw.next()
+	fw.cell(2, 5, p.GoalExpected, st.left)
+	fw.cell(6, formLast, p.GoalAchieved, st.left)
 	fw.lines(fw.row, 4)
 	fw.cellAt(top, fw.row, 1, 1, "年度总体目标", st.label)
+}
 
-	// Indicators.
-	top = fw.next()
-	for i, h := range []string{"一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"} {
+// writeIndicators writes the indicator block, one row per leaf.
+func (fw *formWriter) writeIndicators(rows []formRow) {
+	st := fw.st
+	top := fw.next()
+	for i, h := range []string{"一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", formReasonHeader} {
 		fw.cell(2+i, 2+i, h, st.header)
 	}
-	rows := formRows(p, r, exec)
 	first := fw.row + 1
 	for _, fr := range rows {
 		fw.next()
@@ -323,60 +415,80 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 		fw.cell(4, 4, fr.level3, st.left)
 		fw.cell(5, 5, fr.target, st.text)
 		fw.cell(6, 6, fr.actual, st.text)
-		fw.cell(7, 7, fr.points.Float64(), st.score)
-		fw.cell(8, 8, fr.score.Float64(), st.score)
+		if fr.notApplicable {
+			fw.cell(7, 7, "—", st.text)
+			fw.cell(8, 8, formNotApplicable, st.text)
+		} else {
+			fw.cell(7, 7, fr.node.Points.Float64(), st.score)
+			fw.cell(8, 8, fr.node.Score.Float64(), st.score)
+		}
+		fw.scoreNote(8, fr.node)
 		fw.cell(9, 9, fr.reason, st.left)
 	}
 	fw.mergeRuns(rows, first)
 	fw.cellAt(top, fw.row, 1, 1, "绩效指标", st.label)
+}
 
-	// Total and grade: the engine's total. The points column adds up the
-	// points of the indicators that apply; when some do not, the engine
-	// has rescaled the total to 100, as the note says.
-	var points jixiao.Decimal
-	for _, n := range r.Indicators {
-		points += n.Points
+// formNotApplicable marks a category that does not apply to the project.
+const formNotApplicable = "不适用"
+
+// writeTotal writes the total and the grade, the engine's. When a
+// category did not apply, a row before the total adds up the points and
+// scores of those that did, and the total row shows the step to the
+// total, all in the engine's numbers.
+func (fw *formWriter) writeTotal(r *jixiao.Result) {
+	st := fw.st
+	points := jixiao.Points(100)
+	if rs := r.Rescale; rs != nil {
+		fw.next()
+		fw.cell(1, 6, "适用指标合计", st.header)
+		fw.cell(7, 7, rs.Applicable.Float64(), st.score)
+		fw.cell(8, 8, rs.Sum.Float64(), st.score)
+		fw.cell(9, 9, fmt.Sprintf("适用分值合计 %s 分，得分合计 %s 分", rs.Applicable.Trimmed(), rs.Sum), st.left)
+	} else {
+		points = 0
+		for _, n := range r.Indicators {
+			points += n.Points
+		}
 	}
 	fw.next()
 	fw.cell(1, 6, "总分", st.header)
 	fw.cell(7, 7, points.Float64(), st.score)
 	fw.cell(8, 8, r.Total.Float64(), st.score)
-	note := ""
-	if points > 0 && points != jixiao.Points(100) {
-		note = fmt.Sprintf("适用分值 %s 分，总分按适用分值折算为百分制", points.Trimmed())
-	}
-	fw.cell(9, 9, note, st.left)
+	fw.cell(9, 9, formRescaleText(r), st.left)
 	fw.next()
 	fw.cell(1, 6, "自评等级", st.header)
-	fw.cell(7, last, r.Grade, st.grade)
+	fw.cell(7, formLast, r.Grade, st.grade)
 	fw.setHeight(fw.row, 22)
+}
 
-	// Findings.
-	top = fw.next()
-	fw.cell(2, 2, "级别", st.header)
-	fw.cell(3, 3, "检查", st.header)
-	fw.cell(4, last, "说明", st.header)
-	if len(r.Findings) == 0 {
-		fw.next()
-		fw.cell(2, last, "无", st.left)
+// formRescaleText is the step from the applicable indicators to the
+// total, or "" when the total was not rescaled.
+func formRescaleText(r *jixiao.Result) string {
+	rs := r.Rescale
+	if rs == nil {
+		return ""
 	}
-	for _, fd := range r.Findings {
+	return fmt.Sprintf("折算总分 = %s × 100 ÷ %s = %s 分", rs.Sum, rs.Applicable.Trimmed(), r.Total)
+}
+
+// writeFindings lists the findings as finance staff read them: the
+// severity's label and the message, in Chinese.
+func (fw *formWriter) writeFindings(findings []jixiao.Finding) {
+	st := fw.st
+	top := fw.next()
+	fw.cell(2, 2, "级别", st.header)
+	fw.cell(3, formLast, "说明", st.header)
+	if len(findings) == 0 {
+		fw.next()
+		fw.cell(2, formLast, "无", st.left)
+	}
+	for _, fd := range findings {
 		fw.next()
 		fw.cell(2, 2, fd.Severity.Label(), st.text)
-		fw.cell(3, 3, fd.Check, st.text)
-		fw.cell(4, last, fd.Message, st.left)
+		fw.cell(3, formLast, fd.Message, st.left)
 	}
 	fw.cellAt(top, fw.row, 1, 1, "数据质量问题", st.label)
-
-	fw.next()
-	fw.cell(1, 1, "评分规则", st.label)
-	fw.cell(2, last, formRuleSetLine(r.RuleSet), st.left)
-
-	fw.sizeRows()
-	if fw.err != nil {
-		return fw.err
-	}
-	return fw.pageSetup()
 }
 
 // mergeRuns merges 一级指标 over each run of rows with the same level 1,
@@ -459,28 +571,34 @@ func (fw *formWriter) pageSetup() error {
 	})
 }
 
-// formRow is one row of the indicator block.
+// formRow is one row of the indicator block: a leaf of the result.
 type formRow struct {
+	node                   *jixiao.Node
 	level1, level2, level3 string
 	target, actual         string
-	points, score          jixiao.Decimal
-	reason                 string
+	reason                 string // the unit's own, never the engine's
+	notApplicable          bool   // a category that does not apply
 }
 
 // formRows lists the leaves of the result in tree order, except the
-// execution indicator, which the funds block shows. A leaf drawn from one
-// of the project's own indicators takes its levels, values and deviation
-// reason from that indicator; a fixed indicator of the rule set, or a
-// group the project left empty, is placed by its position in the tree.
-func formRows(p *jixiao.Project, r *jixiao.Result, exec *jixiao.Node) []formRow {
-	m := newLeafMatcher(p)
+// execution indicator, which the funds block shows. A leaf that scored
+// one of the project's own indicators (Node.Indicator) takes its levels,
+// values and deviation reason from that indicator; a fixed indicator of
+// the rule set, or a group the project left empty, is placed by its
+// position in the tree. The execution indicator is the node that read
+// the computed rate (Node.ExecutionRate); when several did, each keeps
+// its own row and the funds block shows no points or score.
+func formRows(p *jixiao.Project, r *jixiao.Result) ([]formRow, *jixiao.Node, error) {
+	exec := formExecutionNode(r)
 	var rows []formRow
-	var walk func(nodes []jixiao.Node, path []*jixiao.Node)
-	walk = func(nodes []jixiao.Node, path []*jixiao.Node) {
+	var walk func(nodes []jixiao.Node, path []*jixiao.Node) error
+	walk = func(nodes []jixiao.Node, path []*jixiao.Node) error {
 		for j := range nodes {
 			n := &nodes[j]
 			if len(n.Children) > 0 {
-				walk(n.Children, append(path, n))
+				if err := walk(n.Children, append(path, n)); err != nil {
+					return err
+				}
 				continue
 			}
 			if n == exec {
@@ -488,18 +606,26 @@ func formRows(p *jixiao.Project, r *jixiao.Result, exec *jixiao.Node) []formRow 
 			}
 			chain := append(path[:len(path):len(path)], n)
 			var ind *jixiao.Indicator
-			if len(path) > 0 && isProjectLeaf(path[len(path)-1], n, j) {
-				ind = m.match(n.Name, path)
+			if n.Indicator > 0 {
+				if n.Indicator > len(p.Indicators) {
+					return fmt.Errorf("spreadsheet: the result's indicator %s scored the project's indicator %d, but project %s has %d", n.ID, n.Indicator, p.ID, len(p.Indicators))
+				}
+				ind = &p.Indicators[n.Indicator-1]
 			}
-			rows = append(rows, formLeafRow(n, chain, ind))
+			row := formLeafRow(n, chain, ind)
+			row.notApplicable = len(path) == 0 && notApplicable(r, n)
+			rows = append(rows, row)
 		}
+		return nil
 	}
-	walk(r.Indicators, nil)
-	return rows
+	if err := walk(r.Indicators, nil); err != nil {
+		return nil, nil, err
+	}
+	return rows, exec, nil
 }
 
 func formLeafRow(n *jixiao.Node, chain []*jixiao.Node, ind *jixiao.Indicator) formRow {
-	fr := formRow{points: n.Points, score: n.Score, reason: n.ReasonText()}
+	fr := formRow{node: n}
 	if ind == nil {
 		// A fixed indicator or an empty group: 一级, 二级 and 三级 are its
 		// place in the rule set's tree.
@@ -520,116 +646,48 @@ func formLeafRow(n *jixiao.Node, chain []*jixiao.Node, ind *jixiao.Indicator) fo
 	if fr.level2 == "" && len(chain) >= 3 {
 		fr.level2 = chain[len(chain)-2].Name
 	}
-	fr.level3 = n.Name
+	fr.level3 = ind.Name
 	fr.target, fr.actual = formTarget(ind), formActual(ind)
-	if ind.DeviationReason != "" {
-		fr.reason = ind.DeviationReason
-	}
+	fr.reason = ind.DeviationReason
 	return fr
 }
 
-// isProjectLeaf reports whether n, the j-th child of parent, is one of
-// the project's own indicators: the engine names those "<group>.<n>".
-func isProjectLeaf(parent, n *jixiao.Node, j int) bool {
-	return n.ID == parent.ID+"."+strconv.Itoa(j+1)
+// notApplicable tells a top-level node of a category that does not apply
+// to the project: the engine left it without points and rescaled the
+// total, and its reason says that the project has no such indicators.
+func notApplicable(r *jixiao.Result, n *jixiao.Node) bool {
+	return r.Rescale != nil && n.Points == 0 && len(n.Children) == 0 && strings.HasPrefix(n.ReasonText(), "项目无")
 }
 
-// leafMatcher finds the project indicator behind each leaf. Within a
-// group the leaves keep the project's order, so each leaf takes the next
-// unused indicator of the same name; where indicators of one name sit in
-// several groups, the one whose level 1 and level 2 fit the leaf's
-// ancestors is preferred.
-type leafMatcher struct {
-	inds []jixiao.Indicator
-	used []bool
-	last int // index of the last match, to keep the project's order
-}
-
-func newLeafMatcher(p *jixiao.Project) *leafMatcher {
-	return &leafMatcher{inds: p.Indicators, used: make([]bool, len(p.Indicators)), last: -1}
-}
-
-func (m *leafMatcher) match(name string, path []*jixiao.Node) *jixiao.Indicator {
-	best, bestFit := -1, -1
-	// Search from just after the previous match, wrapping around, so that
-	// ties keep the project's order.
-	n := len(m.inds)
-	for k := 0; k < n; k++ {
-		i := (m.last + 1 + k) % n
-		if m.used[i] || m.inds[i].Name != name {
-			continue
-		}
-		if fit := levelFitness(&m.inds[i], path); fit > bestFit {
-			best, bestFit = i, fit
-		}
-	}
-	if best < 0 {
-		return nil
-	}
-	m.used[best] = true
-	m.last = best
-	return &m.inds[best]
-}
-
-// levelFitness scores how well an indicator's levels fit a leaf's ancestors.
-func levelFitness(ind *jixiao.Indicator, path []*jixiao.Node) int {
-	fit := 0
-	for d, a := range path {
-		if levelLike(ind.Level1, a.Name) && d == 0 {
-			fit += 2
-		}
-		if levelLike(ind.Level2, a.Name) && d > 0 {
-			fit += 2
-		}
-		if levelLike(ind.Level1, a.Name) || levelLike(ind.Level2, a.Name) {
-			fit++
-		}
-	}
-	return fit
-}
-
-// levelLike reports whether a level name and a tree name name the same thing:
-// "社会效益指标" and "社会效益".
-func levelLike(level, name string) bool {
-	if level == "" || name == "" {
-		return false
-	}
-	return strings.HasPrefix(level, name) || strings.HasPrefix(name, level)
-}
-
-// formExecutionNode is the indicator the funds block scores: "execution", or
-// failing that the one named 预算执行率.
+// formExecutionNode is the leaf whose formulas read the computed
+// execution rate, when exactly one did.
 func formExecutionNode(r *jixiao.Result) *jixiao.Node {
-	if n := r.Find("execution"); n != nil && len(n.Children) == 0 {
-		return n
-	}
-	var find func([]jixiao.Node) *jixiao.Node
-	find = func(nodes []jixiao.Node) *jixiao.Node {
+	var found []*jixiao.Node
+	var walk func([]jixiao.Node)
+	walk = func(nodes []jixiao.Node) {
 		for i := range nodes {
-			if nodes[i].Name == "预算执行率" && len(nodes[i].Children) == 0 {
-				return &nodes[i]
+			if nodes[i].ExecutionRate != nil && len(nodes[i].Children) == 0 {
+				found = append(found, &nodes[i])
 			}
-			if n := find(nodes[i].Children); n != nil {
-				return n
-			}
+			walk(nodes[i].Children)
 		}
+	}
+	walk(r.Indicators)
+	if len(found) != 1 {
 		return nil
 	}
-	return find(r.Indicators)
+	return found[0]
 }
 
 // formComputedRate heads the execution rate of the funds block: the rate
 // the engine computed, told apart from the rate the unit stated.
 const formComputedRate = "计算执行率"
 
-// formExecutionRate is the result's execution rate, computed by the engine
-// as the rule set defines it, returned as a fraction for a 0.00% format:
-// 91.31% is 0.9131. It is false when the result records no rate.
-func formExecutionRate(r *jixiao.Result) (float64, bool) {
-	if r.ExecutionRate == nil {
-		return 0, false
-	}
-	return float64(r.ExecutionRate.Hundredths()) / 10000, true
+// formFraction is a percentage as a fraction for a 0.00% format: 91.31%
+// is 0.9131, read from the decimal exactly.
+func formFraction(pct jixiao.Decimal) float64 {
+	f, _ := jixiao.NumeralOf(pct.Hundredths()).Shift(-4).Float64()
+	return f
 }
 
 // formRateNote explains the computed execution rate, with the stated one

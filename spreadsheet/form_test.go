@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -206,7 +209,7 @@ func TestFormHH202401(t *testing.T) {
 	for label, want := range map[string]string{
 		"项目名称": "短信费用项目",
 		"主管部门": "怀化市住房公积金管理中心",
-		"实施单位": "怀化市住房公积金管理中心",
+		"实施单位": "", // the demo project names none
 		"项目编号": "HH2024-01",
 	} {
 		if got := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, label), 1, 0)); got != want {
@@ -229,9 +232,9 @@ func TestFormHH202401(t *testing.T) {
 	for _, tc := range []struct {
 		header, shown, raw string
 	}{
-		{"年初预算数", "800,000.00", "800000"},
-		{"全年预算数", "490,000.00", "490000"},
-		{"全年执行数", "447,438.63", "447438.63"},
+		{"年初预算数", "80.00", "80"},
+		{"全年预算数", "49.00", "49"},
+		{"全年执行数", "44.743863", "44.743863"},
 		{"分值", "10.00", "10"},
 		{"计算执行率", "91.31%", "0.9131"},
 		{"得分", "9.13", "9.13"},
@@ -248,8 +251,8 @@ func TestFormHH202401(t *testing.T) {
 		}
 	}
 	for _, h := range []string{"年初预算数", "全年预算数", "全年执行数"} {
-		if id, code := exNumFmt(t, f, FormSheet, col(h)); id != 4 && code != "#,##0.00" {
-			t.Errorf("%s format = %d %q, want #,##0.00", h, id, code)
+		if _, code := exNumFmt(t, f, FormSheet, col(h)); code != "#,##0.00####" {
+			t.Errorf("%s format = %q, want #,##0.00####", h, code)
 		}
 	}
 	if id, _ := exNumFmt(t, f, FormSheet, col("计算执行率")); id != 10 {
@@ -266,16 +269,26 @@ func TestFormHH202401(t *testing.T) {
 			t.Errorf("indicator header %d = %q, want %q", i, got, want)
 		}
 	}
+	// The last column is the unit's own reason, blank here; the
+	// engine's reason is a note on the score.
 	wantRows := [][]string{
-		{"产出指标", "数量指标", "全年发送动账提醒短信条数", "≥2664531条", "2664531条", "50.00", "50.00", "实际完成值 2664531 达到年度指标值 2664531，得满分 50"},
-		{"效益指标", "社会效益指标", "缴存人随时知悉账户资金动态", "定性", "达成", "30.00", "30.00", "定性指标评价为“达成”，得满分 30"},
-		{"满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "90%", "10.00", "10.00", "实际完成值 90 达到年度指标值 90，得满分 10"},
+		{"产出指标", "数量指标", "全年发送动账提醒短信条数", "≥2664531条", "2664531条", "50.00", "50.00", ""},
+		{"效益指标", "社会效益指标", "缴存人随时知悉账户资金动态", "定性", "达成", "30.00", "30.00", ""},
+		{"满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "90%", "10.00", "10.00", ""},
+	}
+	wantNotes := []string{
+		"评分说明：实际完成值 2664531 达到年度指标值 2664531，得满分 50",
+		"评分说明：定性指标评价为“达成”，得满分 30",
+		"评分说明：实际完成值 90 达到年度指标值 90，得满分 10",
 	}
 	for i, want := range wantRows {
 		for j, w := range want {
 			if got := exValue(t, f, exShift(t, hdr, j, i+1)); got != w {
 				t.Errorf("indicator row %d col %d = %q, want %q", i+1, j, got, w)
 			}
+		}
+		if got := exComment(t, f, exShift(t, hdr, 6, i+1)); got != wantNotes[i] {
+			t.Errorf("note on the score of row %d = %q, want %q", i+1, got, wantNotes[i])
 		}
 	}
 	if got := exValue(t, f, exShift(t, hdr, 0, len(wantRows)+1)); got != "总分" {
@@ -297,12 +310,12 @@ func TestFormHH202401(t *testing.T) {
 	if got := exValue(t, f, exShift(t, level, 0, 1)); got != "警告" {
 		t.Errorf("finding level = %q, want 警告", got)
 	}
-	if got := exValue(t, f, exShift(t, level, 1, 1)); got != "description_missing" {
-		t.Errorf("finding = %q, want description_missing", got)
+	if got := exValue(t, f, exShift(t, level, 1, 1)); got != "「缴存人随时知悉账户资金动态」为定性指标，未填写完成情况简要描述" {
+		t.Errorf("finding = %q, want the message in Chinese", got)
 	}
 
 	// Merges: title, the labels spanning their blocks, 一级指标 per row.
-	for _, m := range []string{"A1:I1", "A2:I2", "B3:I3", "A6:A10", "A11:A12", "A13:A16", "A17:F17", "A18:F18", "G18:I18"} {
+	for _, m := range []string{"A1:I1", "A2:I2", "B3:I3", "A6:A11", "D11:I11", "A12:A13", "A14:A17", "A18:F18", "A19:F19", "G19:I19"} {
 		if !exHasMerge(t, f, FormSheet, m) {
 			t.Errorf("no merged range %s; have %v", m, exMerges(t, f, FormSheet))
 		}
@@ -313,7 +326,7 @@ func TestFormHH202401(t *testing.T) {
 		ends := strings.Split(m, ":")
 		c1, r1, _ := excelize.CellNameToCoordinates(ends[0])
 		c2, _, _ := excelize.CellNameToCoordinates(ends[1])
-		if (c1 == 2 || c1 == 3) && c2 == c1 && r1 >= 14 && r1 <= 16 {
+		if (c1 == 2 || c1 == 3) && c2 == c1 && r1 >= 15 && r1 <= 17 {
 			t.Errorf("unexpected merge %s", m)
 		}
 	}
@@ -407,6 +420,41 @@ func TestFormMergesGroups(t *testing.T) {
 	}
 }
 
+// exComment returns the text of the note on a cell of the form, "" when
+// it has none.
+func exComment(t testing.TB, f *excelize.File, cell string) string {
+	t.Helper()
+	comments, err := f.GetComments(FormSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range comments {
+		if c.Cell == cell {
+			text := c.Text
+			for _, r := range c.Paragraph {
+				text += r.Text
+			}
+			return text
+		}
+	}
+	return ""
+}
+
+// exHasText tells whether some cell of the form shows s.
+func exHasText(t testing.TB, f *excelize.File, s string) bool {
+	t.Helper()
+	rows, err := f.GetRows(FormSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if slices.Contains(row, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func exHasString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -424,16 +472,17 @@ func TestFormFindings(t *testing.T) {
 	if got := exValue(t, f, row); got != "警告" {
 		t.Errorf("severity = %q, want 警告", got)
 	}
-	if got := exValue(t, f, exShift(t, row, 1, 0)); got != "balance_mismatch" {
-		t.Errorf("check = %q, want balance_mismatch", got)
-	}
-	msg := exValue(t, f, exShift(t, row, 2, 0))
+	// The message, in Chinese; the check's id is not shown.
+	msg := exValue(t, f, exShift(t, row, 1, 0))
 	if !strings.Contains(msg, "填报的结余 1400.00 元与计算值 14000.00 元") {
 		t.Errorf("message = %q", msg)
 	}
 	_, r1, _ := excelize.CellNameToCoordinates(row)
-	if !exHasMerge(t, f, FormSheet, fmt.Sprintf("D%d:I%d", r1, r1)) {
-		t.Errorf("message not merged over D:I: %v", exMerges(t, f, FormSheet))
+	if !exHasMerge(t, f, FormSheet, fmt.Sprintf("C%d:I%d", r1, r1)) {
+		t.Errorf("message not merged over C:I: %v", exMerges(t, f, FormSheet))
+	}
+	if exHasText(t, f, "balance_mismatch") {
+		t.Error("the form shows the check's id")
 	}
 	// The budget at the start of the year was 0: shown, not left blank.
 	c, _, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, "年初预算数"))
@@ -463,9 +512,8 @@ func TestFormDeeperTree(t *testing.T) {
 		{"产出指标", "数量指标", "全年发送动账提醒短信条数", "≥2664531条", "2664531条", "40.00", "40.00"},
 		{"产出指标", "质量指标", "", "", "", "0.00", "0.00"},
 		{"产出指标", "时效指标", "", "", "", "0.00", "0.00"},
-		{"效益指标", "社会效益指标", "缴存人随时知悉账户资金动态", "定性", "达成", "26.67", "26.67"},
-		{"效益指标", "可持续影响", "", "", "", "0.00", "0.00"},
-		{"满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "90%", "13.33", "13.33"},
+		{"效益指标", "社会效益指标", "缴存人随时知悉账户资金动态", "定性", "达成", "30.00", "30.00"},
+		{"满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "90%", "10.00", "10.00"},
 	}
 	for i, row := range want {
 		for j, w := range row {
@@ -481,14 +529,16 @@ func TestFormDeeperTree(t *testing.T) {
 	for _, m := range []string{
 		fmt.Sprintf("B%d:B%d", top+1, top+2), // 成本指标
 		fmt.Sprintf("B%d:B%d", top+3, top+5), // 产出指标
-		fmt.Sprintf("B%d:B%d", top+6, top+7), // 效益指标
 	} {
 		if !exHasMerge(t, f, FormSheet, m) {
 			t.Errorf("no merged range %s; have %v", m, exMerges(t, f, FormSheet))
 		}
 	}
-	if got := exValue(t, f, exportCell(9, top+4)); got != "项目无质量指标，15分按比例转入同级指标" {
-		t.Errorf("reason of the empty group = %q", got)
+	if got := exComment(t, f, exportCell(8, top+4)); got != "评分说明：项目无质量指标，15分按比例转入同级指标" {
+		t.Errorf("note on the empty group's score = %q", got)
+	}
+	if got := exValue(t, f, exportCell(9, top+4)); got != "" {
+		t.Errorf("偏差原因 of the empty group = %q, want blank", got)
 	}
 	exCheckPageSetup(t, f)
 }
@@ -502,8 +552,11 @@ func TestFormDeviationReason(t *testing.T) {
 	if got := exValue(t, f, exportCell(9, top+2)); got != "年底集中采购，已于次年 1 月到货" {
 		t.Errorf("偏差原因 = %q", got)
 	}
-	if got := exValue(t, f, exportCell(9, top+1)); !strings.HasPrefix(got, "实际完成值 3 达到") {
-		t.Errorf("偏差原因 of the first leaf = %q, want the engine's reason", got)
+	if got := exValue(t, f, exportCell(9, top+1)); got != "" {
+		t.Errorf("偏差原因 of the first leaf = %q, want blank: the engine's reason is a note", got)
+	}
+	if got := exComment(t, f, exportCell(8, top+1)); !strings.HasPrefix(got, "评分说明：实际完成值 3 达到") {
+		t.Errorf("note on the first leaf's score = %q, want the engine's reason", got)
 	}
 }
 
@@ -543,10 +596,14 @@ func TestFormSameNameInTwoGroups(t *testing.T) {
 			}
 		}
 	}
-	// benefit is rescaled away: the total row explains the rescaling.
-	note := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, "总分"), 8, 0))
-	if !strings.Contains(note, "折算为百分制") {
-		t.Errorf("total note = %q", note)
+	// benefit is rescaled away: it shows 不适用, and the total row shows
+	// the step from the engine's sum to its total.
+	if got := exValue(t, f, exportCell(8, top+2)); got != "不适用" {
+		t.Errorf("score of 效益指标 = %q, want 不适用", got)
+	}
+	step := fmt.Sprintf("折算总分 = %s × 100 ÷ %s = %s 分", res.Rescale.Sum, res.Rescale.Applicable.Trimmed(), res.Total)
+	if note := exValue(t, f, exShift(t, exFindCell(t, f, FormSheet, "总分"), 8, 0)); note != step {
+		t.Errorf("total note = %q, want %q", note, step)
 	}
 }
 
@@ -635,7 +692,7 @@ func TestFormNeedsResult(t *testing.T) {
 }
 
 // dump renders a sheet as text: each non-empty cell with its displayed
-// value, then the merged ranges.
+// value, then the merged ranges and the notes on cells.
 func exDump(t testing.TB, f *excelize.File, sheet string, hide ...string) string {
 	t.Helper()
 	rows, err := f.GetRows(sheet)
@@ -660,6 +717,21 @@ func exDump(t testing.TB, f *excelize.File, sheet string, hide ...string) string
 	for _, m := range exMerges(t, f, sheet) {
 		b.WriteString(m + "\n")
 	}
+	comments, err := f.GetComments(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comments) > 0 {
+		b.WriteString("\nnotes:\n")
+	}
+	sort.Slice(comments, func(i, j int) bool { return exCellLess(comments[i].Cell, comments[j].Cell) })
+	for _, c := range comments {
+		text := c.Text
+		for _, r := range c.Paragraph {
+			text += r.Text
+		}
+		fmt.Fprintf(&b, "%s\t%s\n", c.Cell, strings.ReplaceAll(text, "\n", `\n`))
+	}
 	return b.String()
 }
 
@@ -670,31 +742,296 @@ func TestFormGolden(t *testing.T) {
 		{"cn-mof-2020-self", "HH2024-23"},
 		{"huaihua-2024", "HH2024-01"},
 		{"huaihua-2024", "HH2024-13"},
+		{"", "hand"}, // exHand: every field of the form, a rescaled total
 	} {
 		name := "form-" + tc.ruleSet + "-" + tc.project
+		if tc.ruleSet == "" {
+			name = "form-" + tc.project
+		}
 		t.Run(name, func(t *testing.T) {
-			p, r := exScoredProject(t, tc.ruleSet, tc.project)
+			var p *jixiao.Project
+			var r *jixiao.Result
+			if tc.ruleSet == "" {
+				p, r = exHand()
+			} else {
+				p, r = exScoredProject(t, tc.ruleSet, tc.project)
+			}
 			f := exWriteForm(t, p, r)
 			// The rule file's hash changes with every edit of its comments;
 			// the golden file does not need to.
 			got := exDump(t, f, FormSheet, r.RuleSet.Hash)
-			path := filepath.Join("testdata", "export", name+".txt")
-			if exUpdating() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the form written; run go test -update and review the diff\ngot:\n%s", path, got)
+			exGolden(t, filepath.Join("testdata", "export", name+".txt"), got)
+		})
+	}
+}
+
+// exHand is a project and a result made by hand, so that the form is
+// tested apart from any rule set. The leaves name the project's
+// indicators by position only, in the other order, under names of their
+// own; a fixed leaf has the id "execution" and the name 预算执行率 but did
+// not read the rate, and another leaf did; 满意度指标 does not apply. The
+// numbers are the result's and need not follow from the project.
+func exHand() (*jixiao.Project, *jixiao.Result) {
+	d := func(cents int64) *jixiao.Decimal { v := jixiao.Cents(cents); return &v }
+	f := func(v float64) *float64 { return &v }
+	rate := jixiao.Cents(9131)
+	p := &jixiao.Project{
+		ID: "S-01", Name: "手工结果项目", Department: "某局", ImplementingUnit: "某中心", Year: 2024,
+		BudgetInitial: d(80000000), BudgetAdjusted: jixiao.Cents(49000000), Spent: jixiao.Cents(44743863),
+		AppropriationBudget: d(45000000), AppropriationSpent: d(40743863),
+		CarryOverBudget: d(3000000), CarryOverSpent: d(3000000),
+		OtherBudget: d(1000000), OtherSpent: d(1000000),
+		GoalExpected: "全年完成十套设备更新", GoalAchieved: "完成八套，两套次年交付",
+		ExecutionReason: "尾款次年支付",
+		Indicators: []jixiao.Indicator{
+			{Level1: "产出指标", Level2: "数量指标", Name: "设备更新数", Direction: jixiao.AtLeast, Target: f(10), Actual: f(8), Unit: "套", DeviationReason: "供货延迟"},
+			{Level1: "产出指标", Level2: "质量指标", Name: "验收合格率", Direction: jixiao.AtLeast, Target: f(95), Actual: f(96), Unit: "%"},
+		},
+	}
+	r := &jixiao.Result{
+		ProjectID: "S-01", ProjectName: "手工结果项目", Total: jixiao.Cents(8889), Grade: "良",
+		ExecutionRate: &rate,
+		Rescale:       &jixiao.Rescale{Sum: jixiao.Points(80), Applicable: jixiao.Points(90)},
+		RuleSet:       jixiao.RuleSetRef{ID: "hand", Version: "1"},
+		Indicators: []jixiao.Node{
+			{ID: "budget", Name: "预算执行", Points: jixiao.Points(20), Score: jixiao.Cents(1913), Children: []jixiao.Node{
+				{ID: "rate", Name: "资金执行", Points: jixiao.Points(10), Score: jixiao.Cents(913), ExecutionRate: &rate, Reason: "执行率 91.31%，得 9.13 分"},
+				{ID: "execution", Name: "预算执行率", Points: jixiao.Points(10), Score: jixiao.Points(10), Reason: "固定指标，得满分"},
+			}},
+			{ID: "output", Name: "产出", Points: jixiao.Points(70), Score: jixiao.Cents(6087), Children: []jixiao.Node{
+				{ID: "output.1", Name: "节点甲", Points: jixiao.Points(35), Score: jixiao.Points(35), Indicator: 2, Reason: "合格率达标"},
+				{ID: "output.2", Name: "节点乙", Points: jixiao.Points(35), Score: jixiao.Cents(2587), Indicator: 1, Reason: "完成 8 套"},
+			}},
+			{ID: "satisfaction", Name: "满意度指标", Reason: "项目无满意度指标，该项不参与评分，总分按适用分值折算为百分制"},
+		},
+		Findings: []jixiao.Finding{{Check: "balance_missing", Severity: jixiao.SeverityInfo, Message: "未填报结余"}},
+	}
+	return p, r
+}
+
+// exCells checks cells of the form against what they should show.
+func exCells(t *testing.T, f *excelize.File, want map[string]string) {
+	t.Helper()
+	for _, cell := range slices.Sorted(maps.Keys(want)) {
+		if got := exValue(t, f, cell); got != want[cell] {
+			t.Errorf("%s = %q, want %q", cell, got, want[cell])
+		}
+	}
+}
+
+// The rows of the indicator block come from the result's nodes: each leaf
+// that scored a project indicator takes that indicator (Node.Indicator),
+// whatever its name; the funds block scores the leaf that read the rate
+// (Node.ExecutionRate), whatever its id.
+func TestFormFromNodes(t *testing.T) {
+	p, r := exHand()
+	f := exWriteForm(t, p, r)
+	exCells(t, f, map[string]string{
+		// 年度资金总额: the points and score of the leaf that read the rate.
+		"G7": "10.00", "H7": "91.31%", "I7": "9.13",
+		// The leaf with the id execution is an ordinary fixed indicator.
+		"B15": "预算执行", "C15": "预算执行率", "D15": "", "G15": "10.00", "H15": "10.00",
+		// output.1 scored the second indicator, output.2 the first.
+		"B16": "产出指标", "C16": "质量指标", "D16": "验收合格率", "E16": "≥95%", "F16": "96%", "G16": "35.00", "H16": "35.00", "I16": "",
+		"B17": "产出指标", "C17": "数量指标", "D17": "设备更新数", "E17": "≥10套", "F17": "8套", "G17": "35.00", "H17": "25.87", "I17": "供货延迟",
+		// 满意度指标 does not apply.
+		"B18": "满意度指标", "G18": "—", "H18": "不适用",
+	})
+	for cell, want := range map[string]string{
+		"I7":  "评分说明：执行率 91.31%，得 9.13 分",
+		"H15": "评分说明：固定指标，得满分",
+		"H17": "评分说明：完成 8 套",
+		"H18": "评分说明：项目无满意度指标，该项不参与评分，总分按适用分值折算为百分制",
+	} {
+		if got := exComment(t, f, cell); got != want {
+			t.Errorf("note on %s = %q, want %q", cell, got, want)
+		}
+	}
+	if exHasText(t, f, "节点甲") || exHasText(t, f, "资金执行") {
+		t.Error("the form shows a node's name where the project's indicator or the funds block belongs")
+	}
+}
+
+// A result naming an indicator the project does not have was not scored
+// from it: the form refuses it rather than guess.
+func TestFormIndicatorOutOfRange(t *testing.T) {
+	p, r := exHand()
+	r.Indicators[1].Children[0].Indicator = 3
+	err := WriteForm(&bytes.Buffer{}, p, r, 2024)
+	if err == nil || !strings.Contains(err.Error(), "indicator 3") {
+		t.Errorf("err = %v, want one naming indicator 3", err)
+	}
+}
+
+// When no leaf read the rate, or several did, the funds block shows the
+// rate alone and every leaf keeps its row.
+func TestFormExecutionNode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(r *jixiao.Result)
+		rows int
+	}{
+		{"none read the rate", func(r *jixiao.Result) { r.Indicators[0].Children[0].ExecutionRate = nil }, 5},
+		{"two read it", func(r *jixiao.Result) { r.Indicators[0].Children[1].ExecutionRate = r.ExecutionRate }, 5},
+		{"a group read it", func(r *jixiao.Result) {
+			r.Indicators[0].Children[0].ExecutionRate = nil
+			r.Indicators[0].ExecutionRate = r.ExecutionRate
+		}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, r := exHand()
+			tc.edit(r)
+			f := exWriteForm(t, p, r)
+			exCells(t, f, map[string]string{"G7": "—", "H7": "91.31%", "I7": "—", "B15": "预算执行", "C15": "资金执行"})
+			_, top, _ := excelize.CellNameToCoordinates(exFindCell(t, f, FormSheet, "一级指标"))
+			if got := exValue(t, f, exportCell(1, top+tc.rows+1)); got != "适用指标合计" {
+				t.Errorf("row after %d leaves = %q, want 适用指标合计", tc.rows, got)
 			}
 		})
+	}
+}
+
+// Money is shown in 万元, exactly: six decimals hold a yuan amount with
+// cents.
+func TestFormWanYuan(t *testing.T) {
+	for _, tc := range []struct {
+		cents int64
+		want  string
+	}{
+		{44743863, "44.743863"},
+		{49000000, "49"},
+		{80000000, "80"},
+		{1, "0.000001"},
+		{-50, "-0.00005"},
+		{123456789012, "123456.789012"},
+		{100000000000000000, "100000000000"}, // the largest Decimal amount
+	} {
+		if got := strconv.FormatFloat(wanYuan(jixiao.Cents(tc.cents)), 'f', -1, 64); got != tc.want {
+			t.Errorf("wanYuan(%d cents) = %s, want %s", tc.cents, got, tc.want)
+		}
+	}
+}
+
+// The fund sources, the goals, 实施单位 and the unit's reason for the
+// execution rate fill their places on the form; without them the places
+// stay blank, and points, rate and score of a fund source are always —.
+func TestFormNationalFields(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(p *jixiao.Project)
+		want map[string]string
+	}{
+		{"given", nil, map[string]string{
+			"A6": "项目资金（万元）", "G4": "某中心",
+			"D7": "80.00", "E7": "49.00", "F7": "44.743863",
+			"B8": "其中：当年财政拨款", "D8": "", "E8": "45.00", "F8": "40.743863", "G8": "—", "H8": "—", "I8": "—",
+			"B9": "上年结转资金", "E9": "3.00", "F9": "3.00", "H9": "—",
+			"B10": "其他资金", "E10": "1.00", "F10": "1.00", "I10": "—",
+			"B11": "偏差原因分析及改进措施", "D11": "尾款次年支付",
+			"A12": "年度总体目标", "B12": "预期目标", "F12": "实际完成情况",
+			"B13": "全年完成十套设备更新", "F13": "完成八套，两套次年交付",
+		}},
+		{"left out", func(p *jixiao.Project) {
+			p.ImplementingUnit, p.GoalExpected, p.GoalAchieved, p.ExecutionReason = "", "", "", ""
+			p.AppropriationBudget, p.AppropriationSpent, p.CarryOverBudget, p.CarryOverSpent, p.OtherBudget, p.OtherSpent = nil, nil, nil, nil, nil, nil
+			p.BudgetInitial = nil
+		}, map[string]string{
+			"G4": "", "D7": "", "E7": "49.00",
+			"E8": "", "F8": "", "G8": "—", "E9": "", "F9": "", "E10": "", "F10": "", "I10": "—",
+			"D11": "", "B13": "", "F13": "",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, r := exHand()
+			if tc.edit != nil {
+				tc.edit(p)
+			}
+			exCells(t, exWriteForm(t, p, r), tc.want)
+		})
+	}
+}
+
+// When a category did not apply, the rows add up to the engine's sums
+// and the total row shows the step to its total, in its numbers: a
+// total the sums do not give is shown as it is, not worked out again.
+func TestFormRescale(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(r *jixiao.Result)
+		want map[string]string
+	}{
+		{"rescaled", nil, map[string]string{
+			"A19": "适用指标合计", "G19": "90.00", "H19": "80.00", "I19": "适用分值合计 90 分，得分合计 80.00 分",
+			"A20": "总分", "G20": "100.00", "H20": "88.89", "I20": "折算总分 = 80.00 × 100 ÷ 90 = 88.89 分",
+			"A21": "自评等级", "G21": "良",
+		}},
+		{"the engine's total as it is", func(r *jixiao.Result) { r.Total = jixiao.Cents(7777) }, map[string]string{
+			"H20": "77.77", "I20": "折算总分 = 80.00 × 100 ÷ 90 = 77.77 分",
+		}},
+		{"not rescaled", func(r *jixiao.Result) {
+			r.Rescale = nil
+			r.Indicators = r.Indicators[:2]
+			r.Total = jixiao.Cents(8000)
+		}, map[string]string{
+			"A18": "总分", "G18": "90.00", "H18": "80.00", "I18": "",
+			"A19": "自评等级",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, r := exHand()
+			if tc.edit != nil {
+				tc.edit(r)
+			}
+			exCells(t, exWriteForm(t, p, r), tc.want)
+		})
+	}
+}
+
+// A category with no points is 不适用 only when the total was rescaled:
+// otherwise its 0.00 is a score like any other.
+func TestFormNotApplicable(t *testing.T) {
+	p, r := exHand()
+	r.Rescale = nil
+	f := exWriteForm(t, p, r)
+	exCells(t, f, map[string]string{"B18": "满意度指标", "G18": "0.00", "H18": "0.00"})
+}
+
+// Findings are listed by their Chinese label and message, never by the
+// check's id.
+func TestFormFindingsInChinese(t *testing.T) {
+	p, r := exHand()
+	r.Findings = append(r.Findings, jixiao.Finding{Check: "execution_low", Severity: jixiao.SeverityWarning, Message: "预算执行率低于 90%"})
+	f := exWriteForm(t, p, r)
+	exCells(t, f, map[string]string{
+		"A22": "数据质量问题", "B22": "级别", "C22": "说明",
+		"B23": "提示", "C23": "未填报结余",
+		"B24": "警告", "C24": "预算执行率低于 90%",
+	})
+	for _, id := range []string{"balance_missing", "execution_low"} {
+		if exHasText(t, f, id) {
+			t.Errorf("the form shows the check id %s", id)
+		}
+	}
+}
+
+// exGolden compares got with the golden file at path, or rewrites the
+// file under -update.
+func exGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if exUpdating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from what was written; run go test -update and review the diff\ngot:\n%s", path, got)
 	}
 }

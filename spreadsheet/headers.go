@@ -16,15 +16,25 @@ const (
 	fID
 	fName
 	fDept
+	fImplementingUnit
 	fYear
 	fMoneyUnit
-	fBudgetInitial
+	fBudgetInitial // the first amount of money
 	fBudgetAdjusted
 	fFundsArrived
 	fSpent
 	fBalance
+	fAppropriationBudget // 资金来源: 当年财政拨款, 上年结转资金, 其他资金
+	fAppropriationSpent
+	fCarryOverBudget
+	fCarryOverSpent
+	fOtherBudget
+	fOtherSpent // the last amount of money
 	fRate
 	fCompliance
+	fGoalExpected // 年度总体目标
+	fGoalAchieved
+	fExecutionReason // the last project column
 
 	// Indicator columns.
 	fLevel1
@@ -37,6 +47,10 @@ const (
 	fRating
 	fWeight
 	fReason
+	fProposedScore
+	fDescription
+	fDeduction
+	fDeductionReason // the last indicator column
 
 	numFields
 )
@@ -93,6 +107,14 @@ var specs = [numFields]fieldSpec{
 		example:  "怀化市住房公积金管理中心",
 		width:    26,
 	},
+	fImplementingUnit: {
+		header:   "实施单位",
+		synonyms: []string{"项目实施单位", "实施部门", "实施单位名称", "执行单位"},
+		need:     "选填",
+		help:     "具体实施项目的单位，自评表“实施单位”栏填写此项。",
+		example:  "怀化市住房公积金管理中心",
+		width:    26,
+	},
 	fYear: {
 		header:   "年度",
 		synonyms: []string{"年份", "预算年度", "资金年度"},
@@ -105,7 +127,7 @@ var specs = [numFields]fieldSpec{
 		header:   "金额单位",
 		synonyms: []string{"货币单位", "资金单位"},
 		need:     "选填",
-		help:     "元 或 万元，不填为元。本行的五个金额列都按这个单位读取，万元精确换算为元（最多六位小数，即到分）。列标题也可以带单位，如“全年预算数（万元）”，此时该列按标题的单位读取。",
+		help:     "元 或 万元，不填为元。本行的各金额列（预算数、执行数、结余和资金来源）都按这个单位读取，万元精确换算为元（最多六位小数，即到分）。列标题也可以带单位，如“全年预算数（万元）”，此时该列按标题的单位读取。",
 		example:  "元",
 		width:    10,
 	},
@@ -149,6 +171,54 @@ var specs = [numFields]fieldSpec{
 		example:  "42600",
 		width:    13,
 	},
+	fAppropriationBudget: {
+		header:   "当年财政拨款预算数",
+		synonyms: []string{"财政拨款预算数", "当年财政拨款全年预算数", "财政拨款全年预算数", "当年财政拨款（全年预算数）", "当年财政拨款"},
+		need:     "选填",
+		help:     "资金来源之一：当年财政拨款的全年预算数。与“全年预算数”一样按金额单位读取。",
+		example:  "490000",
+		width:    15,
+	},
+	fAppropriationSpent: {
+		header:   "当年财政拨款执行数",
+		synonyms: []string{"财政拨款执行数", "当年财政拨款全年执行数", "财政拨款全年执行数", "当年财政拨款（全年执行数）"},
+		need:     "选填",
+		help:     "当年财政拨款的全年执行数。",
+		example:  "447438.63",
+		width:    15,
+	},
+	fCarryOverBudget: {
+		header:   "上年结转资金预算数",
+		synonyms: []string{"上年结转预算数", "上年结转资金全年预算数", "结转资金预算数", "上年结转资金（全年预算数）", "上年结转资金"},
+		need:     "选填",
+		help:     "资金来源之一：上年结转资金的全年预算数。",
+		example:  "0",
+		width:    15,
+	},
+	fCarryOverSpent: {
+		header:   "上年结转资金执行数",
+		synonyms: []string{"上年结转执行数", "上年结转资金全年执行数", "结转资金执行数", "上年结转资金（全年执行数）"},
+		need:     "选填",
+		help:     "上年结转资金的全年执行数。",
+		example:  "0",
+		width:    15,
+	},
+	fOtherBudget: {
+		header:   "其他资金预算数",
+		synonyms: []string{"其他资金全年预算数", "其他资金（全年预算数）", "其他资金"},
+		need:     "选填",
+		help:     "资金来源之一：其他资金的全年预算数。",
+		example:  "0",
+		width:    15,
+	},
+	fOtherSpent: {
+		header:   "其他资金执行数",
+		synonyms: []string{"其他资金全年执行数", "其他资金（全年执行数）"},
+		need:     "选填",
+		help:     "其他资金的全年执行数。",
+		example:  "0",
+		width:    15,
+	},
 	fRate: {
 		header:   "执行率",
 		synonyms: []string{"预算执行率", "全年执行率", "资金执行率"},
@@ -164,6 +234,30 @@ var specs = [numFields]fieldSpec{
 		help:     "达成、部分达成 或 未达成；也可写 合规、基本合规、不合规。",
 		example:  "达成",
 		width:    14,
+	},
+	fGoalExpected: {
+		header:   "年度总体目标",
+		synonyms: []string{"预期目标", "总体目标", "年度总体目标预期目标", "年度总体目标（预期目标）", "年度绩效目标"},
+		need:     "选填",
+		help:     "自评表“年度总体目标”的预期目标。",
+		example:  "全年发送动账提醒短信，缴存人随时知悉账户资金动态",
+		width:    34,
+	},
+	fGoalAchieved: {
+		header:   "总体目标完成情况",
+		synonyms: []string{"实际完成情况", "年度总体目标完成情况", "年度总体目标实际完成情况", "年度总体目标（实际完成情况）", "目标完成情况"},
+		need:     "选填",
+		help:     "自评表“年度总体目标”的实际完成情况。",
+		example:  "全年发送短信 2664531 条，目标全部完成",
+		width:    34,
+	},
+	fExecutionReason: {
+		header:   "预算执行偏差原因",
+		synonyms: []string{"执行偏差原因", "预算执行偏差原因及改进措施", "执行率偏差原因", "预算执行率偏差原因", "资金执行偏差原因"},
+		need:     "选填",
+		help:     "预算执行率未达到要求的原因及改进措施，填入自评表预算执行率一行的“偏差原因分析及改进措施”。",
+		example:  "部分合同尾款次年支付",
+		width:    34,
 	},
 	fLevel1: {
 		header:  "一级指标",
@@ -243,12 +337,52 @@ var specs = [numFields]fieldSpec{
 		example:  "",
 		width:    34,
 	},
+	fProposedScore: {
+		header:   "自评得分",
+		synonyms: []string{"单位自评得分", "单位自评分", "自评分", "自评分值"},
+		need:     "选填",
+		help:     "单位对定性指标自评的得分：0 或正数，最多两位小数，由规则集限制在评价对应的分数段内。只有定性指标填写。",
+		example:  "",
+		width:    10,
+	},
+	fDescription: {
+		header:   "完成情况说明",
+		synonyms: []string{"完成情况简要描述", "完成情况描述", "简要描述", "完成情况简述"},
+		need:     "选填",
+		help:     "指标完成情况的简要描述，定性指标尤其需要。",
+		example:  "",
+		width:    34,
+	},
+	fDeduction: {
+		header:   "复核扣减分",
+		synonyms: []string{"扣减分", "扣减分值", "复核扣分", "扣分"},
+		need:     "选填",
+		help:     "复核时扣减的分数：0 或正数，最多两位小数。大于 0 时须填写扣减原因。",
+		example:  "",
+		width:    10,
+	},
+	fDeductionReason: {
+		header:   "扣减原因",
+		synonyms: []string{"扣分原因", "复核扣减原因", "扣减分原因"},
+		need:     "扣减分大于 0 时必填",
+		help:     "复核扣减分数的原因。",
+		example:  "",
+		width:    26,
+	},
 }
 
 // Column layouts of the template.
 var (
-	projectColumns   = []field{fID, fName, fDept, fYear, fMoneyUnit, fBudgetInitial, fBudgetAdjusted, fFundsArrived, fSpent, fBalance, fRate, fCompliance}
-	indicatorColumns = []field{fID, fLevel1, fLevel2, fIndicator, fDirection, fTarget, fActual, fUnit, fRating, fWeight, fReason}
+	projectColumns = []field{
+		fID, fName, fDept, fImplementingUnit, fYear, fMoneyUnit,
+		fBudgetInitial, fBudgetAdjusted, fFundsArrived, fSpent, fBalance,
+		fAppropriationBudget, fAppropriationSpent, fCarryOverBudget, fCarryOverSpent, fOtherBudget, fOtherSpent,
+		fRate, fCompliance, fGoalExpected, fGoalAchieved, fExecutionReason,
+	}
+	indicatorColumns = []field{
+		fID, fLevel1, fLevel2, fIndicator, fDirection, fTarget, fActual, fUnit, fRating, fWeight, fReason,
+		fProposedScore, fDescription, fDeduction, fDeductionReason,
+	}
 )
 
 func (f field) String() string {
@@ -258,13 +392,29 @@ func (f field) String() string {
 	return ""
 }
 
-func (f field) isAmount() bool { return f >= fBudgetInitial && f <= fBalance }
+// isAmount tells the columns of money, read in 元 or 万元.
+func (f field) isAmount() bool { return f >= fBudgetInitial && f <= fOtherSpent }
+
+// isPoints tells the columns of points.
+func (f field) isPoints() bool { return f == fWeight || f == fProposedScore || f == fDeduction }
 
 // isProject tells the columns that only a project sheet has. 项目编号,
 // 年度 and 项目名称 may appear on an indicator sheet too.
-func (f field) isProject() bool { return f >= fDept && f <= fCompliance && f != fYear }
+func (f field) isProject() bool { return f >= fDept && f <= fExecutionReason && f != fYear }
 
-func (f field) isIndicator() bool { return f >= fLevel1 && f <= fReason }
+func (f field) isIndicator() bool { return f >= fLevel1 && f <= fDeductionReason }
+
+// projectFields and amountFields list the project's columns, and those of
+// money, in order.
+var projectFields, amountFields = func() (all, amounts []field) {
+	for f := fID; f <= fExecutionReason; f++ {
+		all = append(all, f)
+		if f.isAmount() {
+			amounts = append(amounts, f)
+		}
+	}
+	return all, amounts
+}()
 
 // headerIndex maps a normalised header to its field.
 var headerIndex = func() map[string]field {
@@ -340,7 +490,7 @@ func resolveHeader(text string) headerInfo {
 		return headerInfo{field: f, err: "中的单位“" + inner + "”无法识别：金额只能以 元 或 万元 为单位"}
 	case f == fRate && (inner == "%" || inner == "％"):
 		return headerInfo{field: f}
-	case f == fWeight && inner == "分":
+	case f.isPoints() && inner == "分":
 		return headerInfo{field: f}
 	}
 	return headerInfo{field: f, err: "中的“" + inner + "”无法识别：此列标题不带单位"}

@@ -401,6 +401,27 @@ func TestProblems(t *testing.T) {
 			want: []Problem{{I, 2, "分值", "P1", "分值 最多两位小数，实际为 “1.234”"}}},
 		{name: "weight text", ind: func(r [][]any) [][]any { impSet(r, "分值", 2, "十"); return r },
 			want: []Problem{{I, 2, "分值", "P1", "分值 必须是数字，实际为 “十”"}}},
+		{name: "fund source in wan yuan, seven decimals", proj: func(r [][]any) [][]any {
+			impSet(r, "金额单位", 2, "万元")
+			impSet(r, "当年财政拨款执行数", 2, "44.7438631")
+			return r
+		}, want: []Problem{{P, 2, "当年财政拨款执行数", "P1", "当年财政拨款执行数 以万元为单位时最多六位小数（到分），实际为 “44.7438631”"}}},
+		{name: "fund source text", proj: func(r [][]any) [][]any { impSet(r, "其他资金预算数", 2, "约1万"); return r },
+			want: []Problem{{P, 2, "其他资金预算数", "P1", "其他资金预算数 必须是数字，实际为 “约1万”"}}},
+		{name: "fund source against the header's unit", proj: func(r [][]any) [][]any {
+			impSet(r, "上年结转资金预算数（万元）", 2, 1)
+			return r
+		}, want: []Problem{{P, 2, "金额单位", "P1", "金额单位 为 元，与列标题“上年结转资金预算数（万元）”写明的 万元 不一致"}}},
+		{name: "deduction without a reason", ind: func(r [][]any) [][]any { impSet(r, "复核扣减分", 2, 2); return r },
+			want: []Problem{{I, 2, "扣减原因", "P1", "扣减原因 必须填写：复核扣减分 为 2 分"}}},
+		{name: "deduction negative", ind: func(r [][]any) [][]any { impSet(r, "扣分", 3, -1); return r },
+			want: []Problem{{I, 3, "扣分", "P1", "扣分 不能为负数，实际为 “-1”"}}},
+		{name: "proposed score of a quantitative indicator", ind: func(r [][]any) [][]any { impSet(r, "自评得分", 2, 8); return r },
+			want: []Problem{{I, 2, "自评得分", "P1", "只有定性指标填写 自评得分：定量指标按年度指标值和实际完成值评分"}}},
+		{name: "proposed score three decimals", ind: func(r [][]any) [][]any { impSet(r, "单位自评得分", 3, 8.125); return r },
+			want: []Problem{{I, 3, "单位自评得分", "P1", "单位自评得分 最多两位小数，实际为 “8.125”"}}},
+		{name: "proposed score a percentage", ind: func(r [][]any) [][]any { impSet(r, "自评得分", 3, "80%"); return r },
+			want: []Problem{{I, 3, "自评得分", "P1", "自评得分 必须是数字，实际为 “80%”"}}},
 		{name: "project name against project sheet", ind: func(r [][]any) [][]any {
 			impSet(r, "项目名称", 2, "项目一")
 			impSet(r, "项目名称", 3, "别的项目")
@@ -539,6 +560,35 @@ func TestValues(t *testing.T) {
 			func(p *jixiao.Project) { p.Indicators[0].Actual = f(1500) }},
 		{"weight with decimals", nil, func(r [][]any) { impSet(r, "分值", 2, 12.5) },
 			func(p *jixiao.Project) { p.Indicators[0].Weight = d(1250) }},
+		{"fund sources in wan yuan by header and cell", func(r [][]any) {
+			impSet(r, "金额单位", 2, nil)
+			impSet(r, "当年财政拨款预算数（万元）", 2, 9)
+			impSet(r, "财政拨款执行数", 2, "44.743863万元")
+			impSet(r, "上年结转资金", 2, "1,000")
+			impSet(r, "其他资金执行数", 2, impXML(`<c r="%s"><f>X1-X2</f><v>42561.369999999995</v></c>`))
+		}, nil, func(p *jixiao.Project) {
+			p.AppropriationBudget, p.AppropriationSpent = d(9000000), d(44743863)
+			p.CarryOverBudget, p.OtherSpent = d(100000), d(4256137)
+		}},
+		{"texts of the national form under other names", func(r [][]any) {
+			impSet(r, "项目实施单位", 2, " 信息科 ")
+			impSet(r, "预期目标", 2, "按时完成")
+			impSet(r, "实际完成情况", 2, "已完成")
+			impSet(r, "预算执行偏差原因及改进措施", 2, "尾款次年支付")
+		}, nil, func(p *jixiao.Project) {
+			p.ImplementingUnit, p.GoalExpected, p.GoalAchieved, p.ExecutionReason = "信息科", "按时完成", "已完成", "尾款次年支付"
+		}},
+		{"proposed score, description and deduction", nil, func(r [][]any) {
+			impSet(r, "自评得分（分）", 3, 7.5)
+			impSet(r, "完成情况简要描述", 3, "大部分达成")
+			impSet(r, "扣减分", 3, "0.5")
+			impSet(r, "扣分原因", 3, "佐证不足")
+			impSet(r, "扣减分", 2, 0) // zero needs no reason
+		}, func(p *jixiao.Project) {
+			p.Indicators[1].ProposedScore, p.Indicators[1].Description = d(750), "大部分达成"
+			p.Indicators[1].Deduction, p.Indicators[1].DeductionReason = d(50), "佐证不足"
+			p.Indicators[0].Deduction = d(0)
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

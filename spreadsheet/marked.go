@@ -153,7 +153,7 @@ func csvWorkbook(data []byte, name string, lim Limits) (*excelize.File, error) {
 // isTextField tells the columns of text, whose values are never numbers.
 func isTextField(f field) bool {
 	switch f {
-	case fTarget, fActual, fWeight, fYear, fRate:
+	case fTarget, fActual, fWeight, fProposedScore, fDeduction, fYear, fRate:
 		return false
 	}
 	return !f.isAmount()

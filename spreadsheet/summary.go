@@ -27,6 +27,14 @@ var summaryGrades = []string{"优", "良", "中", "差"}
 // scores, grade and findings on 评分汇总, then the grade distribution
 // (等级分布) and every finding (问题清单).
 //
+// A row of 评分汇总 shows the score of each top-level indicator (不适用
+// for a category that did not apply), the computed execution rate and
+// the score of the indicator that read it, and, when the total was
+// rescaled, the applicable points and the score before rescaling; then
+// the total, the grade, the number of findings, the rule set, the first
+// 12 hex digits of its file's SHA-256 and the whole hash. Every number
+// is the engine's.
+//
 // Both the score rows and the findings are written with excelize stream
 // writers, one per sheet. excelize keeps a separate buffer for each
 // stream writer and moves it to a temporary file once it passes
@@ -109,14 +117,7 @@ func (s *Summary) start(title string) error {
 	if s.scores, err = f.NewStreamWriter(SummarySheet); err != nil {
 		return err
 	}
-	header := []string{"项目编号", "项目名称", "主管部门", "年度"}
-	widths := []float64{13, 36, 26, 7}
-	for _, name := range s.topLevel {
-		header = append(header, name)
-		widths = append(widths, max(10, float64(len([]rune(name)))*2+2))
-	}
-	header = append(header, "总分", "等级", "问题数", "规则集", "规则版本哈希")
-	widths = append(widths, 9, 7, 8, 18, 66)
+	header, widths := s.columns()
 	for i, wd := range widths {
 		if err := s.scores.SetColWidth(i+1, i+1, wd); err != nil {
 			return err
@@ -164,6 +165,41 @@ func (s *Summary) start(title string) error {
 	}
 	s.issueRow = 1
 	return nil
+}
+
+// The columns of 评分汇总 after the top-level indicators.
+var summaryTail = []struct {
+	name  string
+	width float64
+}{
+	{"计算执行率", 11}, {"执行率得分", 11}, {"适用分值", 9}, {"折算前得分", 11},
+	{"总分", 9}, {"等级", 7}, {"问题数", 8}, {"规则集", 18}, {"规则哈希", 15}, {"规则文件 SHA-256", 66},
+}
+
+// columns lists the headers of 评分汇总 and their widths.
+func (s *Summary) columns() ([]string, []float64) {
+	header := []string{"项目编号", "项目名称", "主管部门", "年度"}
+	widths := []float64{13, 36, 26, 7}
+	for _, name := range s.topLevel {
+		header = append(header, name)
+		widths = append(widths, max(10, float64(len([]rune(name)))*2+2))
+	}
+	for _, c := range summaryTail {
+		header = append(header, c.name)
+		widths = append(widths, c.width)
+	}
+	return header, widths
+}
+
+// shortHashLen is how many hex digits of a rule file's hash tell it
+// apart at a glance.
+const shortHashLen = 12
+
+func shortHash(h string) string {
+	if len(h) > shortHashLen {
+		return h[:shortHashLen]
+	}
+	return h
 }
 
 func (s *Summary) headerCells(names []string) []any {
@@ -255,7 +291,7 @@ func (s *Summary) Add(rec *jixiao.ScoreRecord) error {
 	}
 	st := s.st
 
-	row := make([]any, 0, 9+len(s.topLevel))
+	row := make([]any, 0, 4+len(s.topLevel)+len(summaryTail))
 	row = append(row,
 		excelize.Cell{StyleID: st.text, Value: id},
 		excelize.Cell{StyleID: st.text, Value: res.ProjectName},
@@ -266,18 +302,15 @@ func (s *Summary) Add(rec *jixiao.ScoreRecord) error {
 	} else {
 		row = append(row, excelize.Cell{StyleID: st.center})
 	}
-	for _, name := range s.topLevel {
-		if n := summaryTopNode(res, name); n != nil {
-			row = append(row, excelize.Cell{StyleID: st.score, Value: n.Score.Float64()})
-		} else {
-			row = append(row, excelize.Cell{StyleID: st.score})
-		}
-	}
+	row = append(row, s.categoryCells(res)...)
+	row = append(row, s.executionCells(res)...)
+	row = append(row, s.rescaleCells(res)...)
 	row = append(row,
 		excelize.Cell{StyleID: st.score, Value: total.Float64()},
 		excelize.Cell{StyleID: st.center, Value: grade},
 		excelize.Cell{StyleID: st.count, Value: len(res.Findings)},
 		excelize.Cell{StyleID: st.text, Value: ruleSet},
+		excelize.Cell{StyleID: st.text, Value: shortHash(hash)},
 		excelize.Cell{StyleID: st.text, Value: hash},
 	)
 	if err := s.scores.SetRow(exportCell(1, s.row+1), row); err != nil {
@@ -304,6 +337,51 @@ func (s *Summary) Add(rec *jixiao.ScoreRecord) error {
 	s.grades[grade]++
 	s.count++
 	return nil
+}
+
+// categoryCells are the scores of the top-level indicators: blank for
+// one the result lacks, 不适用 for a category that did not apply.
+func (s *Summary) categoryCells(res *jixiao.Result) []any {
+	st := s.st
+	cells := make([]any, 0, len(s.topLevel))
+	for _, name := range s.topLevel {
+		n := summaryTopNode(res, name)
+		switch {
+		case n == nil:
+			cells = append(cells, excelize.Cell{StyleID: st.score})
+		case notApplicable(res, n):
+			cells = append(cells, excelize.Cell{StyleID: st.center, Value: formNotApplicable})
+		default:
+			cells = append(cells, excelize.Cell{StyleID: st.score, Value: n.Score.Float64()})
+		}
+	}
+	return cells
+}
+
+// executionCells are the computed execution rate and the score of the
+// indicator that read it, blank when the result has none.
+func (s *Summary) executionCells(res *jixiao.Result) []any {
+	st := s.st
+	rate := excelize.Cell{StyleID: st.percent}
+	if res.ExecutionRate != nil {
+		rate.Value = formFraction(*res.ExecutionRate)
+	}
+	score := excelize.Cell{StyleID: st.score}
+	if n := formExecutionNode(res); n != nil {
+		score.Value = n.Score.Float64()
+	}
+	return []any{rate, score}
+}
+
+// rescaleCells are the applicable points and the score before rescaling,
+// blank when the total was not rescaled.
+func (s *Summary) rescaleCells(res *jixiao.Result) []any {
+	st := s.st
+	points, sum := excelize.Cell{StyleID: st.score}, excelize.Cell{StyleID: st.score}
+	if rs := res.Rescale; rs != nil {
+		points.Value, sum.Value = rs.Applicable.Float64(), rs.Sum.Float64()
+	}
+	return []any{points, sum}
 }
 
 // summaryTopNode finds a top-level indicator of a result by name, or by id.
@@ -349,7 +427,7 @@ func (s *Summary) Close() error {
 
 func (s *Summary) finish() error {
 	f := s.f
-	last := 9 + len(s.topLevel)
+	last := 4 + len(s.topLevel) + len(summaryTail)
 	if err := f.AutoFilter(SummarySheet, exportCell(1, s.header)+":"+exportCell(last, max(s.row, s.header+1)), nil); err != nil {
 		return err
 	}

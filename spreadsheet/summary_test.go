@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,7 +98,8 @@ func TestSummaryDemo(t *testing.T) {
 	if rows[0][0] != "2024年度项目支出绩效自评汇总" {
 		t.Errorf("A1 = %q", rows[0][0])
 	}
-	wantHeader := []string{"项目编号", "项目名称", "主管部门", "年度", "预算执行率", "产出指标", "效益指标", "满意度指标", "总分", "等级", "问题数", "规则集", "规则版本哈希"}
+	wantHeader := []string{"项目编号", "项目名称", "主管部门", "年度", "预算执行率", "产出指标", "效益指标", "满意度指标",
+		"计算执行率", "执行率得分", "适用分值", "折算前得分", "总分", "等级", "问题数", "规则集", "规则哈希", "规则文件 SHA-256"}
 	if got := strings.Join(rows[1], ","); got != strings.Join(wantHeader, ",") {
 		t.Errorf("header = %s", got)
 	}
@@ -105,7 +107,9 @@ func TestSummaryDemo(t *testing.T) {
 	if len(data) != 26 {
 		t.Fatalf("%d project rows, want 26", len(data))
 	}
-	want := []string{"HH2024-01", "短信费用项目", "怀化市住房公积金管理中心", "2024", "9.13", "50.00", "30.00", "10.00", "99.13", "优", "1", "cn-mof-2020-self", results[0].RuleSet.Hash}
+	hash := results[0].RuleSet.Hash
+	want := []string{"HH2024-01", "短信费用项目", "怀化市住房公积金管理中心", "2024", "9.13", "50.00", "30.00", "10.00",
+		"91.31%", "9.13", "", "", "99.13", "优", "1", "cn-mof-2020-self", hash[:12], hash}
 	if got := strings.Join(data[0], ","); got != strings.Join(want, ",") {
 		t.Errorf("first row = %s\nwant          %s", got, strings.Join(want, ","))
 	}
@@ -116,8 +120,10 @@ func TestSummaryDemo(t *testing.T) {
 	}{
 		{"D3", "2024", 0},
 		{"E3", "9.13", 2},
-		{"I3", "99.13", 2},
-		{"K3", "1", 1},
+		{"I3", "0.9131", 10},
+		{"J3", "9.13", 2},
+		{"M3", "99.13", 2},
+		{"O3", "1", 1},
 	} {
 		if got := exRaw(t, f, SummarySheet, tc.cell); got != tc.raw {
 			t.Errorf("%s holds %q, want %q", tc.cell, got, tc.raw)
@@ -130,15 +136,15 @@ func TestSummaryDemo(t *testing.T) {
 		}
 	}
 	for i, row := range data {
-		if row[0] != projects[i].ID || row[9] != "优" {
+		if row[0] != projects[i].ID || row[13] != "优" {
 			t.Errorf("row %d = %v", i+3, row)
 		}
-		n, _ := strconv.Atoi(row[10])
+		n, _ := strconv.Atoi(row[14])
 		if n != len(results[i].Findings) {
 			t.Errorf("%s: 问题数 %d, want %d", row[0], n, len(results[i].Findings))
 		}
 	}
-	if !exHasMerge(t, f, SummarySheet, "A1:M1") {
+	if !exHasMerge(t, f, SummarySheet, "A1:R1") {
 		t.Errorf("title not merged: %v", exMerges(t, f, SummarySheet))
 	}
 	panes, err := f.GetPanes(SummarySheet)
@@ -240,13 +246,13 @@ func TestSummaryColumns(t *testing.T) {
 	b := exWriteSummary(t, "", top, exRecords(projects, results)[:2])
 	f := exOpen(t, b)
 	rows := exRows(t, f, SummarySheet)
-	if got := strings.Join(rows[0], ","); got != "项目编号,项目名称,主管部门,年度,成本指标,产出指标,效益指标,不存在的指标,总分,等级,问题数,规则集,规则版本哈希" {
+	if got := strings.Join(rows[0], ","); got != "项目编号,项目名称,主管部门,年度,成本指标,产出指标,效益指标,不存在的指标,计算执行率,执行率得分,适用分值,折算前得分,总分,等级,问题数,规则集,规则哈希,规则文件 SHA-256" {
 		t.Errorf("header = %s", got)
 	}
 	if len(rows) != 3 {
 		t.Fatalf("%d rows, want the header and 2", len(rows))
 	}
-	if got := rows[1][4:10]; fmt.Sprint(got) != "[19.13 40.00 40.00  99.13 优]" {
+	if got := rows[1][4:14]; fmt.Sprint(got) != "[19.13 40.00 40.00  91.31% 9.13   99.13 优]" {
 		t.Errorf("HH2024-01 scores = %q", got)
 	}
 	if got := exRaw(t, f, SummarySheet, "H2"); got != "" {
@@ -373,5 +379,81 @@ func TestSummaryLarge(t *testing.T) {
 	}
 	if got != findings {
 		t.Errorf("%d findings rows, want %d", got, findings)
+	}
+}
+
+// exHandRecord is exHand's result as a stored score.
+func exHandRecord() jixiao.ScoreRecord {
+	p, r := exHand()
+	r.RuleSet.Hash = "0123456789abcdef" + strings.Repeat("e", 48)
+	return jixiao.ScoreRecord{
+		ProjectID: p.ID, Year: p.Year, Department: p.Department, Total: r.Total, Grade: r.Grade,
+		Result: *r, RuleSetID: r.RuleSet.ID, RuleSetHash: r.RuleSet.Hash,
+	}
+}
+
+// A row shows 不适用 for a category that did not apply, the computed
+// execution rate and the score of the indicator that read it, and the
+// step to a rescaled total, all in the result's numbers.
+func TestSummaryRow(t *testing.T) {
+	top := []string{"预算执行", "产出", "满意度指标"}
+	const hash = "0123456789abcdefeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+	for _, tc := range []struct {
+		name string
+		edit func(rec *jixiao.ScoreRecord)
+		want []string
+	}{
+		{"rescaled", nil, []string{"S-01", "手工结果项目", "某局", "2024", "19.13", "60.87", "不适用",
+			"91.31%", "9.13", "90.00", "80.00", "88.89", "良", "1", "hand", "0123456789ab", hash}},
+		{"not rescaled", func(rec *jixiao.ScoreRecord) {
+			rec.Result.Rescale = nil
+			rec.Total, rec.Result.Total = jixiao.Points(80), jixiao.Points(80)
+		}, []string{"S-01", "手工结果项目", "某局", "2024", "19.13", "60.87", "0.00",
+			"91.31%", "9.13", "", "", "80.00", "良", "1", "hand", "0123456789ab", hash}},
+		{"no rate", func(rec *jixiao.ScoreRecord) {
+			rec.Result.ExecutionRate = nil
+			rec.Result.Indicators[0].Children[0].ExecutionRate = nil
+		}, []string{"S-01", "手工结果项目", "某局", "2024", "19.13", "60.87", "不适用",
+			"", "", "90.00", "80.00", "88.89", "良", "1", "hand", "0123456789ab", hash}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := exHandRecord()
+			if tc.edit != nil {
+				tc.edit(&rec)
+			}
+			f := exOpen(t, exWriteSummary(t, "", top, []jixiao.ScoreRecord{rec}))
+			rows := exRows(t, f, SummarySheet)
+			got := rows[1]
+			for len(got) < len(tc.want) {
+				got = append(got, "")
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("row = %q\nwant  %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	for _, ruleSet := range []string{"cn-mof-2020-self", "huaihua-2024", ""} {
+		name := "summary-" + ruleSet
+		if ruleSet == "" {
+			name = "summary-hand"
+		}
+		t.Run(name, func(t *testing.T) {
+			var recs []jixiao.ScoreRecord
+			var top, hide []string
+			if ruleSet == "" {
+				recs, top = []jixiao.ScoreRecord{exHandRecord()}, []string{"预算执行", "产出", "满意度指标"}
+			} else {
+				projects, results := exScored(t, ruleSet)
+				recs, top = exRecords(projects, results), exTopLevel(t, ruleSet)
+				// The rule file's hash changes with every edit of its
+				// comments; the golden file does not need to.
+				hide = []string{results[0].RuleSet.Hash, shortHash(results[0].RuleSet.Hash)}
+			}
+			got := exDump(t, exOpen(t, exWriteSummary(t, "2024年度项目支出绩效自评汇总", top, recs)), SummarySheet, hide...)
+			exGolden(t, filepath.Join("testdata", "export", name+".txt"), got)
+		})
 	}
 }

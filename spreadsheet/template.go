@@ -127,27 +127,58 @@ func projectRow(p *jixiao.Project) []any {
 			row[i] = p.Name
 		case fDept:
 			row[i] = p.Department
+		case fImplementingUnit:
+			row[i] = p.ImplementingUnit
 		case fYear:
 			row[i] = p.Year
 		case fMoneyUnit:
 			row[i] = unitYuan
-		case fBudgetInitial:
-			row[i] = opt(p.BudgetInitial)
 		case fBudgetAdjusted:
 			row[i] = money(p.BudgetAdjusted)
-		case fFundsArrived:
-			row[i] = opt(p.FundsArrived)
 		case fSpent:
 			row[i] = money(p.Spent)
-		case fBalance:
-			row[i] = opt(p.Balance)
 		case fRate:
 			row[i] = opt(p.ExecutionRate)
 		case fCompliance:
 			row[i] = string(p.Compliance)
+		case fGoalExpected:
+			row[i] = p.GoalExpected
+		case fGoalAchieved:
+			row[i] = p.GoalAchieved
+		case fExecutionReason:
+			row[i] = p.ExecutionReason
+		default:
+			if d, ok := optionalAmount(p, f); ok {
+				row[i] = opt(d)
+			}
 		}
 	}
 	return row
+}
+
+// optionalAmount is the project's optional amount of column f.
+func optionalAmount(p *jixiao.Project, f field) (*jixiao.Decimal, bool) {
+	switch f {
+	case fBudgetInitial:
+		return p.BudgetInitial, true
+	case fFundsArrived:
+		return p.FundsArrived, true
+	case fBalance:
+		return p.Balance, true
+	case fAppropriationBudget:
+		return p.AppropriationBudget, true
+	case fAppropriationSpent:
+		return p.AppropriationSpent, true
+	case fCarryOverBudget:
+		return p.CarryOverBudget, true
+	case fCarryOverSpent:
+		return p.CarryOverSpent, true
+	case fOtherBudget:
+		return p.OtherBudget, true
+	case fOtherSpent:
+		return p.OtherSpent, true
+	}
+	return nil, false
 }
 
 func indicatorRow(p *jixiao.Project, ind *jixiao.Indicator, cols []field) []any {
@@ -179,14 +210,28 @@ func indicatorRow(p *jixiao.Project, ind *jixiao.Indicator, cols []field) []any 
 		case fRating:
 			row[i] = string(ind.Rating)
 		case fWeight:
-			if ind.Weight != nil {
-				row[i] = money(*ind.Weight)
-			}
+			row[i] = pointsCell(ind.Weight)
 		case fReason:
 			row[i] = ind.DeviationReason
+		case fProposedScore:
+			row[i] = pointsCell(ind.ProposedScore)
+		case fDescription:
+			row[i] = ind.Description
+		case fDeduction:
+			row[i] = pointsCell(ind.Deduction)
+		case fDeductionReason:
+			row[i] = ind.DeductionReason
 		}
 	}
 	return row
+}
+
+// pointsCell is optional points for a cell: nil leaves it blank.
+func pointsCell(d *jixiao.Decimal) any {
+	if d == nil {
+		return nil
+	}
+	return money(*d)
 }
 
 // templateStyles are the styles of the template's cells.
@@ -248,7 +293,7 @@ func (st templateStyles) columnStyle(f field) int {
 		return st.rate
 	case f == fYear:
 		return st.year
-	case f == fTarget || f == fActual || f == fWeight:
+	case f == fTarget || f == fActual || f.isPoints():
 		return 0
 	}
 	return st.text
@@ -353,6 +398,13 @@ func validation(f field) *excelize.DataValidation {
 			return nil
 		}
 		dv.SetError(excelize.DataValidationErrorStyleStop, "分值", "分值必须大于 0。")
+		return dv
+	case fProposedScore, fDeduction:
+		dv := excelize.NewDataValidation(true)
+		if err := dv.SetRange(0, 0, excelize.DataValidationTypeDecimal, excelize.DataValidationOperatorGreaterThanOrEqual); err != nil {
+			return nil
+		}
+		dv.SetError(excelize.DataValidationErrorStyleStop, f.String(), f.String()+"不能为负数。")
 		return dv
 	}
 	return nil
