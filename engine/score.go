@@ -768,17 +768,17 @@ func (s *Scorer) scoreNode(n *node, p *jixiao.Project, out *jixiao.Node) {
 // moved to it, or both; "" when it is worth its own.
 func (s *Scorer) pointsReason(n *node, points jixiao.Decimal) string {
 	declared := s.declared[n.idx]
-	var b strings.Builder
+	var unit, moved string
 	if declared != n.points {
-		fmt.Fprintf(&b, "单位自定分值 %s 分（规则默认 %s 分，允许 %s–%s 分）", declared.Trimmed(), n.points.Trimmed(), n.unitMin.Trimmed(), n.unitMax.Trimmed())
+		unit = fmt.Sprintf("单位自定分值 %s 分（规则默认 %s 分，允许 %s–%s 分）", declared.Trimmed(), n.points.Trimmed(), n.unitMin.Trimmed(), n.unitMax.Trimmed())
 	}
 	if points != declared {
-		if b.Len() > 0 {
-			b.WriteString("；")
-		}
-		fmt.Fprintf(&b, "含空缺指标转入的分值，%s分调整为%s分", declared.Trimmed(), points.Trimmed())
+		moved = fmt.Sprintf("含空缺指标转入的分值，%s分调整为%s分", declared.Trimmed(), points.Trimmed())
 	}
-	return b.String()
+	if unit != "" && moved != "" {
+		return unit + "；" + moved
+	}
+	return unit + moved
 }
 
 // scoreLeaves scores the project's indicators of one leaf group, sharing
