@@ -62,6 +62,17 @@ func bearer(header string) (string, bool) {
 	return token, true
 }
 
+// requireRole refuses, with 403, a request whose key has less than role,
+// for the parts of a route that need more than the route does. It
+// reports whether the request may go on.
+func (s *Server) requireRole(c *gin.Context, role, what string) bool {
+	if have := c.GetString(keyRoleKey); jixiao.RoleRank(have) < jixiao.RoleRank(role) {
+		s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "%s needs the %s role; the key %s has %s", what, role, actor(c), have))
+		return false
+	}
+	return true
+}
+
 // actor names who made a request, for runs and the audit log.
 func actor(c *gin.Context) string { return c.GetString(keyNameKey) }
 

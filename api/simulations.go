@@ -66,6 +66,11 @@ func (s *Server) simulate(c *gin.Context) {
 		s.fail(c, invalidField("draft", "give either ruleset or draft, not both"))
 		return
 	case req.Draft != "":
+		// A draft is code the engine runs: not for the viewer role, which
+		// may try metric overrides against the active rule sets.
+		if !s.requireRole(c, jixiao.RoleScorer, "a draft rule file") {
+			return
+		}
 		rs, _, err := s.rules.Validate("draft.yaml", []byte(req.Draft))
 		if err != nil {
 			s.fail(c, ruleErrors("the draft rule file has errors", err))

@@ -112,11 +112,13 @@ func TestSimulationRuleSets(t *testing.T) {
 	if sim.Report.Scenario.ID != "hubei-self" || sim.Report.Summary.Compared != 26 || sim.ScenarioID != 0 {
 		t.Errorf("hubei-self: %+v", sim.Report.Summary)
 	}
-	// A draft rule file, on inline projects.
-	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{
-		"projects": []any{project("P-91", 10000), project("P-100", 100000)},
-		"draft":    draftGrades(t),
-	}).want(t, http.StatusOK).decode(t, &sim)
+	// A draft rule file, on inline projects: code the engine runs, so not
+	// for a viewer.
+	draft := map[string]any{"projects": []any{project("P-91", 10000), project("P-100", 100000)}, "draft": draftGrades(t)}
+	if p := st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", draft).problem(t, http.StatusForbidden, "forbidden"); !strings.Contains(p.Detail, "a draft rule file needs the scorer role") {
+		t.Errorf("a viewer's draft: %s", p.Detail)
+	}
+	st.postJSON(jixiao.RoleScorer, "/api/v1/simulations", draft).want(t, http.StatusOK).decode(t, &sim)
 	if sim.Report.Scenario.Version != "2024.2" || strings.Join(sim.Report.Summary.Changed, ",") != "P-91" {
 		t.Errorf("draft: %+v", sim.Report.Summary)
 	}
@@ -136,6 +138,7 @@ func TestSimulationErrors(t *testing.T) {
 		detail      string
 		field       string
 		specInvalid bool
+		role        string // the viewer's unless set
 	}{
 		{name: "unknown override field", body: `{"overrides": [{"field": "spent", "percentage": 5}]}`, status: 400, code: "malformed",
 			detail: `unknown field "percentage"`, specInvalid: true},
@@ -145,8 +148,9 @@ func TestSimulationErrors(t *testing.T) {
 			field: "overrides[0].percent", detail: "give only one"},
 		{name: "nothing matches", body: map[string]any{"year": 1999}, status: 422, code: "invalid", field: "project_ids", detail: "no stored project"},
 		{name: "draft and rule set", body: map[string]any{"draft": "id: x", "ruleset": "hubei-self"}, status: 422, code: "invalid", field: "draft", detail: "not both"},
-		{name: "broken draft", body: map[string]any{"draft": draftBroken(t)}, status: 422, code: "invalid",
+		{name: "broken draft", body: map[string]any{"draft": draftBroken(t)}, status: 422, code: "invalid", role: jixiao.RoleScorer,
 			field: fmt.Sprintf("draft.yaml:%d", lineOf(draftBroken(t), brokenFormula)), detail: "draft rule file has errors"},
+		{name: "a viewer's draft", body: map[string]any{"draft": draftBroken(t)}, status: 403, code: "forbidden", detail: "needs the scorer role"},
 		{name: "unknown baseline", body: map[string]any{"baseline_ruleset": "nope"}, status: 422, code: "invalid", field: "ruleset", detail: "nope"},
 		{name: "inline and ids", body: map[string]any{"projects": []any{project("X", 1)}, "project_ids": []string{"HH2024-01"}}, status: 422, code: "invalid", field: "projects"},
 		{name: "invalid inline project", body: map[string]any{"projects": []any{map[string]any{"id": "X", "name": "x", "year": 2024, "budget_adjusted": 1}}}, status: 422, code: "invalid",
@@ -165,7 +169,11 @@ func TestSimulationErrors(t *testing.T) {
 					m["save_as"] = "never saved"
 					body = jsonBody(t, m)
 				}
-				p := st.do(request{method: http.MethodPost, path: "/api/v1/simulations", role: jixiao.RoleViewer, body: body, ctype: ctype, specInvalid: tt.specInvalid}).
+				role := tt.role
+				if role == "" {
+					role = jixiao.RoleViewer
+				}
+				p := st.do(request{method: http.MethodPost, path: "/api/v1/simulations", role: role, body: body, ctype: ctype, specInvalid: tt.specInvalid}).
 					problem(t, tt.status, tt.code)
 				if !strings.Contains(p.Detail, tt.detail) {
 					t.Errorf("detail %q, want it to contain %q", p.Detail, tt.detail)

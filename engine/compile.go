@@ -30,6 +30,13 @@ const Version = "2"
 // MaxNodes bounds the size of one formula.
 const MaxNodes = 500
 
+// MaxTextBytes bounds a text a formula builds: joining texts is the one
+// way a formula grows memory (derived values can double a text each), so
+// a join past it fails the formula instead.
+const MaxTextBytes = 64 << 10
+
+var errTextTooLong = fmt.Errorf("a text longer than %d KiB: formulas may not build texts that long", MaxTextBytes>>10)
+
 // allowedBuiltins are the expr builtins a rule file may call: numbers and
 // text only. List builtins are left out, since no list is in scope, and so
 // is anything that reads the clock or the environment.

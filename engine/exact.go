@@ -712,6 +712,9 @@ func (x *exactEval) binary(n *ast.BinaryNode) (exactValue, error) {
 		case "!=":
 			return exactValue{flag: a.text != b.text || a.flag != b.flag}, nil
 		case "+":
+			if len(a.text)+len(b.text) > MaxTextBytes {
+				return exactValue{}, errTextTooLong
+			}
 			return exactValue{text: a.text + b.text}, nil
 		case "contains":
 			return exactValue{flag: strings.Contains(a.text, b.text)}, nil

@@ -817,7 +817,16 @@ func (t *translator) binary(n *ast.BinaryNode) formula {
 		case "!=":
 			return flag(n, func(f *frame) bool { return x(f) != y(f) })
 		case "+":
-			return text(n, func(f *frame) string { return x(f) + y(f) })
+			return text(n, func(f *frame) string {
+				a, b := x(f), y(f)
+				if len(a)+len(b) > MaxTextBytes {
+					if f.fault == nil {
+						f.fault = errTextTooLong
+					}
+					return ""
+				}
+				return a + b
+			})
 		case "contains":
 			return flag(n, func(f *frame) bool { return strings.Contains(x(f), y(f)) })
 		case "startsWith":

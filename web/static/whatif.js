@@ -28,7 +28,7 @@ export async function render(view) {
   addRow();
 
   const baseline = await ruleSetSelect(null, { id: 'sim-baseline' });
-  const scenario = await ruleSetSelect('', { id: 'sim-ruleset' }, [['', '与基准相同'], ['draft', '粘贴规则草稿…']]);
+  const scenario = await ruleSetSelect('', { id: 'sim-ruleset' }, [['', '与基准相同'], ['draft', '粘贴规则草稿…（需评分员及以上权限）']]);
   const draft = h('textarea#sim-draft', { rows: 10, hidden: true, spellcheck: 'false', placeholder: '粘贴规则文件草稿（YAML）' });
   scenario.addEventListener('change', () => { draft.hidden = scenario.value !== 'draft'; });
 

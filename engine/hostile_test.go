@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"jixiao"
+)
+
+// Formulas are code written by people: the constructs that loop or build
+// lists are refused when the file loads, at their line.
+func TestHostileConstructsRefused(t *testing.T) {
+	for _, formula := range []string{
+		`reduce(1..100000, #acc + #)`,
+		`len(reduce(1..64, #acc + #acc, "x"))`,
+		`let x = 1; x`,
+		`all(1..100000000, # > 0) ? 1 : 0`,
+		`len(1..100000)`,
+		`find([1, 2], # > 1)`,
+		`findIndex([1, 2], # > 1)`,
+		`findLast([1, 2], # > 1)`,
+		`len(groupBy([1, 2], #))`,
+		`len(sortBy([1, 2], #))`,
+		`len(map(1..10, #))`,
+		`count(1..10, # > 1)`,
+		`len(repeat("x", 1000000))`,
+		`len(split(project_name, ""))`,
+		`now().Year()`,
+		`len(toJSON(1))`,
+	} {
+		t.Run(formula, func(t *testing.T) {
+			src := strings.NewReplacer("MIN", "", "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'"+formula+"'").Replace(policyRules)
+			_, err := Load("hostile.yaml", []byte(src))
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), "hostile.yaml:16:") {
+				t.Errorf("not at the formula's line: %v", err)
+			}
+		})
+	}
+}
+
+// A text that doubles through derived values fails the formula at 64 KiB:
+// the project is refused with a clear message, quickly and without
+// taking memory.
+func TestTextGrowthBounded(t *testing.T) {
+	var derived strings.Builder
+	derived.WriteString("derived:\n  t0: project_name\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&derived, "  t%d: t%d + t%d\n", i, i-1, i-1)
+	}
+	src := strings.NewReplacer("MIN", derived.String(), "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'len(t40) > 0 ? W : 0'").Replace(policyRules)
+	rs, err := Load("hostile.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := jixiao.Project{ID: "P", Name: "项目名称", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
+		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(10), fp(10)), leaf("乙", "y", jixiao.AtLeast, fp(10), fp(10))}}
+	start := time.Now()
+	for _, sc := range []*Scorer{rs.NewScorer(), rs.NewScorer().ScoresOnly()} {
+		_, rej := sc.Score(&p)
+		if rej == nil || !strings.Contains(strings.Join(rej.Errors, "; "), "a text longer than 64 KiB") {
+			t.Fatalf("got %+v, want the project refused for a text too long", rej)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d) // 2^40 bytes would never finish
+	}
+}
