@@ -35,7 +35,12 @@ const MaxNodes = 500
 // a join past it fails the formula instead.
 const MaxTextBytes = 64 << 10
 
-var errTextTooLong = fmt.Errorf("a text longer than %d KiB: formulas may not build texts that long", MaxTextBytes>>10)
+// MaxProjectTextBytes bounds the bytes all formulas join into texts for
+// one project: many joins of long texts would take time, not memory.
+const MaxProjectTextBytes = 4 << 20
+
+var errTextTooLong = fmt.Errorf("a text longer than %d KiB, or %d MiB of joined texts for one project: formulas may not build texts that long",
+	MaxTextBytes>>10, MaxProjectTextBytes>>20)
 
 // allowedBuiltins are the expr builtins a rule file may call: numbers and
 // text only. List builtins are left out, since no list is in scope, and so

@@ -176,9 +176,12 @@ type frame struct {
 	// was stored (a default that may read the slot it fills).
 	pinned []*xnum
 
-	arena      arena // exact numbers of the current project
-	fault      error // the first error of an evaluation (integer divide by zero…)
-	exactCalls int   // how often the exact evaluator was needed, for tests
+	arena arena // exact numbers of the current project
+	fault error // the first error of an evaluation (integer divide by zero…)
+	// textBytes counts the bytes the project's formulas joined into
+	// texts, against MaxProjectTextBytes.
+	textBytes  int
+	exactCalls int // how often the exact evaluator was needed, for tests
 }
 
 // setInput stores an input value: its exact meaning is the decimal it reads as.
@@ -819,7 +822,8 @@ func (t *translator) binary(n *ast.BinaryNode) formula {
 		case "+":
 			return text(n, func(f *frame) string {
 				a, b := x(f), y(f)
-				if len(a)+len(b) > MaxTextBytes {
+				f.textBytes += len(a) + len(b)
+				if len(a)+len(b) > MaxTextBytes || f.textBytes > MaxProjectTextBytes {
 					if f.fault == nil {
 						f.fault = errTextTooLong
 					}

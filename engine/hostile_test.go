@@ -70,3 +70,31 @@ func TestTextGrowthBounded(t *testing.T) {
 		t.Errorf("took %v", d) // 2^40 bytes would never finish
 	}
 }
+
+// Many joins of texts under the size limit are bounded per project too.
+func TestTextWorkBounded(t *testing.T) {
+	var derived strings.Builder
+	derived.WriteString("derived:\n  t0: project_name\n")
+	for i := 1; i <= 12; i++ { // up to 4096 copies of the name: 48 KiB
+		fmt.Fprintf(&derived, "  t%d: t%d + t%d\n", i, i-1, i-1)
+	}
+	for i := 0; i < 200; i++ { // 200 joins of 48 KiB each: 9.6 MiB
+		fmt.Fprintf(&derived, "  u%d: t12 + t0\n", i)
+	}
+	src := strings.NewReplacer("MIN", derived.String(), "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'len(u199) > 0 ? W : 0'").Replace(policyRules)
+	rs, err := Load("hostile.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := jixiao.Project{ID: "P", Name: "项目名称", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
+		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(10), fp(10)), leaf("乙", "y", jixiao.AtLeast, fp(10), fp(10))}}
+	_, rej := rs.NewScorer().Score(&p)
+	if rej == nil || !strings.Contains(strings.Join(rej.Errors, "; "), "4 MiB of joined texts") {
+		t.Fatalf("got %+v, want the project refused", rej)
+	}
+	// A project's budget is its own: a short name passes.
+	p.Name = "项"
+	if _, rej := rs.NewScorer().Score(&p); rej != nil {
+		t.Errorf("a short name is refused: %v", rej.Errors)
+	}
+}

@@ -398,6 +398,7 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 	// The exact numbers of the last project are done with.
 	f.arena.reset()
 	clear(f.pinned)
+	f.textBytes = 0
 	setText := func(sl slot, v string) {
 		if used[sl.idx] {
 			f.text[sl.idx] = v
