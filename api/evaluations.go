@@ -12,6 +12,7 @@ import (
 	"jixiao"
 	"jixiao/engine"
 	"jixiao/evaluation"
+	"jixiao/spreadsheet"
 )
 
 // evaluationRequest asks for an official evaluation of stored projects
@@ -311,9 +312,10 @@ func (s *Server) writeResultsCSV(c *gin.Context, run *jixiao.Run, p page) {
 			s.logger.Error("csv export", "run", run.ID, "error", err)
 			break
 		}
+		text := spreadsheet.CSVText
 		for _, r := range scores {
-			_ = w.Write([]string{r.ProjectID, strconv.Itoa(r.Year), r.Department, r.Result.ProjectName, r.Total.String(), r.Grade,
-				strconv.Itoa(len(r.Result.Findings)), r.RuleSetID, r.RuleSetHash, strconv.FormatInt(r.ID, 10)})
+			_ = w.Write([]string{text(r.ProjectID), strconv.Itoa(r.Year), text(r.Department), text(r.Result.ProjectName), r.Total.String(), text(r.Grade),
+				strconv.Itoa(len(r.Result.Findings)), text(r.RuleSetID), r.RuleSetHash, strconv.FormatInt(r.ID, 10)})
 		}
 		w.Flush()
 		if !all || len(scores) < p.PerPage {

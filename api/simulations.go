@@ -13,6 +13,7 @@ import (
 
 	"jixiao"
 	"jixiao/engine"
+	"jixiao/spreadsheet"
 	"jixiao/whatif"
 )
 
@@ -253,9 +254,10 @@ func (x *simulationCSV) write(pc *whatif.ProjectChange) error {
 	if pc.Delta != nil {
 		delta = pc.Delta.String()
 	}
-	err := x.w.Write([]string{pc.ProjectID, strconv.Itoa(pc.Year), pc.Name,
-		total(pc.Baseline), pc.Baseline.Grade, total(pc.Scenario), pc.Scenario.Grade, delta,
-		strconv.FormatBool(pc.GradeChanged), strings.Join(pc.Baseline.Rejected, "；"), strings.Join(pc.Scenario.Rejected, "；")})
+	text := spreadsheet.CSVText
+	err := x.w.Write([]string{text(pc.ProjectID), strconv.Itoa(pc.Year), text(pc.Name),
+		total(pc.Baseline), text(pc.Baseline.Grade), total(pc.Scenario), text(pc.Scenario.Grade), delta,
+		strconv.FormatBool(pc.GradeChanged), text(strings.Join(pc.Baseline.Rejected, "；")), text(strings.Join(pc.Scenario.Rejected, "；"))})
 	x.rows++
 	if x.rows-x.flushed >= 500 {
 		x.w.Flush()
@@ -271,7 +273,7 @@ func (x *simulationCSV) finish(err error) {
 		x.start()
 	}
 	if err != nil {
-		_ = x.w.Write([]string{"导出未完成", jixiao.ErrorMessage(err)})
+		_ = x.w.Write([]string{"导出未完成", spreadsheet.CSVText(jixiao.ErrorMessage(err))})
 	}
 	x.w.Flush()
 }

@@ -213,3 +213,15 @@ func csvSheetName(name string) string {
 	}
 	return b.String()
 }
+
+// CSVText makes a text cell of a CSV file the service writes safe to open
+// in a spreadsheet program, which would take a cell that begins with =,
+// +, -, @, a tab or a carriage return for a formula (CSV injection): such
+// a text gets a leading '. Numbers are written as they are, not through
+// this, so that they stay numbers.
+func CSVText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

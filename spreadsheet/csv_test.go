@@ -306,3 +306,21 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestCSVText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "",
+		"短信费用项目":                   "短信费用项目",
+		"=HYPERLINK(\"http://x\")": "'=HYPERLINK(\"http://x\")",
+		"+1":                       "'+1",
+		"-1+2":                     "'-1+2",
+		"@SUM(A1)":                 "'@SUM(A1)",
+		"\tx":                      "'\tx",
+		"\rx":                      "'\rx",
+		"a=b":                      "a=b",
+	} {
+		if got := CSVText(in); got != want {
+			t.Errorf("CSVText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

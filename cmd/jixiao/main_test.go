@@ -617,3 +617,18 @@ func TestRulesCheckExtends(t *testing.T) {
 		t.Errorf("points that do not add up: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// score --format csv writes a name that starts like a formula with a
+// leading '.
+func TestScoreCSVInjection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evil.json")
+	body := `[{"id": "P-1", "name": "=1+2", "year": 2024, "budget_adjusted": 100, "spent": 100, "indicators": [
+		{"level1": "产出指标", "level2": "数量指标", "name": "数量", "direction": ">=", "target": 1, "actual": 1}]}]`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := jixiaoRun(t, "", "score", "--format", "csv", path)
+	if code != exitOK || !strings.Contains(out, "\nP-1,'=1+2,") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}

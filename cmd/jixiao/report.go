@@ -14,6 +14,7 @@ import (
 
 	"jixiao"
 	"jixiao/engine"
+	"jixiao/spreadsheet"
 )
 
 // writer prints the outcome of a batch in one format.
@@ -92,7 +93,7 @@ func writeCSV(w io.Writer, rs *engine.RuleSet, out jixiao.Outcome) error {
 	}
 	for i := range out.Results {
 		r := &out.Results[i]
-		row := []string{r.ProjectID, r.ProjectName}
+		row := []string{spreadsheet.CSVText(r.ProjectID), spreadsheet.CSVText(r.ProjectName)}
 		for _, c := range cols {
 			v, ok := topScore(r, c.id)
 			if ok {
@@ -101,7 +102,7 @@ func writeCSV(w io.Writer, rs *engine.RuleSet, out jixiao.Outcome) error {
 				row = append(row, "")
 			}
 		}
-		row = append(row, r.Total.String(), r.Grade, strconv.Itoa(len(r.Findings)))
+		row = append(row, r.Total.String(), spreadsheet.CSVText(r.Grade), strconv.Itoa(len(r.Findings)))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
