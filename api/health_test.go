@@ -48,6 +48,10 @@ func TestMetrics(t *testing.T) {
 	st.get(jixiao.RoleViewer, "/api/v1/projects/2024/HH2024-01").want(t, http.StatusOK)
 	st.get(jixiao.RoleViewer, "/api/v1/projects/2024/NOPE").want(t, http.StatusNotFound)
 	st.do(request{method: http.MethodGet, path: "/nowhere", specInvalid: true}).want(t, http.StatusNotFound)
+	// Methods HTTP does not have share one label, whatever a client sends.
+	for i := range 20 {
+		st.do(request{method: fmt.Sprintf("X%dFOO", i), path: "/api/v1/projects", specInvalid: true})
+	}
 	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"project_ids": []string{"HH2024-01", "HH2024-02"}}).want(t, http.StatusOK)
 	var v ruleSetView
 	st.do(request{method: http.MethodPut, path: "/api/v1/rulesets/cn-mof-2020-self", role: jixiao.RoleAdmin, body: []byte(draftGrades(t)), ctype: "application/yaml"}).
@@ -64,9 +68,14 @@ func TestMetrics(t *testing.T) {
 		{`jixiao_http_request_duration_seconds_count{method="GET",route="/api/v1/projects/:year/:id",status="404"}`, "1"},
 		{`jixiao_http_request_duration_seconds_count{method="POST",route="/api/v1/evaluations",status="201"}`, "1"},
 		{`jixiao_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}`, "1"},
+		{`jixiao_http_request_duration_seconds_count{method="other",route="unmatched",status="405"}`, "20"},
 		// 26 official, 2 × 2 simulated.
 		{`jixiao_projects_scored_total`, "30"},
-		{`jixiao_rule_reloads_total{result="ok",ruleset="cn-mof-2020-self"}`, "1"},
+		// The built-in at start-up, then the upload.
+		{`jixiao_rule_reloads_total{result="ok",ruleset="cn-mof-2020-self"}`, "2"},
+		{`jixiao_rule_reloads_total{result="error",ruleset="cn-mof-2020-self"}`, "0"},
+		{`jixiao_rule_reloads_total{result="ok",ruleset="huaihua-2024"}`, "1"},
+		{`jixiao_rule_reloads_total{result="error",ruleset="huaihua-2024"}`, "0"},
 		{fmt.Sprintf(`jixiao_ruleset_active{hash=%q,ruleset="cn-mof-2020-self",version="2024.2"}`, v.Hash), "1"},
 		{fmt.Sprintf(`jixiao_ruleset_active{hash=%q,ruleset="cn-mof-2020-self",version="2024.1"}`, ev.Run.RuleSetHash), ""},
 		{`jixiao_ruleset_active{hash="` + st.activeHash("hubei-self") + `",ruleset="hubei-self",version="2024.1"}`, "1"},
@@ -74,6 +83,9 @@ func TestMetrics(t *testing.T) {
 		if got := metric(text, tt.sample); got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.sample, got, tt.want)
 		}
+	}
+	if strings.Contains(text, `method="X1FOO"`) {
+		t.Error("an unknown method has a label of its own")
 	}
 	if regexp.MustCompile(`route="/api/v1/projects/2024/`).MatchString(text) {
 		t.Error("a route is labelled with its path")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -8,6 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"jixiao"
+	"jixiao/registry"
 )
 
 // Metrics are the service's Prometheus metrics, in a registry of their
@@ -53,7 +57,19 @@ func (m *Metrics) handler() gin.HandlerFunc {
 }
 
 func (m *Metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	m.requests.WithLabelValues(methodLabel(method), route, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// methodLabel keeps the method label to the methods of HTTP: any other
+// method a client sends is "other", so that clients cannot grow the
+// metrics without bound.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // Scored counts scored projects.
@@ -66,6 +82,23 @@ func (m *Metrics) Reloaded(ruleset string, ok bool) {
 		result = "error"
 	}
 	m.ruleReloads.WithLabelValues(ruleset, result).Inc()
+}
+
+// started makes the rule-reload series of every rule set exist from the
+// start, so that a rate or an alert on errors has a series to read, and
+// counts the built-ins loaded at start-up (the files count themselves as
+// they load).
+func (m *Metrics) started(status []registry.Status) {
+	for _, st := range status {
+		if st.ID == "" {
+			continue
+		}
+		ok := m.ruleReloads.WithLabelValues(st.ID, "ok")
+		m.ruleReloads.WithLabelValues(st.ID, "error").Add(0)
+		if st.Source == jixiao.SourceBuiltin {
+			ok.Inc()
+		}
+	}
 }
 
 // Activated records the active version of a rule set.

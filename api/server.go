@@ -84,6 +84,9 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
+	if s.rules != nil {
+		s.metrics.started(s.rules.Status())
+	}
 	s.requestLog = newRequestLog(s.logger.Handler(), requestLogQueue)
 	s.keys = newKeyCache(func(ctx context.Context, hash string) (*jixiao.APIKey, error) {
 		return s.store.FindAPIKeyByHash(ctx, hash)
