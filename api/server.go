@@ -97,7 +97,37 @@ func New(o Options) *Server {
 }
 
 // Handler returns the HTTP handler.
-func (s *Server) Handler() http.Handler { return s.router }
+//
+// HEAD is answered on every GET route, as GET without the body: uptime
+// checkers and load balancers probe with HEAD.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodHead {
+			s.router.ServeHTTP(w, r)
+			return
+		}
+		// The response writer keeps the HEAD request, so net/http sends
+		// the headers and drops the body.
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		s.router.ServeHTTP(headWriter{w}, get)
+	})
+}
+
+// headWriter drops the body of a response to HEAD, whatever writer it is
+// given (net/http's does that itself; a recorder in tests does not).
+type headWriter struct{ http.ResponseWriter }
+
+func (h headWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func (h headWriter) WriteString(s string) (int, error) { return len(s), nil }
+
+// Flush passes flushes on, for streamed responses.
+func (h headWriter) Flush() {
+	if f, ok := h.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
 
 // Router exposes the Gin engine, for adding routes such as the web UI.
 func (s *Server) Router() *gin.Engine { return s.router }
