@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -264,6 +265,33 @@ func (f *fieldReader) str(field string, raw json.RawMessage, required bool) stri
 	return s
 }
 
+// label reads a text that names something (an id, a name, a level): it
+// may not hold control characters or bidirectional-text controls, which
+// would hide or reorder what people and files show; an id may not hold a
+// "/" either, since ids go into paths and file names.
+func (f *fieldReader) label(field string, raw json.RawMessage, required, id bool) string {
+	s := f.str(field, raw, required)
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			f.fail(field, "may not contain control characters (found %U)", r)
+			return ""
+		case isBidiControl(r):
+			f.fail(field, "may not contain bidirectional-text controls (found %U)", r)
+			return ""
+		case id && r == '/':
+			f.fail(field, `may not contain "/"`)
+			return ""
+		}
+	}
+	return s
+}
+
+// isBidiControl reports the characters that reorder text on screen.
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
 // Kinds of two-place quantities, for the messages of fieldReader.decimal.
 const (
 	yuan    = "a number of yuan"
@@ -395,9 +423,9 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 		return p, []string{jsonFieldError(err)}
 	}
 	f := &fieldReader{errs: checkFields(raw, projectFields)}
-	p.ID = f.str("id", rp.ID, true)
-	p.Name = f.str("name", rp.Name, true)
-	p.Department = f.str("department", rp.Department, false)
+	p.ID = f.label("id", rp.ID, true, true)
+	p.Name = f.label("name", rp.Name, true, false)
+	p.Department = f.label("department", rp.Department, false, false)
 	if !present(rp.Year) {
 		f.fail("year", "required")
 	} else if y, err := strconv.Atoi(string(rp.Year)); err != nil || y < 1900 || y > 2200 {
@@ -412,7 +440,7 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	p.Balance = f.optDecimal("balance", rp.Balance, yuan)
 	p.ExecutionRate = f.optDecimal("execution_rate", rp.ExecutionRate, percent)
 	p.Compliance = f.rating("compliance", rp.Compliance)
-	p.ImplementingUnit = f.str("implementing_unit", rp.ImplementingUnit, false)
+	p.ImplementingUnit = f.label("implementing_unit", rp.ImplementingUnit, false, false)
 	p.AppropriationBudget = f.optDecimal("appropriation_budget", rp.AppropriationBudget, yuan)
 	p.AppropriationSpent = f.optDecimal("appropriation_spent", rp.AppropriationSpent, yuan)
 	p.CarryOverBudget = f.optDecimal("carry_over_budget", rp.CarryOverBudget, yuan)
@@ -450,10 +478,10 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	for _, e := range checkFields(raw, indicatorFields) {
 		f.errs = append(f.errs, prefix+": "+e)
 	}
-	ind.Level1 = f.str(prefix+".level1", ri.Level1, true)
-	ind.Level2 = f.str(prefix+".level2", ri.Level2, false)
-	ind.Name = f.str(prefix+".name", ri.Name, true)
-	ind.Unit = f.str(prefix+".unit", ri.Unit, false)
+	ind.Level1 = f.label(prefix+".level1", ri.Level1, true, false)
+	ind.Level2 = f.label(prefix+".level2", ri.Level2, false, false)
+	ind.Name = f.label(prefix+".name", ri.Name, true, false)
+	ind.Unit = f.label(prefix+".unit", ri.Unit, false, false)
 	ind.DeviationReason = f.str(prefix+".deviation_reason", ri.DeviationReason, false)
 	dir := f.str(prefix+".direction", ri.Direction, ind.Level1 != CostLevel1)
 	if dir != "" {

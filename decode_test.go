@@ -324,6 +324,15 @@ func TestDecodeRejections(t *testing.T) {
 		{"repeated field, escaped", withRaw(baseProject, `"sp\u0065nt": 1`), "",
 			[]string{`duplicate field "spent"`}},
 
+		// Texts that name something.
+		{"id with a slash", with(baseProject, "id", `"HH/2024"`), "#1", []string{`id: may not contain "/"`}},
+		{"id with a NUL", with(baseProject, "id", `"HH\u00002024"`), "#1", []string{`id: may not contain control characters (found U+0000)`}},
+		{"id with a bidi override", with(baseProject, "id", `"HH\u202e4202"`), "#1", []string{`id: may not contain bidirectional-text controls (found U+202E)`}},
+		{"name with a newline", with(baseProject, "name", `"前端\n适配"`), "", []string{`name: may not contain control characters (found U+000A)`}},
+		{"department with a C1 control", with(baseProject, "department", `"局\u0085办"`), "", []string{`department: may not contain control characters (found U+0085)`}},
+		{"indicator name with an isolate", withIndicators(`{"level1": "产出指标", "name": "a\u2066b", "direction": ">=", "target": 1, "actual": 1}`), "",
+			[]string{`indicators[0].name: may not contain bidirectional-text controls (found U+2066)`}},
+
 		// category_points.
 		{"category points not an object", with(baseProject, "category_points", "[45]"), "",
 			[]string{`category_points: must be an object of points by category, such as {"产出指标": 45}, got [45]`}},

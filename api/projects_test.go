@@ -288,3 +288,26 @@ func TestProjectsUpsertErrors(t *testing.T) {
 		})
 	}
 }
+
+// Ids and names that would hide or reorder text, or break a path or a
+// header, are refused with the field named; nothing is stored.
+func TestProjectLabelsRefused(t *testing.T) {
+	st := newStack(t)
+	for _, tt := range []struct{ field, value, project, msg string }{
+		{"id", "HH/01", "#1", `may not contain "/"`},
+		{"id", "HH\x0001", "#1", "control characters"},
+		{"name", "前端\u202e项目", "X-1", "bidirectional-text controls"},
+		{"department", "局\r\n", "X-1", ""}, // trailing space is trimmed: accepted
+	} {
+		p := project("X-1", 1000)
+		p[tt.field] = tt.value
+		if tt.msg == "" {
+			st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{p}).want(t, http.StatusOK)
+			continue
+		}
+		st.unchanged(func() {
+			st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{p}).problem(t, http.StatusUnprocessableEntity, "invalid").
+				hasError(t, tt.project, tt.field, tt.msg)
+		})
+	}
+}

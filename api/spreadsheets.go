@@ -23,10 +23,12 @@ func attachment(c *gin.Context, contentType, name string) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, asciiName(name), url.PathEscape(name)))
 }
 
+// asciiName is the plain filename parameter: printable ASCII only, so
+// that no byte of a name can end the header or smuggle in another.
 func asciiName(name string) string {
 	out := []rune{}
 	for _, r := range name {
-		if r < 0x80 && r != '"' && r != '\\' {
+		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
 			out = append(out, r)
 		} else {
 			out = append(out, '_')
