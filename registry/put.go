@@ -60,6 +60,11 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
+	// A rules directory removed since the start is made again: an upload
+	// is either written or refused, never reported done when it is not.
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("the rules directory %s is missing and cannot be made again: %w", r.dir, err)
+	}
 	// Catch up with the directory first, so that the target is chosen
 	// against what is on disk now and not at the last scan.
 	r.scanLocked()

@@ -990,3 +990,32 @@ func TestStartLastGoodRefused(t *testing.T) {
 		})
 	}
 }
+
+// An upload while the rules directory is gone makes it again and writes
+// the file: never a success that wrote nothing.
+func TestPutRecreatesRemovedDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rules")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dir, Options{})
+	good := withVersion(t, builtinData(t, mofID), "2024.2")
+	if _, err := h.r.Put(mofID, good, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	// The same content again, and then new content.
+	for _, body := range [][]byte{good, withVersion(t, builtinData(t, mofID), "2024.3")} {
+		if _, err := h.r.Put(mofID, body, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, mofID+".yaml")); err != nil || !bytes.Equal(data, body) {
+			t.Fatalf("after Put: %v, %d bytes on disk", err, len(data))
+		}
+		if h.activeHash(mofID) != hashOf(body) {
+			t.Error("the upload is not active")
+		}
+	}
+}
