@@ -225,7 +225,9 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	FindAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	FindAPIKeys(ctx context.Context) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, id int64, at time.Time) error
+	// RevokeAPIKey revokes a key; revoked is false when it already was,
+	// and then nothing changes.
+	RevokeAPIKey(ctx context.Context, id int64, at time.Time) (revoked bool, err error)
 	CountAPIKeys(ctx context.Context) (int, error)
 
 	SaveScenario(ctx context.Context, s *Scenario) error

@@ -45,7 +45,7 @@ func TestKeyCacheLookupAcrossRevocation(t *testing.T) {
 		done <- k
 	}()
 	<-read
-	if err := store.RevokeAPIKey(ctx, key.ID, time.Now()); err != nil {
+	if _, err := store.RevokeAPIKey(ctx, key.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	kc.forget()

@@ -46,7 +46,7 @@ func TestMutatingOperationsRefuseUnauthorised(t *testing.T) {
 	st.seedHuaihua()
 	st.evaluate(map[string]any{"year": 2024}) // run 1
 	revoked, id := st.newKey("old", jixiao.RoleAdmin)
-	if err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
+	if _, err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
 		t.Fatal(err)
 	}
 	covered := map[string]bool{}
@@ -250,7 +250,7 @@ func TestKeyRevokedElsewhereRefusedAfterASecond(t *testing.T) {
 	secret, id := st.newKey("elsewhere", jixiao.RoleViewer)
 	use := request{method: http.MethodGet, path: "/api/v1/rulesets", auth: "Bearer " + secret}
 	st.do(use).want(t, http.StatusOK)
-	if err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
+	if _, err := st.store.RevokeAPIKey(t.Context(), id, st.store.Now()); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second + 50*time.Millisecond)

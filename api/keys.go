@@ -57,13 +57,17 @@ func (s *Server) revokeKey(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no key %q", c.Param("key")))
 		return
 	}
-	if err := s.store.RevokeAPIKey(c.Request.Context(), id, time.Now().UTC()); err != nil {
+	revoked, err := s.store.RevokeAPIKey(c.Request.Context(), id, time.Now().UTC())
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	// Refused from the next request on, though cached.
+	// Refused from the next request on, though cached. Revoking a revoked
+	// key changes nothing and is not audited again.
 	s.keys.forget()
-	s.audit(c, "key.revoke", c.Param("key"), nil)
+	if revoked {
+		s.audit(c, "key.revoke", c.Param("key"), nil)
+	}
 	c.Status(http.StatusNoContent)
 }
 

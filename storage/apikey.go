@@ -57,8 +57,8 @@ func (d *DB) FindAPIKeys(ctx context.Context) ([]jixiao.APIKey, error) {
 }
 
 // RevokeAPIKey revokes a key. Revoking it again keeps the first time.
-func (d *DB) RevokeAPIKey(ctx context.Context, id int64, at time.Time) error {
-	return d.write(ctx, func(tx *gorm.DB) error {
+func (d *DB) RevokeAPIKey(ctx context.Context, id int64, at time.Time) (revoked bool, err error) {
+	err = d.write(ctx, func(tx *gorm.DB) error {
 		var row apiKeyRow
 		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
 			return notFound(err, "no API key %d", id)
@@ -66,8 +66,10 @@ func (d *DB) RevokeAPIKey(ctx context.Context, id int64, at time.Time) error {
 		if row.RevokedAt != nil {
 			return nil
 		}
+		revoked = true
 		return tx.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", dbTime(at)).Error
 	})
+	return revoked && err == nil, err
 }
 
 // CountAPIKeys counts stored keys, revoked ones included, so that "no key

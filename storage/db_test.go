@@ -194,7 +194,7 @@ func TestNotFound(t *testing.T) {
 		{"LatestScore", func() error { _, err := d.LatestScore(ctx, 42); return err }},
 		{"FindRunRejections", func() error { _, err := d.FindRunRejections(ctx, 42); return err }},
 		{"FindAPIKeyByHash", func() error { _, err := d.FindAPIKeyByHash(ctx, "00"); return err }},
-		{"RevokeAPIKey", func() error { return d.RevokeAPIKey(ctx, 42, time.Now()) }},
+		{"RevokeAPIKey", func() error { _, err := d.RevokeAPIKey(ctx, 42, time.Now()); return err }},
 		{"FindScenario", func() error { _, err := d.FindScenario(ctx, 42); return err }},
 		{"SaveScenario", func() error {
 			return d.SaveScenario(ctx, &jixiao.Scenario{ID: 42, Name: "x", Request: []byte("{}"), Summary: []byte("{}")})

@@ -133,11 +133,11 @@ func TestAPIKeys(t *testing.T) {
 	}
 
 	at := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
-	if err := d.RevokeAPIKey(ctx, viewer.ID, at); err != nil {
-		t.Fatal(err)
+	if revoked, err := d.RevokeAPIKey(ctx, viewer.ID, at); err != nil || !revoked {
+		t.Fatal(revoked, err)
 	}
-	if err := d.RevokeAPIKey(ctx, viewer.ID, at.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	if revoked, err := d.RevokeAPIKey(ctx, viewer.ID, at.Add(time.Hour)); err != nil || revoked {
+		t.Fatal("revoked again:", revoked, err)
 	}
 	got, err = d.FindAPIKeyByHash(ctx, "hash-viewer")
 	if err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(at) {
