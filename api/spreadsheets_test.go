@@ -190,3 +190,29 @@ func TestImportZipBomb(t *testing.T) {
 		st.do(request{method: http.MethodPost, path: "/api/v1/projects/import", role: jixiao.RoleScorer, body: body, ctype: ctype}).problem(t, http.StatusRequestEntityTooLarge, "too_large")
 	})
 }
+
+// An OpenDocument spreadsheet is told apart from a broken .xlsx, with a
+// message in Chinese saying what to do.
+func TestImportOpenDocument(t *testing.T) {
+	st := newStack(t)
+	var ods bytes.Buffer
+	zw := zip.NewWriter(&ods)
+	mt, err := zw.CreateHeader(&zip.FileHeader{Name: "mimetype", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt.Write([]byte("application/vnd.oasis.opendocument.spreadsheet"))
+	content, _ := zw.Create("content.xml")
+	content.Write([]byte("<office:document-content/>"))
+	zw.Close()
+	for _, name := range []string{"项目.ods", "项目.xlsx"} {
+		body, ctype := multipartFile(t, name, ods.Bytes())
+		st.unchanged(func() {
+			p := st.do(request{method: http.MethodPost, path: "/api/v1/projects/import", role: jixiao.RoleScorer, body: body, ctype: ctype}).
+				problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
+			if !strings.Contains(p.Detail, "OpenDocument 表格（.ods）") || !strings.Contains(p.Detail, "另存为 .xlsx") {
+				t.Errorf("%s: %s", name, p.Detail)
+			}
+		})
+	}
+}

@@ -13,10 +13,24 @@ var (
 	oleMagic = []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 )
 
+// isOpenDocument reports an OpenDocument file (.ods and its kin): a zip
+// whose first entry, stored uncompressed, is "mimetype" holding
+// application/vnd.oasis.opendocument.…, as the standard requires.
+func isOpenDocument(data []byte) bool {
+	const header = 30 // a zip local file header before the name
+	name, mime := []byte("mimetype"), []byte("application/vnd.oasis.opendocument.")
+	return bytes.HasPrefix(data, zipMagic) && len(data) >= header+len(name)+len(mime) &&
+		bytes.Equal(data[header:header+len(name)], name) &&
+		bytes.HasPrefix(data[header+len(name):], mime)
+}
+
 // detectFormat tells xlsx, csv or json from the content and the name.
 func detectFormat(data []byte, name string) (string, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "", jixiao.Errorf(jixiao.EINVALID, "文件是空的")
+	}
+	if isOpenDocument(data) {
+		return "", jixiao.Errorf(jixiao.EUNSUPPORTED, "这是 OpenDocument 表格（.ods），无法读取：请在 WPS、Excel 或 LibreOffice 中另存为 .xlsx 后再上传")
 	}
 	if bytes.HasPrefix(data, zipMagic) || bytes.HasPrefix(data, []byte("PK\x05\x06")) {
 		return "xlsx", nil
