@@ -632,3 +632,33 @@ func TestScoreCSVInjection(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// import lists the problems in a table aligned by display width, Chinese
+// characters taking two columns, and imports nothing.
+func TestImportProblemTable(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "projects.csv")
+	body := "项目编号,项目名称,年度,全年预算数,全年执行数,一级指标,二级指标,三级指标,指标性质,年度指标值,实际完成值\n" +
+		"P-1,短信费用项目,2024,490000,约44万,产出指标,数量指标,短信条数,>=,100,100\n" +
+		"P-2,前端适配,2024,100,abc,产出指标,数量指标,终端数,>=,1,1\n"
+	if err := os.WriteFile(csvPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := jixiaoRun(t, "", "import", "--db", filepath.Join(dir, "j.db"), csvPath)
+	if code != exitRejected {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	cond := widths()
+	var at []int // display column where 问题 and each message begin
+	for _, line := range strings.Split(errOut, "\n") {
+		for _, word := range []string{"问题", "全年执行数"} {
+			if i := strings.LastIndex(line, "  "); i >= 0 && strings.Contains(line, word) {
+				at = append(at, cond.StringWidth(line[:i+2]))
+				break
+			}
+		}
+	}
+	if len(at) != 3 || at[0] != at[1] || at[1] != at[2] {
+		t.Errorf("columns start at %v, want one place for the header and both rows:\n%s", at, errOut)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"jixiao"
@@ -72,12 +71,14 @@ func runImport(ctx context.Context, s *streams, args []string) int {
 		return exitUsage
 	}
 	if len(imp.Problems) > 0 {
-		w := tabwriter.NewWriter(s.stderr, 0, 2, 2, ' ', 0)
-		fmt.Fprintln(w, "工作表\t行\t列\t项目\t问题")
+		// Aligned by display width: a Chinese character takes two columns.
+		t := table{cond: widths()}
+		t.add(left("工作表"), right("行"), left("列"), left("项目"), left("问题"))
 		for _, p := range imp.Problems {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Sheet, strconv.Itoa(p.Row), p.Column, p.Project, p.Message)
+			t.row()
+			t.add(left(p.Sheet), right(strconv.Itoa(p.Row)), left(p.Column), left(p.Project), left(p.Message))
 		}
-		w.Flush()
+		t.write(s.stderr)
 		if *marked != "" {
 			var buf bytes.Buffer
 			if err := spreadsheet.MarkWorkbook(&buf, data, filepath.Base(pos[0]), imp.Problems); err != nil {
