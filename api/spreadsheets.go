@@ -94,10 +94,22 @@ func importProblems(summary string, problems []spreadsheet.Problem) error {
 }
 
 type importResponse struct {
-	Format   string                `json:"format"`
-	Imported jixiao.Upserted       `json:"imported"`
-	Problems []spreadsheet.Problem `json:"problems"`
-	Invalid  []string              `json:"invalid"`
+	Format       string                `json:"format"`
+	Imported     jixiao.Upserted       `json:"imported"`
+	Problems     []spreadsheet.Problem `json:"problems"`
+	MoreProblems int                   `json:"more_problems"`
+	Invalid      []string              `json:"invalid"`
+}
+
+// importSummary is the detail of an import refused for its problems, in
+// the words of the finance staff who read it.
+func importSummary(imp *spreadsheet.Import, name string) string {
+	n := len(imp.Problems) + imp.MoreProblems
+	listed := ""
+	if imp.MoreProblems > 0 {
+		listed = fmt.Sprintf("（只列出前 %d 个）", len(imp.Problems))
+	}
+	return fmt.Sprintf("%s 有 %d 个问题%s，没有导入任何项目：请改正后重新上传，或加 ?partial=true 只导入没有问题的项目", name, n, listed)
 }
 
 // importProjects reads a workbook, CSV or JSON file and stores its
@@ -116,10 +128,10 @@ func (s *Server) importProjects(c *gin.Context) {
 		return
 	}
 	if len(imp.Problems) > 0 && !partial {
-		s.fail(c, importProblems(fmt.Sprintf("%d problem(s) in %s; nothing was imported (fix them, or import the valid projects with ?partial=true)", len(imp.Problems), name), imp.Problems))
+		s.fail(c, importProblems(importSummary(imp, name), imp.Problems))
 		return
 	}
-	resp := importResponse{Format: imp.Format, Problems: imp.Problems, Invalid: imp.Invalid}
+	resp := importResponse{Format: imp.Format, Problems: imp.Problems, MoreProblems: imp.MoreProblems, Invalid: imp.Invalid}
 	if resp.Problems == nil {
 		resp.Problems = []spreadsheet.Problem{}
 	}
@@ -152,7 +164,7 @@ func (s *Server) markedWorkbook(c *gin.Context) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := spreadsheet.MarkWorkbook(&buf, data, name, imp.Problems); err != nil {
+	if err := spreadsheet.MarkWorkbook(&buf, data, name, imp.Problems, imp.MoreProblems); err != nil {
 		s.fail(c, err)
 		return
 	}

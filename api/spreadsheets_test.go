@@ -216,3 +216,43 @@ func TestImportOpenDocument(t *testing.T) {
 		})
 	}
 }
+
+// A file with thousands of bad cells lists the first 1,000 problems and
+// counts the rest, in the refusal and in the marked workbook.
+func TestImportProblemsCapped(t *testing.T) {
+	st := newStack(t)
+	var csvBody strings.Builder
+	csvBody.WriteString("项目编号,项目名称,年度,全年预算数,全年执行数,一级指标,二级指标,三级指标,指标性质,年度指标值,实际完成值\n")
+	for i := range 3000 {
+		fmt.Fprintf(&csvBody, "P-%d,项目%d,2024,100,约%d万,产出指标,数量指标,数量,>=,1,1\n", i, i, i)
+	}
+	body, ctype := multipartFile(t, "many.csv", []byte(csvBody.String()))
+	st.unchanged(func() {
+		res := st.do(request{method: http.MethodPost, path: "/api/v1/projects/import", role: jixiao.RoleScorer, body: body, ctype: ctype})
+		p := res.problem(t, http.StatusUnprocessableEntity, "invalid")
+		if len(p.Errors) != 1000 || !strings.Contains(p.Detail, "有 3000 个问题（只列出前 1000 个）") || p.Errors[999].Row != 1001 {
+			t.Errorf("%d errors, detail %q", len(p.Errors), p.Detail)
+		}
+		if len(res.body) > 512<<10 {
+			t.Errorf("a refusal of %d bytes", len(res.body))
+		}
+	})
+	res := st.do(request{method: http.MethodPost, path: "/api/v1/projects/import?partial=true", role: jixiao.RoleScorer, body: body, ctype: ctype}).want(t, http.StatusOK)
+	var got struct {
+		Problems     []any `json:"problems"`
+		MoreProblems int   `json:"more_problems"`
+	}
+	res.decode(t, &got)
+	if len(got.Problems) != 1000 || got.MoreProblems != 2000 {
+		t.Errorf("partial: %d problems, %d more", len(got.Problems), got.MoreProblems)
+	}
+	res = st.do(request{method: http.MethodPost, path: "/api/v1/projects/import/marked", role: jixiao.RoleScorer, body: body, ctype: ctype}).want(t, http.StatusOK)
+	marked, err := excelize.OpenReader(bytes.NewReader(res.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := marked.GetRows("问题清单")
+	if len(rows) != 1002 || !strings.Contains(strings.Join(rows[1001], ""), "另有 2000 个问题未列出") {
+		t.Errorf("问题清单: %d rows, last %v", len(rows), rows[len(rows)-1])
+	}
+}

@@ -32,9 +32,16 @@ type Problem struct {
 type Import struct {
 	Format   string           // "xlsx", "csv" or "json"
 	Projects []jixiao.Project // the valid projects, in order
-	Problems []Problem        // every problem, in sheet/row order
-	Invalid  []string         // ids (or "第N行") of the projects that have problems
+	Problems []Problem        // the first MaxProblems problems, in sheet/row order
+	// MoreProblems counts the problems found beyond Problems, which are
+	// not listed.
+	MoreProblems int
+	Invalid      []string // ids (or "第N行") of the projects that have problems
 }
+
+// MaxProblems bounds the problems an import lists (and a marked workbook
+// marks); more are counted, not listed.
+const MaxProblems = 1000
 
 // Read parses an upload: an .xlsx workbook, a CSV file or a project
 // document in JSON. name is the file's name; its extension chooses the

@@ -19,6 +19,7 @@ type located struct {
 type importer struct {
 	format   string
 	problems []located
+	found    int // problems found, listed or not
 	projects []*proj
 	byID     map[string][]*proj
 	// taint is set when an indicator sheet has a header problem, or an
@@ -33,15 +34,41 @@ func newImporter(format string) *importer {
 
 // add records a problem in a field's column.
 func (im *importer) add(sh *sheet, row int, f field, project, msg string) {
-	im.problems = append(im.problems, located{
+	im.keep(located{
 		Problem: Problem{Sheet: sh.name, Row: row, Column: sh.colName(f), Project: project, Message: msg},
 		order:   sh.order, col: sh.colOrder(f),
 	})
 }
 
+// keep records a problem, holding at most about 2 × MaxProblems of them:
+// a file of a million bad cells lists its first MaxProblems and counts
+// the rest, in bounded memory.
+func (im *importer) keep(p located) {
+	im.found++
+	im.problems = append(im.problems, p)
+	if len(im.problems) >= 2*MaxProblems {
+		im.sortProblems()
+		im.problems = im.problems[:MaxProblems]
+	}
+}
+
+// sortProblems puts the problems in sheet, row and column order.
+func (im *importer) sortProblems() {
+	sort.SliceStable(im.problems, func(i, j int) bool {
+		a, b := im.problems[i], im.problems[j]
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		if a.Row != b.Row {
+			return a.Row < b.Row
+		}
+		return a.col < b.col
+	})
+}
+
 // addAt records a problem in the column of index i.
 func (im *importer) addAt(sh *sheet, row, i int, column, msg string) {
-	im.problems = append(im.problems, located{
+	im.keep(located{
 		Problem: Problem{Sheet: sh.name, Row: row, Column: column, Message: msg},
 		order:   sh.order, col: i,
 	})
@@ -119,19 +146,14 @@ func (im *importer) finish() *Import {
 			imp.Invalid = append(imp.Invalid, l)
 		}
 	}
-	sort.SliceStable(im.problems, func(i, j int) bool {
-		a, b := im.problems[i], im.problems[j]
-		if a.order != b.order {
-			return a.order < b.order
-		}
-		if a.Row != b.Row {
-			return a.Row < b.Row
-		}
-		return a.col < b.col
-	})
+	im.sortProblems()
+	if len(im.problems) > MaxProblems {
+		im.problems = im.problems[:MaxProblems]
+	}
 	for _, p := range im.problems {
 		imp.Problems = append(imp.Problems, p.Problem)
 	}
+	imp.MoreProblems = im.found - len(imp.Problems)
 	return imp
 }
 

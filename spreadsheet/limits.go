@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 
 	"jixiao"
 )
@@ -17,6 +18,10 @@ type Limits struct {
 	MaxUnzipped int64 // total uncompressed size of the parts of an .xlsx
 	MaxRows     int   // non-empty rows in one sheet
 	MaxCells    int   // non-empty cells in all the sheets read
+	// MaxSharedStrings bounds the unzipped shared-strings part of an
+	// .xlsx, which the reader holds whole: a small upload can carry a
+	// table of millions of strings that no sheet uses.
+	MaxSharedStrings int64
 }
 
 // maxZipEntries bounds the number of parts in an .xlsx. A workbook of
@@ -31,8 +36,10 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxBytes:    20 << 20,
 		MaxUnzipped: 200 << 20,
-		MaxRows:     100000,
-		MaxCells:    2000000,
+		MaxRows:     20000,
+		MaxCells:    300000,
+
+		MaxSharedStrings: 32 << 20,
 	}
 }
 
@@ -50,6 +57,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxCells <= 0 {
 		l.MaxCells = d.MaxCells
+	}
+	if l.MaxSharedStrings <= 0 {
+		l.MaxSharedStrings = d.MaxSharedStrings
 	}
 	return l
 }
@@ -90,6 +100,9 @@ func checkZip(data []byte, lim Limits) error {
 			return tooLargeUnzipped(lim)
 		}
 		total += f.UncompressedSize64
+		if isSharedStrings(f.Name) && f.UncompressedSize64 > uint64(lim.MaxSharedStrings) {
+			return tooManyStrings(lim)
+		}
 	}
 	left := lim.MaxUnzipped
 	for _, f := range zr.File {
@@ -101,6 +114,9 @@ func checkZip(data []byte, lim Limits) error {
 		rc.Close()
 		if n > left {
 			return tooLargeUnzipped(lim)
+		}
+		if isSharedStrings(f.Name) && n > lim.MaxSharedStrings {
+			return tooManyStrings(lim)
 		}
 		if err != nil {
 			return jixiao.Errorf(jixiao.EMALFORMED, "不是有效的 .xlsx 文件：压缩包中的 %q 已损坏（%v）", f.Name, err)
@@ -185,4 +201,13 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d 字节", n)
+}
+
+// isSharedStrings reports the part that holds an .xlsx's shared strings.
+func isSharedStrings(name string) bool {
+	return strings.EqualFold(strings.TrimPrefix(name, "/"), "xl/sharedStrings.xml")
+}
+
+func tooManyStrings(lim Limits) error {
+	return jixiao.Errorf(jixiao.ETOOLARGE, "工作簿的共享字符串表解压后超过 %s 的上限：表中的文字过多，请删除不需要的工作表和内容后另存再上传", formatBytes(lim.MaxSharedStrings))
 }

@@ -57,7 +57,7 @@ func TestZipBomb(t *testing.T) {
 	}
 	impWantTooLarge(t, err, "200 MiB")
 	// MarkWorkbook refuses it too.
-	impWantTooLarge(t, MarkWorkbook(io.Discard, buf.Bytes(), "bomb.xlsx", nil), "200 MiB")
+	impWantTooLarge(t, MarkWorkbook(io.Discard, buf.Bytes(), "bomb.xlsx", nil, 0), "200 MiB")
 }
 
 // TestZipLyingSizes refuses an archive whose directory declares a small
@@ -146,7 +146,7 @@ func TestLimits(t *testing.T) {
 // streamed: the rows are counted as they are read.
 func TestHugeSheet(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes 100,001 rows")
+		t.Skip("writes 20,001 rows")
 	}
 	f := excelize.NewFile()
 	sw, err := f.NewStreamWriter("Sheet1")
@@ -170,11 +170,11 @@ func TestHugeSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Read(bytes.NewReader(buf.Bytes()), "huge.xlsx", Limits{})
-	impWantTooLarge(t, err, "超过 100000 行")
+	impWantTooLarge(t, err, "超过 20000 行")
 }
 
 func TestLimitsDefaults(t *testing.T) {
-	if got := (Limits{MaxRows: 7, MaxBytes: -1}).withDefaults(); got.MaxRows != 7 || got.MaxBytes != 20<<20 || got.MaxUnzipped != 200<<20 || got.MaxCells != 2000000 {
+	if got := (Limits{MaxRows: 7, MaxBytes: -1}).withDefaults(); got.MaxRows != 7 || got.MaxBytes != 20<<20 || got.MaxUnzipped != 200<<20 || got.MaxCells != 300000 {
 		t.Errorf("withDefaults = %+v", got)
 	}
 	for n, want := range map[int64]string{20 << 20: "20 MiB", 1 << 30: "1 GiB", 512 << 10: "512 KiB", 1000: "1000 字节", 3 << 19: "1.5 MiB"} {
@@ -212,5 +212,31 @@ func TestWideRows(t *testing.T) {
 	want := Problem{"项目", 1, "XFD", "", "XFD 列有内容但没有列标题：请补上列标题或删除此列"}
 	if len(imp.Problems) != 1 || imp.Problems[0] != want {
 		t.Errorf("problems %s", impShow(imp.Problems))
+	}
+}
+
+// A small upload whose shared-strings table unzips to more than the limit
+// is refused before any of it is parsed.
+func TestSharedStringsBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("[Content_Types].xml")
+	w.Write([]byte(`<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`))
+	w, _ = zw.Create("xl/sharedStrings.xml")
+	w.Write([]byte(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`))
+	si := bytes.Repeat([]byte("<si><t>x</t></si>"), 1<<16)
+	for written := 0; written <= 40<<20; written += len(si) {
+		w.Write(si)
+	}
+	w.Write([]byte(`</sst>`))
+	zw.Close()
+	if buf.Len() > 1<<20 {
+		t.Fatalf("the upload is %d bytes, not small", buf.Len())
+	}
+	start := time.Now()
+	_, err := Read(bytes.NewReader(buf.Bytes()), "strings.xlsx", Limits{})
+	impWantTooLarge(t, err, "共享字符串表解压后超过 32 MiB")
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

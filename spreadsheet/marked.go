@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -33,8 +34,12 @@ const (
 // upload cannot be marked. Marks left by an earlier MarkWorkbook are
 // removed first, so that a marked workbook can be fixed, uploaded and
 // marked again.
-func MarkWorkbook(w io.Writer, upload []byte, name string, problems []Problem) error {
+func MarkWorkbook(w io.Writer, upload []byte, name string, problems []Problem, more int) error {
 	lim := DefaultLimits()
+	// The caller has just read the upload (Read), which leaves as much
+	// garbage as the workbook opened whole below takes: collected first,
+	// the two do not add up in the process's peak memory.
+	runtime.GC()
 	if int64(len(upload)) > lim.MaxBytes {
 		return jixiao.Errorf(jixiao.ETOOLARGE, "文件超过 %s 的大小上限", formatBytes(lim.MaxBytes))
 	}
@@ -67,7 +72,7 @@ func MarkWorkbook(w io.Writer, upload []byte, name string, problems []Problem) e
 	if err := m.mark(problems); err != nil {
 		return err
 	}
-	if err := m.list(problems); err != nil {
+	if err := m.list(problems, more); err != nil {
 		return err
 	}
 	return f.Write(w)
@@ -373,7 +378,7 @@ func (m *marker) fill(sheet, ref string) error {
 }
 
 // list adds the 问题清单 sheet and makes it the active one.
-func (m *marker) list(problems []Problem) error {
+func (m *marker) list(problems []Problem, more int) error {
 	f, sh := m.f, sheetProblems
 	idx, err := f.NewSheet(sh)
 	if err != nil {
@@ -436,6 +441,12 @@ func (m *marker) list(problems []Problem) error {
 	}
 	if len(problems) == 0 {
 		if err := f.SetCellStr(sh, "F2", "没有发现问题。"); err != nil {
+			return err
+		}
+	}
+	if more > 0 {
+		r := "F" + strconv.Itoa(len(problems)+2)
+		if err := f.SetCellStr(sh, r, fmt.Sprintf("另有 %d 个问题未列出：请先改正以上问题，再上传检查。", more)); err != nil {
 			return err
 		}
 	}

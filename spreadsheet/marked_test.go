@@ -17,7 +17,7 @@ func impMarked(t *testing.T, data []byte, name string) (*excelize.File, []Proble
 	t.Helper()
 	imp := impRead(t, data, name)
 	var buf bytes.Buffer
-	if err := MarkWorkbook(&buf, data, name, imp.Problems); err != nil {
+	if err := MarkWorkbook(&buf, data, name, imp.Problems, imp.MoreProblems); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -213,11 +213,11 @@ func TestMarkCSV(t *testing.T) {
 }
 
 func TestMarkRefuses(t *testing.T) {
-	err := MarkWorkbook(&bytes.Buffer{}, []byte(`{"projects": []}`), "p.json", nil)
+	err := MarkWorkbook(&bytes.Buffer{}, []byte(`{"projects": []}`), "p.json", nil, 0)
 	if jixiao.ErrorCode(err) != jixiao.EUNSUPPORTED {
 		t.Errorf("JSON: %v", err)
 	}
-	err = MarkWorkbook(&bytes.Buffer{}, []byte("PK\x03\x04junk"), "p.xlsx", nil)
+	err = MarkWorkbook(&bytes.Buffer{}, []byte("PK\x03\x04junk"), "p.xlsx", nil, 0)
 	if jixiao.ErrorCode(err) != jixiao.EMALFORMED {
 		t.Errorf("broken zip: %v", err)
 	}

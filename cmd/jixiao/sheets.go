@@ -81,14 +81,17 @@ func runImport(ctx context.Context, s *streams, args []string) int {
 		t.write(s.stderr)
 		if *marked != "" {
 			var buf bytes.Buffer
-			if err := spreadsheet.MarkWorkbook(&buf, data, filepath.Base(pos[0]), imp.Problems); err != nil {
+			if err := spreadsheet.MarkWorkbook(&buf, data, filepath.Base(pos[0]), imp.Problems, imp.MoreProblems); err != nil {
 				s.log.Error("marking the workbook", "err", err)
 			} else if code := writeOutput(s, *marked, buf.Bytes()); code != exitOK {
 				return code
 			}
 		}
 		if !*partial {
-			fmt.Fprintf(s.stderr, "%d problem(s): nothing was imported (use --partial to import the valid projects)\n", len(imp.Problems))
+			if imp.MoreProblems > 0 {
+				fmt.Fprintf(s.stderr, "%d more problem(s) not listed\n", imp.MoreProblems)
+			}
+			fmt.Fprintf(s.stderr, "%d problem(s): nothing was imported (use --partial to import the valid projects)\n", len(imp.Problems)+imp.MoreProblems)
 			return exitRejected
 		}
 	}
