@@ -97,6 +97,11 @@ func loopback(addr string) bool {
 }
 
 func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger) error {
+	lock, err := lockDatabase(cfg.db, cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	store, err := storage.OpenSQLite(ctx, cfg.db)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", cfg.db, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -743,4 +745,48 @@ func TestServeShutdownTimeoutStopsRuns(t *testing.T) {
 		t.Errorf("after the shutdown: %d scored, %d rejected; want a multiple of %d below %d",
 			stored.Scored, stored.Rejected, evaluation.DefaultChunkSize, n)
 	}
+}
+
+// TestServeOneProcessPerDatabase: a second serve on the database of a
+// running one refuses to start, naming the first; once the first has
+// stopped, the database is free again.
+func TestServeOneProcessPerDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the command and runs it twice")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("uses SIGTERM")
+	}
+	bin := buildJixiao(t)
+	db := filepath.Join(t.TempDir(), "one.db")
+	args := []string{"--db", db, "--auth", "off", "--rules-dir="}
+	first := startBinary(t, bin, args...)
+
+	second := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	var stderr bytes.Buffer
+	second.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- second.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		second.Process.Kill()
+		t.Fatalf("the second serve did not exit; stderr:\n%s", stderr.String())
+	}
+	want := fmt.Sprintf("is in use by another jixiao serve (pid %d, listening on 127.0.0.1:0", first.cmd.Process.Pid)
+	if second.ProcessState.ExitCode() == 0 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("second serve: exit %d, stderr:\n%s\nwant %q", second.ProcessState.ExitCode(), stderr.String(), want)
+	}
+	// The first one goes on serving.
+	first.must(t, "GET", "/healthz", nil, http.StatusOK, nil)
+
+	first.signal(t, syscall.SIGTERM)
+	if code := first.wait(t, time.Minute); code != 0 {
+		t.Fatalf("the first serve exited %d", code)
+	}
+	again := startBinary(t, bin, args...)
+	again.must(t, "GET", "/healthz", nil, http.StatusOK, nil)
 }
