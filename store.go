@@ -23,10 +23,19 @@ type ProjectFilter struct {
 	Department string
 	Grade      string
 	IDs        []string // project ids (with Year, or in any year)
-	AfterKey   int64    // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
-	MaxKey     int64    // only projects stored with a key up to this one; 0: no bound, -1: none
-	Offset     int
-	Limit      int // 0: no limit
+	// Refs selects projects by year and id together: a selection across
+	// years that names only its own projects.
+	Refs     []ProjectRef
+	AfterKey int64 // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
+	MaxKey   int64 // only projects stored with a key up to this one; 0: no bound, -1: none
+	Offset   int
+	Limit    int // 0: no limit
+}
+
+// ProjectRef names one stored project: its year and id.
+type ProjectRef struct {
+	Year int    `json:"year"`
+	ID   string `json:"id"`
 }
 
 // Upserted counts what a bulk upsert did.

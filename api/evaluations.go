@@ -65,11 +65,17 @@ func (s *Server) createEvaluation(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		for _, p := range projects.ok {
-			sel.ProjectIDs = append(sel.ProjectIDs, p.ID)
-		}
 		if years := distinctYears(projects.ok); len(years) == 1 {
 			sel.Year = years[0]
+			for _, p := range projects.ok {
+				sel.ProjectIDs = append(sel.ProjectIDs, p.ID)
+			}
+		} else {
+			// Several years: each project by its year and id, so that a
+			// stored project of another year with the same id is left out.
+			for _, p := range projects.ok {
+				sel.Projects = append(sel.Projects, jixiao.ProjectRef{Year: p.Year, ID: p.ID})
+			}
 		}
 	} else {
 		// A selection of nothing fails before a run is recorded.

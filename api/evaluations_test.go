@@ -448,3 +448,27 @@ func TestEvaluationRefusedDuringShutdown(t *testing.T) {
 	}
 	st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).problem(t, http.StatusServiceUnavailable, "unavailable")
 }
+
+// Inline projects of two years score those projects only: a stored project
+// of another year that shares an id is left out.
+func TestInlineEvaluationAcrossYears(t *testing.T) {
+	st := newStack(t)
+	// Stored: P-1 of 2022 and 2023.
+	old := []any{project("P-1", 90000), project("P-1", 80000)}
+	old[0].(map[string]any)["year"] = 2022
+	old[1].(map[string]any)["year"] = 2023
+	st.postJSON(jixiao.RoleScorer, "/api/v1/projects", old).want(t, http.StatusOK)
+
+	// Inline: P-1 of 2024 and P-2 of 2023.
+	a, b := project("P-1", 100000), project("P-2", 100000)
+	b["year"] = 2023
+	ev := st.evaluate(map[string]any{"projects": []any{a, b}})
+	var got []string
+	for _, r := range ev.Results {
+		got = append(got, fmt.Sprintf("%s/%d", r.ProjectID, r.Year))
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "P-1/2024,P-2/2023" || ev.Run.Total != 2 {
+		t.Errorf("scored %v (run of %d), want P-1/2024 and P-2/2023 only", got, ev.Run.Total)
+	}
+}

@@ -26,13 +26,16 @@ type Selection struct {
 	ProjectIDs []string `json:"project_ids,omitempty"`
 	Year       int      `json:"year,omitempty"`
 	Department string   `json:"department,omitempty"`
+	// Projects names the projects by year and id, for a selection across
+	// years (inline projects of several years).
+	Projects []jixiao.ProjectRef `json:"projects,omitempty"`
 	// MaxKey is set when a run starts: projects stored afterwards are not
 	// part of it, even when it is resumed later.
 	MaxKey int64 `json:"max_key,omitempty"`
 }
 
 func (s Selection) filter() jixiao.ProjectFilter {
-	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, MaxKey: s.MaxKey}
+	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, Refs: s.Projects, MaxKey: s.MaxKey}
 }
 
 // Service starts, executes and resumes runs.

@@ -172,8 +172,8 @@ const projectColumns = "p.id, p.input_hash, p.created_at, p.updated_at, i.body"
 // order too; starting with 0 would give a first batch in (year, id) order,
 // and continuing after its last key would skip projects.
 func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao.StoredProject, int, error) {
-	if len(f.IDs) > maxFilterIDs {
-		return nil, 0, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
+	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
+		return nil, 0, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
 	var (
 		rows  []storedProjectRow
@@ -189,6 +189,10 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 		}
 		if len(f.IDs) > 0 {
 			q = q.Where("p.project_id IN ?", f.IDs)
+		}
+		if len(f.Refs) > 0 {
+			cond, args := refsWhere(f.Refs)
+			q = q.Where(cond, args...)
 		}
 		if f.Grade != "" {
 			q = q.Where("("+latestOfficialGrade+") = ?", jixiao.RunOfficial, f.Grade)

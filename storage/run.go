@@ -488,8 +488,8 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 		out, _, err := d.FindProjects(ctx, f)
 		return out, err
 	}
-	if len(f.IDs) > maxFilterIDs {
-		return nil, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
+	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
+		return nil, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
 	where, args := projectWhere(f, f.AfterKey)
 	var q strings.Builder

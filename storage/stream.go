@@ -25,8 +25,8 @@ const DefaultStreamChunk = 2000
 // Each chunk is its own read transaction: a project stored while the
 // stream runs may or may not be in it, unless f.MaxKey excludes it.
 func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk int, fn func([]jixiao.StoredProject) error) error {
-	if len(f.IDs) > maxFilterIDs {
-		return jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, len(f.IDs))
+	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
+		return jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
 	if chunk <= 0 {
 		chunk = DefaultStreamChunk
@@ -261,9 +261,31 @@ func projectWhere(f jixiao.ProjectFilter, after int64) (string, []any) {
 		}
 		where.WriteByte(')')
 	}
+	if len(f.Refs) > 0 {
+		cond, refArgs := refsWhere(f.Refs)
+		where.WriteString(" AND " + cond)
+		args = append(args, refArgs...)
+	}
 	if f.Grade != "" {
 		where.WriteString(" AND (" + latestOfficialGrade + ") = ?")
 		args = append(args, jixiao.RunOfficial, f.Grade)
 	}
 	return where.String(), args
+}
+
+// refsWhere is the condition that selects the projects named by year and
+// id.
+func refsWhere(refs []jixiao.ProjectRef) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 2*len(refs))
+	b.WriteByte('(')
+	for i, r := range refs {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString("(p.year = ? AND p.project_id = ?)")
+		args = append(args, r.Year, r.ID)
+	}
+	b.WriteByte(')')
+	return b.String(), args
 }
