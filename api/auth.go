@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -161,4 +163,39 @@ func (kc *keyCache) forget() {
 	defer kc.mu.Unlock()
 	kc.gen++
 	clear(kc.entries)
+}
+
+// localOnly guards a server without keys (--auth off, on a loopback
+// address): a request must name a loopback host, and a browser's request
+// must come from a page of one. Otherwise a web page anywhere could use
+// the local server, through a name that resolves to 127.0.0.1 (DNS
+// rebinding) or a cross-site form.
+func (s *Server) localOnly(c *gin.Context) {
+	if !loopbackHost(c.Request.Host) {
+		s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "without API keys (--auth off) only requests to a loopback address are served, not to host %q", c.Request.Host))
+		return
+	}
+	if origin := c.GetHeader("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopbackHost(u.Host) {
+			s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "without API keys (--auth off) only pages of a loopback address may call the API, not %q", origin))
+			return
+		}
+	}
+	c.Next()
+}
+
+// loopbackHost reports whether a Host header (host, or host:port) names
+// the loopback interface.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

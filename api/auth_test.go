@@ -257,3 +257,37 @@ func TestKeyRevokedElsewhereRefusedAfterASecond(t *testing.T) {
 	st.do(use).problem(t, http.StatusUnauthorized, "unauthorized")
 	st.get(jixiao.RoleViewer, "/api/v1/rulesets").want(t, http.StatusOK)
 }
+
+// Without keys, only requests to a loopback host, from pages of one, are
+// served: a page elsewhere cannot use a local demo server through DNS
+// rebinding or a cross-site form.
+func TestAuthOffLocalOnly(t *testing.T) {
+	st := newStack(t, func(c *config) { c.opts.AuthOff = true })
+	for _, tt := range []struct {
+		host, origin string
+		status       int
+	}{
+		// Past the guard, a path that does not exist is not found.
+		{"127.0.0.1:8080", "", http.StatusNotFound},
+		{"localhost:8080", "http://localhost:8080", http.StatusNotFound},
+		{"[::1]:8080", "http://[::1]:8080", http.StatusNotFound},
+		{"127.0.0.1:8080", "http://127.0.0.1:3000", http.StatusNotFound},
+		{"evil.example:8080", "", http.StatusForbidden},                  // DNS rebinding
+		{"127.0.0.1:8080", "https://evil.example", http.StatusForbidden}, // a cross-site page
+		{"127.0.0.1:8080", "null", http.StatusForbidden},
+	} {
+		st.host = tt.host
+		req := request{method: http.MethodGet, path: "/api/v1/nowhere", specInvalid: true}
+		if tt.origin != "" {
+			req.header = map[string]string{"Origin": tt.origin}
+		}
+		res := st.do(req)
+		if res.status != tt.status {
+			t.Errorf("Host %s, Origin %q: %d, want %d", tt.host, tt.origin, res.status, tt.status)
+		}
+	}
+	// Uploads too.
+	st.host = "127.0.0.1:8080"
+	st.do(request{method: http.MethodPost, path: "/api/v1/projects", body: jsonBody(t, []any{project("X-1", 1)}), ctype: "application/json",
+		header: map[string]string{"Origin": "https://evil.example"}, specInvalid: true}).problem(t, http.StatusForbidden, "forbidden")
+}

@@ -94,6 +94,7 @@ type stack struct {
 	dbPath  string // the SQLite file
 	keys    map[string]string
 	keyIDs  map[string]int64
+	host    string // of the requests: a loopback one for a server without keys
 }
 
 // config is what a test may change before the stack is built.
@@ -142,7 +143,10 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	cfg.opts.Evaluations = evals
 	srv := api.New(cfg.opts)
 	st := &stack{t: t, srv: srv, handler: srv.Handler(), store: store, rules: reg, metrics: metrics, evals: evals, dir: dir, dbPath: filepath.Join(tmp, "jixiao.db"),
-		keys: map[string]string{}, keyIDs: map[string]int64{}}
+		keys: map[string]string{}, keyIDs: map[string]int64{}, host: "jixiao.test"}
+	if cfg.opts.AuthOff {
+		st.host = "127.0.0.1:8080"
+	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -216,9 +220,9 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 }
 
 func (st *stack) newHTTPRequest(r request) *http.Request {
-	req := httptest.NewRequest(r.method, "http://jixiao.test"+r.path, bytes.NewReader(r.body))
+	req := httptest.NewRequest(r.method, "http://"+st.host+r.path, bytes.NewReader(r.body))
 	if r.body == nil {
-		req = httptest.NewRequest(r.method, "http://jixiao.test"+r.path, nil)
+		req = httptest.NewRequest(r.method, "http://"+st.host+r.path, nil)
 	}
 	if r.chunked {
 		req.ContentLength = -1

@@ -155,6 +155,9 @@ func (s *Server) routes() *gin.Engine {
 	// observe runs outside recover, so that a request that panicked is
 	// logged and counted with the 500 it got.
 	r.Use(s.requestID, s.observe, s.recover, s.limitBody)
+	if s.authOff {
+		r.Use(s.localOnly)
+	}
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
