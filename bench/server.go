@@ -63,24 +63,9 @@ func StartServerAt(ctx context.Context, addr, dbPath string, auth bool, log io.W
 	metrics := api.NewMetrics()
 	reg, err := registry.New(registry.Options{
 		Logger: logger,
-		OnActivate: func(v jixiao.RuleSetVersion) {
-			if v.LoadedBy == "" {
-				v.LoadedBy = "system"
-			}
-			actx := context.WithoutCancel(ctx)
-			if err := store.SaveRuleSetVersion(actx, v); err != nil {
-				logger.Error("storing rule-set version", "error", err)
-			}
-			at := time.Now().UTC()
-			if v.ActivatedAt != nil {
-				at = *v.ActivatedAt
-			}
-			if err := store.MarkRuleSetActivated(actx, v.RuleSetID, v.Hash, at); err != nil {
-				logger.Error("marking rule-set version active", "error", err)
-			}
-			metrics.Activated(v.RuleSetID, v.Version, v.Hash)
-		},
-		OnReload: metrics.Reloaded,
+		// As the service wires it.
+		OnActivate: api.RecordActivation(store, metrics, logger),
+		OnReload:   metrics.Reloaded,
 	})
 	if err != nil {
 		return fail(err)

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,6 +105,9 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
 	f.good = l
 	r.reconcileLocked([]*fileState{f})
+	if e, ok := r.activateErrs[id]; ok && r.snap.Load().sets[id].l != l {
+		return nil, errors.New(e.Diagnostics[0].Message)
+	}
 	if f.dupErr != nil {
 		// Cannot happen for a target chosen by targetLocked, but the
 		// caller must not believe the upload is in use if it is not.

@@ -63,8 +63,12 @@ type Options struct {
 	// and before the new snapshot is published: once a score can name the
 	// version's hash, OnActivate has returned. Calls are serialised, in
 	// the order of activation. It may call Snapshot, Status and Validate,
-	// but not Put (which waits for the change in progress).
-	OnActivate func(v jixiao.RuleSetVersion)
+	// but not Put (which waits for the change in progress). An error keeps
+	// the version from becoming active (a score must never name a version
+	// that was not recorded): the one before stays, the error is shown in
+	// Status, and the activation is tried again at the next change or
+	// scan.
+	OnActivate func(v jixiao.RuleSetVersion) error
 	// OnReload is called after every load attempt of a file (new content,
 	// an unreadable file, or an accepted upload; a rejected upload is
 	// only returned to its caller): the rule-set id, or the file
@@ -96,7 +100,7 @@ type Registry struct {
 	poll         time.Duration
 	noEvents     bool
 	log          *slog.Logger
-	onActivate   func(jixiao.RuleSetVersion)
+	onActivate   func(jixiao.RuleSetVersion) error
 	onReload     func(string, bool)
 	lastGood     func(path, id string) (jixiao.RuleSetVersion, bool)
 	snap         atomic.Pointer[Snapshot]
@@ -114,6 +118,9 @@ type Registry struct {
 	// they failed on, so that they are not built again until it changes.
 	rebuildErrs  map[string]FileError
 	rebuildTried map[string]string
+	// activateErrs are the rule sets whose new version could not be
+	// recorded by OnActivate, by id.
+	activateErrs map[string]FileError
 }
 
 // loaded is one version that passed every check, with where it came from.
@@ -172,6 +179,7 @@ func New(opts Options) (*Registry, error) {
 		lastAttempts: map[string]time.Time{},
 		rebuildErrs:  map[string]FileError{},
 		rebuildTried: map[string]string{},
+		activateErrs: map[string]FileError{},
 	}
 	if opts.Dir != "" {
 		r.dir = filepath.Clean(opts.Dir)
@@ -235,6 +243,11 @@ func New(opts Options) (*Registry, error) {
 		r.scanLocked()
 	} else {
 		r.reconcileLocked(nil)
+	}
+	for _, id := range sortedKeys(r.activateErrs) {
+		if _, ok := r.snap.Load().sets[id]; !ok {
+			return nil, fmt.Errorf("rule set %s: %s", id, r.activateErrs[id].Diagnostics[0].Message)
+		}
 	}
 	r.ready.Store(true)
 	return r, nil
@@ -521,7 +534,19 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 				"hash", short(l.hash()), "source", l.source, "path", l.path)
 		default:
 			e := &entry{l: l, activatedAt: now}
-			r.callActivate(versionOf(l, &e.activatedAt))
+			if err := r.callActivate(versionOf(l, &e.activatedAt)); err != nil {
+				fe := FileError{Path: l.path, At: now, Diagnostics: []rules.Diagnostic{{File: l.path,
+					Message: "this version could not be recorded, so it is not active: " + err.Error()}}}
+				if prev, ok := r.activateErrs[id]; !ok || prev.Diagnostics[0].Message != fe.Diagnostics[0].Message {
+					r.log.Error("rule set not activated: its version could not be recorded", "id", id, "hash", short(l.hash()), "path", l.path, "err", err)
+				}
+				r.activateErrs[id] = fe
+				if cur != nil {
+					sets[id] = cur
+				}
+				continue
+			}
+			delete(r.activateErrs, id)
 			sets[id] = e
 			changed = true
 			if byHash == nil {
@@ -618,16 +643,17 @@ func (r *Registry) rebuildLocked(want map[string]*loaded, now time.Time) {
 	}
 }
 
-func (r *Registry) callActivate(v jixiao.RuleSetVersion) {
+func (r *Registry) callActivate(v jixiao.RuleSetVersion) (err error) {
 	if r.onActivate == nil {
-		return
+		return nil
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("OnActivate panicked", "id", v.RuleSetID, "hash", short(v.Hash), "panic", p)
+			err = fmt.Errorf("recording the version failed: %v", p)
 		}
 	}()
-	r.onActivate(v)
+	return r.onActivate(v)
 }
 
 func (r *Registry) callReload(id string, ok bool) {
@@ -667,6 +693,10 @@ func (r *Registry) publishStatusLocked() {
 	for _, id := range sortedKeys(r.rebuildErrs) {
 		s := get(id)
 		s.Errors = append(s.Errors, r.rebuildErrs[id])
+	}
+	for _, id := range sortedKeys(r.activateErrs) {
+		s := get(id)
+		s.Errors = append(s.Errors, r.activateErrs[id])
 	}
 	var unknown []Status
 	for _, path := range sortedKeys(r.files) {

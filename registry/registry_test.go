@@ -74,12 +74,19 @@ type recorder struct {
 	mu          sync.Mutex
 	activations []jixiao.RuleSetVersion
 	reloads     []reload
+	fail        func(jixiao.RuleSetVersion) error // when set, OnActivate's answer
 }
 
-func (rc *recorder) activate(v jixiao.RuleSetVersion) {
+func (rc *recorder) activate(v jixiao.RuleSetVersion) error {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	if rc.fail != nil {
+		if err := rc.fail(v); err != nil {
+			return err
+		}
+	}
 	rc.activations = append(rc.activations, v)
+	return nil
 }
 
 func (rc *recorder) reload(id string, ok bool) {
@@ -1017,5 +1024,53 @@ func TestPutRecreatesRemovedDir(t *testing.T) {
 		if h.activeHash(mofID) != hashOf(body) {
 			t.Error("the upload is not active")
 		}
+	}
+}
+
+// A version that OnActivate cannot record is not activated: the one before
+// stays, Put reports the failure, the status shows it, and the next
+// change that is recorded activates as usual.
+func TestActivationNeedsItsRecord(t *testing.T) {
+	h := newHarness(t, t.TempDir(), Options{})
+	v2 := withVersion(t, builtinData(t, mofID), "2024.2")
+	h.rec.mu.Lock()
+	h.rec.fail = func(v jixiao.RuleSetVersion) error {
+		if v.Version == "2024.2" {
+			return errors.New("disk I/O error")
+		}
+		return nil
+	}
+	h.rec.mu.Unlock()
+	_, err := h.r.Put(mofID, v2, "admin")
+	if err == nil || !strings.Contains(err.Error(), "could not be recorded, so it is not active: disk I/O error") {
+		t.Fatalf("Put: %v", err)
+	}
+	if h.activeHash(mofID) != hashOf(builtinData(t, mofID)) {
+		t.Error("a version that was not recorded is active")
+	}
+	if st := h.status(mofID); len(st.Errors) != 1 || !strings.Contains(st.Errors[0].Diagnostics[0].Message, "disk I/O error") {
+		t.Errorf("status %+v", st)
+	}
+
+	// The store works again: the next upload is recorded and active, and
+	// the error is gone.
+	h.rec.mu.Lock()
+	h.rec.fail = nil
+	h.rec.mu.Unlock()
+	v3 := withVersion(t, builtinData(t, mofID), "2024.3")
+	if _, err := h.r.Put(mofID, v3, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if h.activeHash(mofID) != hashOf(v3) || len(h.status(mofID).Errors) != 0 {
+		t.Errorf("after recovery: active %s, status %+v", short(h.activeHash(mofID)), h.status(mofID))
+	}
+}
+
+// New fails when the built-ins cannot be recorded: the service must not
+// serve versions it has no record of.
+func TestNewFailsWithoutRecords(t *testing.T) {
+	_, err := New(Options{Logger: slog.New(slog.DiscardHandler), OnActivate: func(jixiao.RuleSetVersion) error { return errors.New("read-only database") }})
+	if err == nil || !strings.Contains(err.Error(), "read-only database") {
+		t.Errorf("New: %v", err)
 	}
 }
