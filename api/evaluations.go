@@ -44,6 +44,18 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !s.evaluations.take() {
+		s.busy(c, "评价", cap(s.evaluations))
+		return
+	}
+	// The slot is given back when the evaluation ends: here, or by the
+	// background job it becomes.
+	handedOn := false
+	defer func() {
+		if !handedOn {
+			s.evaluations.give()
+		}
+	}()
 	sel := evaluation.Selection{ProjectIDs: req.ProjectIDs, Year: req.Year, Department: req.Department}
 	var rejectedInline []jixiao.RunRejection
 	if len(req.Projects) > 0 {
@@ -102,7 +114,8 @@ func (s *Server) createEvaluation(c *gin.Context) {
 	if run.Total > s.syncLimit {
 		// The job changes run as it goes: answer with a copy.
 		accepted := *run
-		if err := s.startJob(run, rs); err != nil {
+		handedOn = true // startJob gives the slot back, whatever happens
+		if err := s.startJob(run, rs, true); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -186,19 +199,28 @@ func distinctYears(projects []jixiao.Project) []int {
 // chunk boundary and waits.
 // A job refused during shutdown leaves its run running; the next start
 // marks it interrupted, to be resumed.
-func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet) error {
+// startJob runs an evaluation in the background. slot says it holds an
+// evaluation slot, which the job gives back when it ends (or startJob,
+// when there is no job to start).
+func (s *Server) startJob(run *jixiao.Run, rs *engine.RuleSet, slot bool) error {
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()
-	if s.jobsCtx.Err() != nil {
-		return errShuttingDown
-	}
-	if s.jobsActive[run.ID] {
+	if s.jobsCtx.Err() != nil || s.jobsActive[run.ID] {
+		if slot {
+			s.evaluations.give()
+		}
+		if s.jobsCtx.Err() != nil {
+			return errShuttingDown
+		}
 		return nil
 	}
 	s.jobsActive[run.ID] = true
 	s.jobs.Add(1)
 	go func() {
 		defer s.jobs.Done()
+		if slot {
+			defer s.evaluations.give()
+		}
 		defer func() { s.jobsMu.Lock(); delete(s.jobsActive, run.ID); s.jobsMu.Unlock() }()
 		if err := s.evals.Execute(s.jobsCtx, run, rs); err != nil {
 			s.logger.Warn("evaluation stopped", "run", run.ID, "error", err)
@@ -349,7 +371,12 @@ func (s *Server) resumeEvaluation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !s.evaluations.take() {
+		s.busy(c, "评价", cap(s.evaluations))
+		return
+	}
 	if err := s.store.ReopenRun(c.Request.Context(), run.ID); err != nil {
+		s.evaluations.give()
 		s.fail(c, err)
 		return
 	}
@@ -357,7 +384,7 @@ func (s *Server) resumeEvaluation(c *gin.Context) {
 	s.audit(c, "evaluation.resume", strconv.FormatInt(run.ID, 10), nil)
 	// The job changes run as it goes: answer with a copy.
 	accepted := *run
-	if err := s.startJob(run, rs); err != nil {
+	if err := s.startJob(run, rs, true); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -30,6 +30,12 @@ type Options struct {
 	MaxBodyBytes int64  // request body limit; default 32 MiB
 	SyncLimit    int    // evaluations up to this many projects answer synchronously; default 1000
 	Metrics      *Metrics
+	// MaxEvaluations and MaxSimulations bound the evaluations (sync and
+	// background) and the simulations over stored projects running at
+	// once; beyond them a request is refused with 503 and Retry-After.
+	// Default 2 each: each of them already uses every core.
+	MaxEvaluations int
+	MaxSimulations int
 }
 
 // Server holds the API's dependencies.
@@ -53,6 +59,30 @@ type Server struct {
 	jobs       sync.WaitGroup
 	jobsMu     sync.Mutex
 	jobsActive map[int64]bool
+
+	evaluations slots // one per evaluation running, sync or in the background
+	simulations slots // one per simulation over stored projects
+}
+
+// slots bound how many of one kind of work run at once.
+type slots chan struct{}
+
+// take takes a slot if one is free.
+func (sl slots) take() bool {
+	select {
+	case sl <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (sl slots) give() { <-sl }
+
+// busy is the refusal when every slot of a kind of work is taken.
+func (s *Server) busy(c *gin.Context, what string, n int) {
+	c.Header("Retry-After", "30")
+	s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "已有 %d 个%s正在运行，请稍后再试", n, what))
 }
 
 // New builds the server and its routes.
@@ -68,6 +98,14 @@ func New(o Options) *Server {
 		syncLimit:    o.SyncLimit,
 		metrics:      o.Metrics,
 		jobsActive:   map[int64]bool{},
+		evaluations:  make(slots, max(o.MaxEvaluations, 0)),
+		simulations:  make(slots, max(o.MaxSimulations, 0)),
+	}
+	if o.MaxEvaluations <= 0 {
+		s.evaluations = make(slots, 2)
+	}
+	if o.MaxSimulations <= 0 {
+		s.simulations = make(slots, 2)
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

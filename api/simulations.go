@@ -102,6 +102,14 @@ func (s *Server) simulate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if inline == nil {
+		// Over stored projects: every core for as long as it takes.
+		if !s.simulations.take() {
+			s.busy(c, "覆盖已存项目的模拟", cap(s.simulations))
+			return
+		}
+		defer s.simulations.give()
+	}
 	ctx := c.Request.Context()
 	if inline != nil {
 		err = pop.Add(ctx, inline)

@@ -1,0 +1,41 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"jixiao"
+	"jixiao/api"
+)
+
+// While as many evaluations and simulations over stored projects run as
+// the server allows, another is refused with 503 and Retry-After; a
+// simulation of inline projects, which is small, still runs.
+func TestBoundedWork(t *testing.T) {
+	st := newStack(t)
+	st.seedHuaihua()
+	giveBack := api.TakeAllSlots(st.srv)
+	st.unchanged(func() {
+		res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024})
+		p := res.problem(t, http.StatusServiceUnavailable, "unavailable")
+		if res.header.Get("Retry-After") != "30" || !strings.Contains(p.Detail, "个评价正在运行，请稍后再试") {
+			t.Errorf("evaluation: Retry-After %q, %q", res.header.Get("Retry-After"), p.Detail)
+		}
+		res = st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self"})
+		p = res.problem(t, http.StatusServiceUnavailable, "unavailable")
+		if !strings.Contains(p.Detail, "覆盖已存项目的模拟正在运行") {
+			t.Errorf("simulation: %q", p.Detail)
+		}
+	})
+	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"projects": []any{project("X-1", 1000)}, "ruleset": "hubei-self"}).
+		want(t, http.StatusOK)
+
+	giveBack()
+	st.evaluate(map[string]any{"year": 2024})
+	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self"}).want(t, http.StatusOK)
+	// The slots came back: the same again.
+	st.evaluate(map[string]any{"year": 2024})
+	st.evaluate(map[string]any{"year": 2024})
+	st.evaluate(map[string]any{"year": 2024})
+}
