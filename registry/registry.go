@@ -121,6 +121,35 @@ type Registry struct {
 	// activateErrs are the rule sets whose new version could not be
 	// recorded by OnActivate, by id.
 	activateErrs map[string]FileError
+	// retired are the versions most recently replaced, oldest first, at
+	// most KeepRetired of them.
+	retired []*engine.RuleSet
+}
+
+// KeepRetired is how many replaced versions stay compiled in memory.
+const KeepRetired = 16
+
+// byHashLocked indexes the active versions of sets and the versions just
+// retired from old, with the ones retired before, up to KeepRetired.
+func (r *Registry) byHashLocked(old *Snapshot, sets map[string]*entry) map[string]*engine.RuleSet {
+	byHash := make(map[string]*engine.RuleSet, len(sets)+KeepRetired)
+	for _, e := range sets {
+		byHash[e.l.hash()] = e.l.rs
+	}
+	for _, id := range sortedKeys(old.sets) {
+		if l := old.sets[id].l; byHash[l.hash()] == nil {
+			r.retired = append(r.retired, l.rs)
+		}
+	}
+	if n := len(r.retired) - KeepRetired; n > 0 {
+		r.retired = append(r.retired[:0:0], r.retired[n:]...)
+	}
+	for _, rs := range r.retired {
+		if h := rs.Ref().Hash; byHash[h] == nil {
+			byHash[h] = rs
+		}
+	}
+	return byHash
 }
 
 // loaded is one version that passed every check, with where it came from.
@@ -287,8 +316,10 @@ func (s *Snapshot) Get(id string) (*engine.RuleSet, bool) {
 	return e.l.rs, true
 }
 
-// ByHash returns a rule set by content hash: any version that was active
-// at some time since start, and every built-in, active or not.
+// ByHash returns a rule set by content hash: an active version, or one of
+// the KeepRetired versions most recently replaced. Older versions are let
+// go, so that memory does not grow with every edit; callers find them in
+// storage (every activated version is recorded).
 func (s *Snapshot) ByHash(hash string) (*engine.RuleSet, bool) {
 	rs, ok := s.byHash[hash]
 	return rs, ok
@@ -513,7 +544,6 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 
 	old := r.snap.Load()
 	sets := make(map[string]*entry, len(want))
-	var byHash map[string]*engine.RuleSet
 	changed := false
 	for _, id := range sortedKeys(want) {
 		l := want[id]
@@ -549,10 +579,6 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 			delete(r.activateErrs, id)
 			sets[id] = e
 			changed = true
-			if byHash == nil {
-				byHash = maps.Clone(old.byHash)
-			}
-			byHash[l.hash()] = l.rs
 			args := []any{"id", id, "version", l.rs.Ref().Version, "hash", short(l.hash()), "source", l.source, "path", l.path}
 			if l.who != "" {
 				args = append(args, "by", l.who)
@@ -572,10 +598,7 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 		}
 	}
 	if changed {
-		if byHash == nil {
-			byHash = old.byHash
-		}
-		r.snap.Store(&Snapshot{sets: sets, byHash: byHash, ids: sortedKeys(sets)})
+		r.snap.Store(&Snapshot{sets: sets, byHash: r.byHashLocked(old, sets), ids: sortedKeys(sets)})
 	}
 
 	for _, f := range attempts {

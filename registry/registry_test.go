@@ -1074,3 +1074,32 @@ func TestNewFailsWithoutRecords(t *testing.T) {
 		t.Errorf("New: %v", err)
 	}
 }
+
+// Replaced versions are let go past the most recent KeepRetired: memory does
+// not grow with every edit.
+func TestRetiredVersionsLetGo(t *testing.T) {
+	h := newHarness(t, t.TempDir(), Options{})
+	const id = "cn-mof-2021-cost" // no rule set extends it: one version retired per upload
+	var hashes []string
+	for i := range KeepRetired + 10 {
+		body := withVersion(t, builtinData(t, id), fmt.Sprintf("2024.%d", i+2))
+		if _, err := h.r.Put(id, body, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hashOf(body))
+	}
+	snap := h.r.Snapshot()
+	kept := 0
+	for i, hash := range hashes {
+		_, ok := snap.ByHash(hash)
+		if ok {
+			kept++
+		}
+		if recent := i >= len(hashes)-1-KeepRetired; ok != recent {
+			t.Errorf("version %d of %d: kept %v", i+1, len(hashes), ok)
+		}
+	}
+	if kept != KeepRetired+1 {
+		t.Errorf("%d versions of %s kept, want the active one and %d more", kept, id, KeepRetired)
+	}
+}
