@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	EUNSUPPORTED  = "unsupported_media_type"
+	EFULL         = "storage_full" // the disk (or the database's size limit) is full
 )
 
 // Error is the application's error: a code, a message for the user, and

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -38,4 +40,25 @@ func TestBoundedWork(t *testing.T) {
 	st.evaluate(map[string]any{"year": 2024})
 	st.evaluate(map[string]any{"year": 2024})
 	st.evaluate(map[string]any{"year": 2024})
+}
+
+// A client that goes away is not the server's failure: the request is
+// counted as 499, not as a 500.
+func TestClientGoneIsNot500(t *testing.T) {
+	st := newStack(t)
+	st.seedHuaihua()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "http://jixiao.test/api/v1/simulations", strings.NewReader(`{"ruleset": "hubei-self"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+st.keys[jixiao.RoleViewer])
+	rec := httptest.NewRecorder()
+	st.handler.ServeHTTP(rec, req)
+	if rec.Code != 499 {
+		t.Errorf("status %d, want 499", rec.Code)
+	}
+	metrics := string(st.get("", "/metrics").want(t, http.StatusOK).body)
+	if !strings.Contains(metrics, `route="/api/v1/simulations",status="499"`) || strings.Contains(metrics, `route="/api/v1/simulations",status="500"`) {
+		t.Errorf("metrics:\n%s", metrics)
+	}
 }

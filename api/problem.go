@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -34,6 +35,7 @@ var statusOf = map[string]int{
 	jixiao.EINVALID:      http.StatusUnprocessableEntity,
 	jixiao.EINTERNAL:     http.StatusInternalServerError,
 	jixiao.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	jixiao.EFULL:         http.StatusInsufficientStorage,
 }
 
 var titleOf = map[string]string{
@@ -47,13 +49,25 @@ var titleOf = map[string]string{
 	jixiao.EINVALID:      "Invalid request",
 	jixiao.EINTERNAL:     "Internal error",
 	jixiao.EUNAVAILABLE:  "Service unavailable",
+	jixiao.EFULL:         "Storage full",
 }
 
 const problemContentType = "application/problem+json"
 
+// statusClientClosed records a request whose client went away before the
+// answer (nginx's 499).
+const statusClientClosed = 499
+
 // fail writes err as a problem response and stops the handler chain.
 // Internal errors are logged with the request id and shown generically.
 func (s *Server) fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away: not the server's failure, and nobody
+		// reads the answer. Logged and counted as 499, as proxies do.
+		s.logger.InfoContext(c.Request.Context(), "client closed the request", "request_id", requestID(c), "path", c.Request.URL.Path)
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	code := jixiao.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {

@@ -12,8 +12,10 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -177,7 +179,17 @@ func (d *DB) Ping(ctx context.Context) error {
 // write runs fn in one transaction on the writer connection. Inside fn,
 // use only tx: the writer has a single connection, which tx holds.
 func (d *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return d.w.WithContext(ctx).Transaction(fn)
+	return storageFull(d.w.WithContext(ctx).Transaction(fn))
+}
+
+// storageFull turns the database's "disk full" into an error that says
+// so, for the finance staff who see it and the operator who can act.
+func storageFull(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull || errors.Is(err, syscall.ENOSPC) {
+		return jixiao.Errorf(jixiao.EFULL, "磁盘已满，数据无法写入，本次没有保存任何内容：请管理员释放磁盘空间后重试（%v）", err)
+	}
+	return err
 }
 
 // read runs fn in one read transaction, so that a page and its total count
