@@ -102,6 +102,18 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		return err
 	}
 	defer lock.release()
+	// The port first: a start that cannot listen stops before it creates a
+	// database or an admin key that nobody would see.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (choose another port with --addr 127.0.0.1:PORT)", cfg.addr, err)
+	}
+	listening := false
+	defer func() {
+		if !listening {
+			ln.Close()
+		}
+	}()
 	store, err := storage.OpenSQLite(ctx, cfg.db)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", cfg.db, err)
@@ -147,7 +159,7 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	defer func() { stopReg(); <-regDone }()
 
 	if cfg.auth == "on" {
-		if err := bootstrapKey(ctx, store, s); err != nil {
+		if err := bootstrapKey(ctx, store, s, cfg.db); err != nil {
 			return err
 		}
 	}
@@ -172,10 +184,7 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		WriteTimeout:      5 * time.Minute, // big CSV exports stream for a while
 		IdleTimeout:       2 * time.Minute,
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
+	listening = true
 	logger.Info("listening", "addr", ln.Addr().String(), "db", cfg.db, "rules_dir", cfg.rulesDir, "auth", cfg.auth)
 	fmt.Fprintf(s.stdout, "jixiao is serving on http://%s (database %s)\n", displayAddr(ln.Addr()), cfg.db)
 
@@ -242,7 +251,7 @@ func displayAddr(a net.Addr) string {
 
 // bootstrapKey prints one admin key on the first start, when no key
 // exists, so that the bureau can create the others.
-func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams) error {
+func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams, db string) error {
 	n, err := store.CountAPIKeys(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -253,6 +262,7 @@ func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams) error {
 	}
 	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "key.create", Subject: key.Name, Detail: []byte(`{"role":"admin","bootstrap":true}`)})
 	fmt.Fprintf(s.stdout, "No API keys yet: created an admin key. It is shown only this once:\n\n    %s\n\n", secret)
+	fmt.Fprintf(s.stdout, "More keys, or a new admin key if this one is lost: jixiao keys create --role admin --db %s\n", db)
 	return nil
 }
 

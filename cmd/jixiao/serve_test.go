@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -789,4 +790,31 @@ func TestServeOneProcessPerDatabase(t *testing.T) {
 	}
 	again := startBinary(t, bin, args...)
 	again.must(t, "GET", "/healthz", nil, http.StatusOK, nil)
+}
+
+// TestServePortTaken: a start that cannot listen stops before it creates
+// the database or an admin key nobody would see; the next start, on a free
+// port, shows the key.
+func TestServePortTaken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the command")
+	}
+	bin := buildJixiao(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	db := filepath.Join(t.TempDir(), "new.db")
+	out, err := exec.Command(bin, "serve", "--addr", taken.Addr().String(), "--db", db, "--rules-dir=").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot listen on "+taken.Addr().String()) || !strings.Contains(string(out), "--addr 127.0.0.1:PORT") {
+		t.Fatalf("serve on a taken port: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("the database was created by a start that could not listen: %v", err)
+	}
+	p := startBinary(t, bin, "--db", db, "--rules-dir=")
+	if !strings.Contains(p.stdout.String(), "created an admin key") || !strings.Contains(p.stdout.String(), "jixiao keys create --role admin --db "+db) {
+		t.Errorf("the first start that listens does not show the key:\n%s", p.stdout.String())
+	}
 }
