@@ -33,5 +33,21 @@ func (s *Server) readyz(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "rule sets not loaded yet"))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "rulesets": len(s.rules.Snapshot().IDs())})
+	// Rule files that do not load: the service is ready, on the version
+	// each shows, and says so.
+	problems := []gin.H{}
+	for _, st := range s.rules.Status() {
+		if len(st.Errors) == 0 {
+			continue
+		}
+		p := gin.H{"id": st.ID, "files": len(st.Errors)}
+		if st.Active != nil {
+			p["serving"] = gin.H{"version": st.Active.Version, "hash": st.Active.Hash, "source": st.Source}
+		}
+		if st.ID == "" {
+			p["path"] = st.Path
+		}
+		problems = append(problems, p)
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "rulesets": len(s.rules.Snapshot().IDs()), "rule_problems": problems})
 }

@@ -818,3 +818,64 @@ func TestServePortTaken(t *testing.T) {
 		t.Errorf("the first start that listens does not show the key:\n%s", p.stdout.String())
 	}
 }
+
+// TestServeKeepsLastGoodAcrossRestart: a rule file that breaks while the
+// service is down does not take its rule set away at the next start: the
+// last good version stored for it is served, and /readyz and the log say
+// so.
+func TestServeKeepsLastGoodAcrossRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the command and runs it twice")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("uses SIGTERM")
+	}
+	bin := buildJixiao(t)
+	dir := t.TempDir()
+	rulesDir := filepath.Join(dir, "rules")
+	if err := os.Mkdir(rulesDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile("../../testdata/rules/district-2024.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(rulesDir, "district.yaml")
+	if err := os.WriteFile(file, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--db", filepath.Join(dir, "j.db"), "--auth", "off", "--rules-dir", rulesDir}
+	var rs struct {
+		Hash string `json:"hash"`
+	}
+	p := startBinary(t, bin, args...)
+	p.must(t, "GET", "/api/v1/rulesets/district-2024", nil, http.StatusOK, &rs)
+	goodHash := rs.Hash
+	p.signal(t, syscall.SIGTERM)
+	p.wait(t, time.Minute)
+
+	broken := strings.Replace(string(good), "W * min(R, 100) / 100", "W * min(RR, 100) / 100", 1)
+	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = startBinary(t, bin, args...)
+	p.must(t, "GET", "/api/v1/rulesets/district-2024", nil, http.StatusOK, &rs)
+	if rs.Hash != goodHash {
+		t.Errorf("after the restart district-2024 is %s, want the last good %s", rs.Hash, goodHash)
+	}
+	var ready struct {
+		RuleProblems []struct {
+			ID      string `json:"id"`
+			Serving struct {
+				Hash string `json:"hash"`
+			} `json:"serving"`
+		} `json:"rule_problems"`
+	}
+	p.must(t, "GET", "/readyz", nil, http.StatusOK, &ready)
+	if len(ready.RuleProblems) != 1 || ready.RuleProblems[0].ID != "district-2024" || ready.RuleProblems[0].Serving.Hash != goodHash {
+		t.Errorf("/readyz: %+v", ready)
+	}
+	if log := p.stderr.String(); !strings.Contains(log, "its last good version stays active until the file is fixed") || !strings.Contains(log, "unknown name: RR") {
+		t.Errorf("the log does not say so:\n%s", tail(log, 3000))
+	}
+}
