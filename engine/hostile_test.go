@@ -98,3 +98,22 @@ func TestTextWorkBounded(t *testing.T) {
 		t.Errorf("a short name is refused: %v", rej.Errors)
 	}
 }
+
+// A rule file's tests have a time budget: past it the rest fail unrun,
+// which keeps the file from being activated.
+func TestTestsWithinBudget(t *testing.T) {
+	rs := loadBuiltin(t, "cn-mof-2020-self")
+	all := rs.RunTests()
+	for _, r := range all {
+		if !r.Passed {
+			t.Fatalf("%s: %v", r.Name, r.Failures)
+		}
+	}
+	got := rs.RunTestsWithin(time.Nanosecond)
+	if !got[0].Passed || got[1].Passed || !strings.Contains(got[1].Failures[0], "not run: the file's tests before it took") {
+		t.Errorf("with a budget of 1ns: %+v", got[:2])
+	}
+	if rs.TestError(got) == nil {
+		t.Error("tests over the budget are no error")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -19,14 +20,28 @@ type TestResult struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
+// TestBudget bounds the time a rule file's tests may take in all before
+// the rest are failed unrun: a file is checked before every activation,
+// and a slow one must not hold the others up.
+const TestBudget = 10 * time.Second
+
 // RunTests scores each example project of the rule file and compares the
-// outcome with what the test expects.
-func (rs *RuleSet) RunTests() []TestResult {
+// outcome with what the test expects, within TestBudget.
+func (rs *RuleSet) RunTests() []TestResult { return rs.RunTestsWithin(TestBudget) }
+
+// RunTestsWithin is RunTests with another budget: once the tests run have
+// taken longer, the others fail without running.
+func (rs *RuleSet) RunTestsWithin(budget time.Duration) []TestResult {
 	sc := rs.NewScorer()
 	out := make([]TestResult, 0, len(rs.file.Tests))
-	for _, t := range rs.file.Tests {
+	start := time.Now()
+	for i, t := range rs.file.Tests {
 		tr := TestResult{Name: t.Name.Value, Line: t.Name.Line}
-		tr.Failures = rs.runTest(sc, &t)
+		if spent := time.Since(start); i > 0 && spent > budget {
+			tr.Failures = []string{fmt.Sprintf("not run: the file's tests before it took %v, longer than the %v allowed for all of them", spent.Round(time.Microsecond), budget)}
+		} else {
+			tr.Failures = rs.runTest(sc, &t)
+		}
 		tr.Passed = len(tr.Failures) == 0
 		out = append(out, tr)
 	}
