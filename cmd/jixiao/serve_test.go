@@ -879,3 +879,15 @@ func TestServeKeepsLastGoodAcrossRestart(t *testing.T) {
 		t.Errorf("the log does not say so:\n%s", tail(log, 3000))
 	}
 }
+
+// A database in a place that cannot be written is refused at the start,
+// saying so.
+func TestServeReadOnlyPlace(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("uses /sys, which no user may write")
+	}
+	_, err := lockDatabase("/sys/jixiao.db", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "the folder of the database /sys/jixiao.db cannot be written") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -20,7 +21,10 @@ func lockDatabase(db, addr string) (*serveLock, error) {
 	path := db + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create the lock file %s: %w", path, err)
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return nil, fmt.Errorf("the folder of the database %s cannot be written (it is read-only, or this user may not write there): choose a writable place with --db (%w)", db, err)
+		}
+		return nil, fmt.Errorf("cannot create the lock file %s next to the database: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)
