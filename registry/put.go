@@ -58,22 +58,34 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	if !validID(id) {
 		return nil, jixiao.Errorf(jixiao.EINVALID, "%q is not a rule-set id: a letter, then letters, digits, _ or -", id)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-
 	// A rules directory removed since the start is made again: an upload
 	// is either written or refused, never reported done when it is not.
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("the rules directory %s is missing and cannot be made again: %w", r.dir, err)
 	}
 	// Catch up with the directory first, so that the target is chosen
-	// against what is on disk now and not at the last scan.
-	r.scanLocked()
+	// against what is on disk now and not at the last scan: the files are
+	// read and their ids peeked at, but a changed file is left for the
+	// watcher to build, so that a slow one does not hold up this upload.
+	r.mu.Lock()
+	if plan := r.planScanLocked(); plan != nil {
+		for _, pl := range plan.loads {
+			if id := peekID(pl.data); id != "" {
+				pl.f.id = id
+			}
+		}
+		if r.forgetGoneLocked(plan) || len(plan.attempts) > 0 {
+			r.reconcileLocked(plan.attempts)
+		}
+	}
 	path, err := r.targetLocked(id)
+	parents := r.parentsLocked()
+	r.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := build(path, data, r.parentsLocked())
+	// Compiled and tested without the lock: scans and other uploads go on.
+	l, _, err := build(path, data, parents)
 	if err != nil {
 		r.log.Warn("rule file upload rejected", "id", id, "file", path, "by", who, "err", err.Error())
 		return nil, err
@@ -83,6 +95,12 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 		t := rs.File().ID
 		return nil, rules.Errors{{File: path, Line: t.Line, Column: t.Column,
 			Message: fmt.Sprintf("the file's id is %s, but it was uploaded as %s", got, id)}}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if again, err := r.targetLocked(id); err != nil || again != path {
+		return nil, jixiao.Errorf(jixiao.ECONFLICT, "the rules directory changed while the upload of %s was checked; send it again", id)
 	}
 	hash, fileHash := rs.Ref().Hash, hashOf(data) // differ for a file that extends another
 	if e, ok := r.snap.Load().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
@@ -102,11 +120,14 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	}
 	now := time.Now()
 	f.hash, f.attempt, f.err, f.failed, f.id = fileHash, now, nil, nil, id
+	f.gen++
 	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
 	f.good = l
 	r.reconcileLocked([]*fileState{f})
-	if e, ok := r.activateErrs[id]; ok && r.snap.Load().sets[id].l != l {
-		return nil, errors.New(e.Diagnostics[0].Message)
+	if e, ok := r.activateErrs[id]; ok {
+		if cur, active := r.snap.Load().sets[id]; !active || cur.l != l {
+			return nil, errors.New(e.Diagnostics[0].Message)
+		}
 	}
 	if f.dupErr != nil {
 		// Cannot happen for a target chosen by targetLocked, but the

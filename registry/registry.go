@@ -90,6 +90,8 @@ type Options struct {
 
 	// noEvents disables the filesystem watcher, leaving the poll.
 	noEvents bool
+	// buildHook, for tests, is called before a rule file is built.
+	buildHook func(path string)
 }
 
 // Registry holds the active rule sets. Snapshot and Status never block;
@@ -103,6 +105,7 @@ type Registry struct {
 	onActivate   func(jixiao.RuleSetVersion) error
 	onReload     func(string, bool)
 	lastGood     func(path, id string) (jixiao.RuleSetVersion, bool)
+	buildHook    func(path string)
 	snap         atomic.Pointer[Snapshot]
 	status       atomic.Pointer[[]Status]
 	ready        atomic.Bool
@@ -175,6 +178,7 @@ func (l *loaded) hash() string { return l.rs.Ref().Hash }
 // fileState is what the registry knows of one rule file in the directory.
 type fileState struct {
 	path    string
+	gen     uint64  // moves on with every change recorded, for scans that build without the lock
 	hash    string  // sha256 of the content last loaded; "" after a read error
 	good    *loaded // the last content of this file that passed every check
 	id      string  // id of the current content, as far as it could be read
@@ -203,6 +207,7 @@ func New(opts Options) (*Registry, error) {
 		onActivate:   opts.OnActivate,
 		onReload:     opts.OnReload,
 		lastGood:     opts.LastGood,
+		buildHook:    opts.buildHook,
 		builtins:     map[string]*loaded{},
 		files:        map[string]*fileState{},
 		lastAttempts: map[string]time.Time{},

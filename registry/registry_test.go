@@ -1103,3 +1103,52 @@ func TestRetiredVersionsLetGo(t *testing.T) {
 		t.Errorf("%d versions of %s kept, want the active one and %d more", kept, id, KeepRetired)
 	}
 }
+
+// A rule file that is slow to check does not hold up an upload of another
+// rule set: files are compiled and tested without the registry's lock.
+func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(path string) {
+		if filepath.Base(path) == "slow.yaml" {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	}
+	h := newHarness(t, t.TempDir(), Options{buildHook: hook}).run()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	district, err := os.ReadFile("../testdata/rules/district-2024.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, h.path("slow.yaml"), district)
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not begin to check the slow file")
+	}
+
+	// While the watcher is still checking it, an upload goes through.
+	done := make(chan error, 1)
+	good := withVersion(t, builtinData(t, mofID), "2024.2")
+	go func() { _, err := h.r.Put(mofID, good, "admin"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload waited for the slow file")
+	}
+	if h.activeHash(mofID) != hashOf(good) {
+		t.Error("the upload is not active")
+	}
+	close(release)
+	h.waitActive("district-2024", district)
+}

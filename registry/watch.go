@@ -15,6 +15,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"jixiao"
+	"jixiao/engine"
 	"jixiao/rules"
 )
 
@@ -154,18 +155,66 @@ func relevant(name string) bool {
 	return rules.IsRuleFile(base) || strings.HasPrefix(base, "..")
 }
 
-// rescan scans the directory and applies what changed.
+// rescan scans the directory and applies what changed. The files that
+// changed are compiled and tested without the lock, so that a slow rule
+// file does not hold up an upload, or a scan, of another.
 func (r *Registry) rescan() {
 	r.mu.Lock()
+	plan := r.planScanLocked()
+	r.mu.Unlock()
+	if plan == nil {
+		return
+	}
+	plan.build(r.buildHook)
+	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.scanLocked()
+	r.applyScanLocked(plan)
 }
 
-// scanLocked reads every rule file of the directory, loads the ones whose
-// content changed, forgets the ones that are gone and reconciles. When the
-// directory cannot be read, nothing changes: a missing mount must not
-// unload every rule set.
+// scanLocked is rescan for the callers that hold the lock throughout (New,
+// at start-up).
 func (r *Registry) scanLocked() {
+	if plan := r.planScanLocked(); plan != nil {
+		plan.build(r.buildHook)
+		r.applyScanLocked(plan)
+	}
+}
+
+// scanPlan is one scan of the directory: what was read under the lock,
+// to build without it and apply under it again.
+type scanPlan struct {
+	now      time.Time
+	parents  map[string]*loaded
+	seen     map[string]bool
+	known    map[string]uint64 // path → gen of the files known when the scan began
+	loads    []*pendingLoad
+	attempts []*fileState // unreadable files, already recorded
+}
+
+// pendingLoad is new content of one file.
+type pendingLoad struct {
+	f       *fileState
+	gen     uint64 // f.gen when read: applied only if nothing changed f since
+	data    []byte
+	hash    string
+	l       *loaded
+	results []engine.TestResult
+	err     error
+}
+
+func (p *scanPlan) build(hook func(path string)) {
+	for _, pl := range p.loads {
+		if hook != nil {
+			hook(pl.f.path)
+		}
+		pl.l, pl.results, pl.err = build(pl.f.path, pl.data, p.parents)
+	}
+}
+
+// planScanLocked reads every rule file of the directory and lists those
+// whose content changed. When the directory cannot be read it reports
+// that and returns nil: a missing mount must not unload every rule set.
+func (r *Registry) planScanLocked() *scanPlan {
 	now := time.Now()
 	entries, err := os.ReadDir(r.dir)
 	if err != nil {
@@ -174,15 +223,17 @@ func (r *Registry) scanLocked() {
 			r.dirErr, r.dirErrAt = err, now
 			r.publishStatusLocked()
 		}
-		return
+		return nil
 	}
 	if r.dirErr != nil {
 		r.log.Info("rules directory readable again", "dir", r.dir)
 		r.dirErr = nil
 	}
 
-	seen := map[string]bool{}
-	var attempts []*fileState
+	p := &scanPlan{now: now, parents: r.parentsLocked(), seen: map[string]bool{}, known: map[string]uint64{}}
+	for path, f := range r.files {
+		p.known[path] = f.gen
+	}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !rules.IsRuleFile(name) {
@@ -193,7 +244,7 @@ func (r *Registry) scanLocked() {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errIsDir) {
 			continue // removed since the listing, a dangling link, or a directory behind a link
 		}
-		seen[path] = true
+		p.seen[path] = true
 		f := r.files[path]
 		if f == nil {
 			f = &fileState{path: path}
@@ -204,38 +255,63 @@ func (r *Registry) scanLocked() {
 				continue // the same problem as at the last scan
 			}
 			f.hash, f.err, f.failed, f.id, f.attempt = "", err, nil, "", now
+			f.gen++
 			r.logRejected(f)
-			attempts = append(attempts, f)
+			p.attempts = append(p.attempts, f)
 			continue
 		}
 		h := hashOf(data)
 		if h == f.hash {
 			continue
 		}
-		r.loadLocked(f, data, h, jixiao.SourceFile, "", now)
-		attempts = append(attempts, f)
+		p.loads = append(p.loads, &pendingLoad{f: f, gen: f.gen, data: data, hash: h})
 	}
-	for _, path := range sortedKeys(r.files) {
-		if seen[path] {
+	return p
+}
+
+// applyScanLocked records what a scan built, forgets the files that are
+// gone and reconciles. A file that changed hands meanwhile (an upload) is
+// left as it is: the next scan reads it again.
+func (r *Registry) applyScanLocked(p *scanPlan) {
+	attempts := p.attempts
+	for _, pl := range p.loads {
+		if r.files[pl.f.path] != pl.f || pl.f.gen != pl.gen {
 			continue
 		}
+		r.recordLoadLocked(pl.f, pl.data, pl.hash, jixiao.SourceFile, "", p.now, pl.l, pl.results, pl.err)
+		attempts = append(attempts, pl.f)
+	}
+	r.forgetGoneLocked(p)
+	r.reconcileLocked(attempts)
+}
+
+// forgetGoneLocked forgets the files the scan did not find, unless they
+// changed since it began. It reports whether it forgot any.
+func (r *Registry) forgetGoneLocked(p *scanPlan) bool {
+	forgot := false
+	for _, path := range sortedKeys(r.files) {
+		gen, known := p.known[path]
 		f := r.files[path]
+		if p.seen[path] || !known || f.gen != gen {
+			continue // present, or new or changed since the scan began
+		}
 		delete(r.files, path)
+		forgot = true
 		if f.good != nil {
 			r.log.Info("rule file removed", "file", path, "id", f.good.id())
 		} else {
 			r.log.Info("rejected rule file removed", "file", path)
 		}
 	}
-	r.reconcileLocked(attempts)
+	return forgot
 }
 
-// loadLocked checks new content of a file and records the outcome. A good
-// version becomes the file's candidate for activation; a bad one leaves
-// the file's last good version in place.
-func (r *Registry) loadLocked(f *fileState, data []byte, hash, source, who string, now time.Time) {
-	l, results, err := build(f.path, data, r.parentsLocked())
+// recordLoadLocked records the outcome of building new content of a file.
+// A good version becomes the file's candidate for activation; a bad one
+// leaves the file's last good version in place.
+func (r *Registry) recordLoadLocked(f *fileState, data []byte, hash, source, who string, now time.Time, l *loaded, results []engine.TestResult, err error) {
 	f.hash, f.attempt = hash, now
+	f.gen++
 	if err != nil {
 		f.err, f.failed = err, failedTests(results)
 		f.id = peekID(data)
