@@ -64,20 +64,11 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 		return nil, fmt.Errorf("the rules directory %s is missing and cannot be made again: %w", r.dir, err)
 	}
 	// Catch up with the directory first, so that the target is chosen
-	// against what is on disk now and not at the last scan: the files are
-	// read and their ids peeked at, but a changed file is left for the
-	// watcher to build, so that a slow one does not hold up this upload.
+	// against what is on disk now and not at the last scan. The scan
+	// builds without the lock, and leaves a file another scan is already
+	// building to that scan: a slow file does not hold up this upload.
+	r.rescan()
 	r.mu.Lock()
-	if plan := r.planScanLocked(); plan != nil {
-		for _, pl := range plan.loads {
-			if id := peekID(pl.data); id != "" {
-				pl.f.id = id
-			}
-		}
-		if r.forgetGoneLocked(plan) || len(plan.attempts) > 0 {
-			r.reconcileLocked(plan.attempts)
-		}
-	}
 	path, err := r.targetLocked(id)
 	parents := r.parentsLocked()
 	r.mu.Unlock()

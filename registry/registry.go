@@ -127,6 +127,9 @@ type Registry struct {
 	// retired are the versions most recently replaced, oldest first, at
 	// most KeepRetired of them.
 	retired []*engine.RuleSet
+	// building are the files a scan is building without the lock, by
+	// path, with the content hash: another scan leaves them to it.
+	building map[string]string
 }
 
 // KeepRetired is how many replaced versions stay compiled in memory.
@@ -214,6 +217,7 @@ func New(opts Options) (*Registry, error) {
 		rebuildErrs:  map[string]FileError{},
 		rebuildTried: map[string]string{},
 		activateErrs: map[string]FileError{},
+		building:     map[string]string{},
 	}
 	if opts.Dir != "" {
 		r.dir = filepath.Clean(opts.Dir)

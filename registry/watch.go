@@ -261,9 +261,10 @@ func (r *Registry) planScanLocked() *scanPlan {
 			continue
 		}
 		h := hashOf(data)
-		if h == f.hash {
-			continue
+		if h == f.hash || r.building[path] == h {
+			continue // loaded, or being built by another scan
 		}
+		r.building[path] = h
 		p.loads = append(p.loads, &pendingLoad{f: f, gen: f.gen, data: data, hash: h})
 	}
 	return p
@@ -275,6 +276,9 @@ func (r *Registry) planScanLocked() *scanPlan {
 func (r *Registry) applyScanLocked(p *scanPlan) {
 	attempts := p.attempts
 	for _, pl := range p.loads {
+		if r.building[pl.f.path] == pl.hash {
+			delete(r.building, pl.f.path)
+		}
 		if r.files[pl.f.path] != pl.f || pl.f.gen != pl.gen {
 			continue
 		}
