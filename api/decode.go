@@ -24,14 +24,14 @@ func readBody(c *gin.Context, want ...string) ([]byte, error) {
 	ct := c.GetHeader("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || !contains(want, mt) {
-		return nil, jixiao.Errorf(jixiao.EUNSUPPORTED, "Content-Type must be %s, got %q", want[0], ct)
+		return nil, jixiao.Errorf(jixiao.EUNSUPPORTED, "Content-Type 须为 %s，收到 %q", want[0], ct)
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, jixiao.Errorf(jixiao.ETOOLARGE, "request body is over the %d-byte limit", tooBig.Limit)
+		return nil, jixiao.Errorf(jixiao.ETOOLARGE, "请求内容超过 %d 字节的上限", tooBig.Limit)
 	} else if err != nil {
-		return nil, jixiao.Errorf(jixiao.EMALFORMED, "reading the request body: %v", err)
+		return nil, jixiao.Errorf(jixiao.EMALFORMED, "无法读取请求内容：%v", err)
 	}
 	return data, nil
 }
@@ -64,7 +64,7 @@ func decodeStrict(data []byte, v any) error {
 		return jsonError(data, err)
 	}
 	if dec.More() {
-		return jixiao.Errorf(jixiao.EMALFORMED, "unexpected data after the JSON document")
+		return jixiao.Errorf(jixiao.EMALFORMED, "JSON 文档之后还有多余的内容")
 	}
 	return checkNames(data, reflect.TypeOf(v))
 }
@@ -92,7 +92,7 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+		return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误：%v", err)
 	}
 	switch tok {
 	case json.Delim('{'):
@@ -104,15 +104,15 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+				return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误：%v", err)
 			}
 			name, _ := tok.(string)
 			ft, known := fields[name]
 			switch {
 			case !known:
-				return fieldError("unknown field", path+name)
+				return fieldError("未知字段", path+name)
 			case seen[name]:
-				return fieldError("duplicate field", path+name)
+				return fieldError("字段重复", path+name)
 			}
 			seen[name] = true
 			if err := checkValue(dec, ft, path+name+"."); err != nil {
@@ -194,25 +194,25 @@ func jsonError(data []byte, err error) error {
 	switch {
 	case errors.As(err, &syn):
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
-		return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON at line %d: %v", line, syn)
+		return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误（第 %d 行）：%v", line, syn)
 	case errors.As(err, &typ):
-		msg := fmt.Sprintf("must be %s, got %s", jsonType(typ.Type), typ.Value)
+		msg := fmt.Sprintf("须为%s，收到%s", jsonType(typ.Type), jsonValue(typ.Value))
 		if typ.Field == "" {
-			return jixiao.Errorf(jixiao.EMALFORMED, "the request body %s", msg)
+			return jixiao.Errorf(jixiao.EMALFORMED, "请求内容%s", msg)
 		}
-		e := jixiao.Errorf(jixiao.EMALFORMED, "field %s %s", typ.Field, msg)
+		e := jixiao.Errorf(jixiao.EMALFORMED, "字段 %s %s", typ.Field, msg)
 		e.Details = []jixiao.FieldError{{Field: typ.Field, Message: msg}}
 		return e
 	case errors.Is(err, io.EOF):
-		return jixiao.Errorf(jixiao.EMALFORMED, "the request body is empty")
+		return jixiao.Errorf(jixiao.EMALFORMED, "请求内容为空")
 	}
 	msg := err.Error()
 	if name, ok := cutPrefix(msg, "json: unknown field "); ok {
-		e := jixiao.Errorf(jixiao.EMALFORMED, "unknown field %s", name)
-		e.Details = []jixiao.FieldError{{Field: trimQuotes(name), Message: "unknown field"}}
+		e := jixiao.Errorf(jixiao.EMALFORMED, "未知字段 %s", name)
+		e.Details = []jixiao.FieldError{{Field: trimQuotes(name), Message: "未知字段"}}
 		return e
 	}
-	return jixiao.Errorf(jixiao.EMALFORMED, "malformed JSON: %v", err)
+	return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误：%v", err)
 }
 
 // jsonType names what a Go type takes in JSON terms, for messages.
@@ -222,20 +222,34 @@ func jsonType(t reflect.Type) string {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "a string"
+		return "文本（字符串）"
 	case reflect.Bool:
-		return "true or false"
+		return " true 或 false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
+		return "整数"
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "数字"
 	case reflect.Slice, reflect.Array:
-		return "an array"
+		return "数组"
 	case reflect.Struct, reflect.Map:
-		return "an object"
+		return "对象"
 	}
-	return "another JSON value"
+	return "其他 JSON 值"
+}
+
+// jsonValue names, in Chinese, what encoding/json says it found: "string",
+// "number", or "number 2024.5".
+func jsonValue(v string) string {
+	kind, rest, _ := strings.Cut(v, " ")
+	names := map[string]string{"string": "文本", "number": "数字", "bool": "true/false", "array": "数组", "object": "对象"}
+	if n, ok := names[kind]; ok {
+		kind = n
+	}
+	if rest != "" {
+		return kind + " " + rest
+	}
+	return kind
 }
 
 func cutPrefix(s, prefix string) (string, bool) {

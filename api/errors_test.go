@@ -68,9 +68,9 @@ func TestOversizeBodies(t *testing.T) {
 			st.unchanged(func() {
 				p := st.do(request{method: op.method, path: op.path, role: jixiao.RoleAdmin, body: body, ctype: op.ctype, chunked: chunked, specInvalid: (!bytes.Equal(body, big) && op.ctype == "application/json") || strings.HasPrefix(op.ctype, "multipart/")}).
 					problem(t, http.StatusRequestEntityTooLarge, "too_large")
-				want := fmt.Sprintf("request body of %d bytes is over the 1000-byte limit", len(body))
+				want := fmt.Sprintf("请求内容 %d 字节，超过 1000 字节的上限", len(body))
 				if chunked {
-					want = "request body is over the 1000-byte limit"
+					want = "请求内容超过 1000 字节的上限"
 				}
 				if p.Detail != want {
 					t.Errorf("%s %s (chunked %v): detail %q, want %q", op.method, op.path, chunked, p.Detail, want)
@@ -130,12 +130,12 @@ func TestTypeErrorsSpeakJSON(t *testing.T) {
 	for _, tt := range []struct {
 		path, body, detail, field string
 	}{
-		{"/api/v1/keys", `[]`, "the request body must be an object, got array", ""},
-		{"/api/v1/keys", `{"name": 1, "role": "viewer"}`, "field name must be a string, got number", "name"},
-		{"/api/v1/evaluations", `{"project_ids": "x"}`, "field project_ids must be an array, got string", "project_ids"},
-		{"/api/v1/evaluations", `{"year": 2024.5}`, "field year must be a whole number, got number 2024.5", "year"},
-		{"/api/v1/evaluations", `{"allow_rejected": 1}`, "field allow_rejected must be true or false, got number", "allow_rejected"},
-		{"/api/v1/simulations/goal-seek", `{"goal": 5, "field": "spent"}`, "field goal must be an object, got number", "goal"},
+		{"/api/v1/keys", `[]`, "请求内容须为对象，收到数组", ""},
+		{"/api/v1/keys", `{"name": 1, "role": "viewer"}`, "字段 name 须为文本（字符串），收到数字", "name"},
+		{"/api/v1/evaluations", `{"project_ids": "x"}`, "字段 project_ids 须为数组，收到文本", "project_ids"},
+		{"/api/v1/evaluations", `{"year": 2024.5}`, "字段 year 须为整数，收到数字 2024.5", "year"},
+		{"/api/v1/evaluations", `{"allow_rejected": 1}`, "字段 allow_rejected 须为 true 或 false，收到数字", "allow_rejected"},
+		{"/api/v1/simulations/goal-seek", `{"goal": 5, "field": "spent"}`, "字段 goal 须为对象，收到数字", "goal"},
 	} {
 		st.unchanged(func() {
 			p := st.do(request{method: http.MethodPost, path: tt.path, role: jixiao.RoleAdmin, body: []byte(tt.body), ctype: "application/json", specInvalid: true}).
@@ -167,7 +167,7 @@ func TestWrongContentType(t *testing.T) {
 			st.unchanged(func() {
 				p := st.do(request{method: op.method, path: op.path, role: jixiao.RoleAdmin, body: op.body, ctype: ctype, specInvalid: true}).
 					problem(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
-				if !strings.Contains(p.Detail, "Content-Type must be") || !strings.Contains(p.Detail, fmt.Sprintf("%q", ctype)) {
+				if !strings.Contains(p.Detail, "Content-Type 须为") || !strings.Contains(p.Detail, fmt.Sprintf("%q", ctype)) {
 					t.Errorf("%s %s (%s): detail %q", op.method, op.path, ctype, p.Detail)
 				}
 			})

@@ -277,10 +277,10 @@ func TestRuleFileJSONIsStrict(t *testing.T) {
 		body, detail string
 		specInvalid  bool
 	}{
-		{`{"yaml": "id: x", "extra": 1}`, `unknown field "extra"`, true},
-		{`{"YAML": "id: x"}`, `unknown field "YAML"`, true},
-		{`{"yaml": "id: x", "yaml": "id: y"}`, `duplicate field "yaml"`, false},
-		{`{"yaml": "id: x"} {}`, "after the JSON document", false},
+		{`{"yaml": "id: x", "extra": 1}`, `未知字段 "extra"`, true},
+		{`{"YAML": "id: x"}`, `未知字段 "YAML"`, true},
+		{`{"yaml": "id: x", "yaml": "id: y"}`, `字段重复 "yaml"`, false},
+		{`{"yaml": "id: x"} {}`, "JSON 文档之后还有多余的内容", false},
 	} {
 		st.unchanged(func() {
 			for _, path := range []string{"/api/v1/rulesets/validate", "/api/v1/rulesets/cn-mof-2020-self"} {

@@ -371,7 +371,7 @@ func (l *requestLog) close() {
 // limitBody refuses bodies over the limit with 413 before they are read.
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > s.maxBody {
-		s.fail(c, jixiao.Errorf(jixiao.ETOOLARGE, "request body of %d bytes is over the %d-byte limit", c.Request.ContentLength, s.maxBody))
+		s.fail(c, jixiao.Errorf(jixiao.ETOOLARGE, "请求内容 %d 字节，超过 %d 字节的上限", c.Request.ContentLength, s.maxBody))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)

@@ -232,7 +232,7 @@ func TestGoalSeek(t *testing.T) {
 		}
 		st.do(request{method: http.MethodPost, path: "/api/v1/simulations/goal-seek", role: jixiao.RoleViewer, ctype: "application/json", specInvalid: true,
 			body: jsonBody(t, map[string]any{"project": project("GS-1", 10000), "field": "spent", "goal": map[string]any{"Grade": "优"}})}).
-			problem(t, http.StatusBadRequest, "malformed").hasError(t, "", "goal.Grade", "unknown field")
+			problem(t, http.StatusBadRequest, "malformed").hasError(t, "", "goal.Grade", "未知字段")
 		st.do(request{method: http.MethodPost, path: "/api/v1/simulations/goal-seek", role: jixiao.RoleViewer, ctype: "application/json", specInvalid: true,
 			body: jsonBody(t, map[string]any{"project": project("GS-1", 10000), "field": "budget", "goal": map[string]any{"grade": "优"}})}).
 			problem(t, http.StatusUnprocessableEntity, "invalid")

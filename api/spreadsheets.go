@@ -50,12 +50,12 @@ func (s *Server) importTemplate(c *gin.Context) {
 // readUpload reads the multipart field "file" within the upload limit.
 func (s *Server) readUpload(c *gin.Context) (name string, data []byte, err error) {
 	if mt := c.ContentType(); mt != "multipart/form-data" {
-		return "", nil, jixiao.Errorf(jixiao.EUNSUPPORTED, "Content-Type must be multipart/form-data with a field \"file\", got %q", c.GetHeader("Content-Type"))
+		return "", nil, jixiao.Errorf(jixiao.EUNSUPPORTED, "Content-Type 须为 multipart/form-data，文件放在字段 \"file\" 中，收到 %q", c.GetHeader("Content-Type"))
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		if tooLarge(err) {
-			return "", nil, jixiao.Errorf(jixiao.ETOOLARGE, "request body is over the %d-byte limit", s.maxBody)
+			return "", nil, jixiao.Errorf(jixiao.ETOOLARGE, "请求内容超过 %d 字节的上限", s.maxBody)
 		}
 		return "", nil, invalidField("file", "attach the workbook as the form field \"file\"")
 	}
