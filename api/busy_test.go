@@ -11,17 +11,18 @@ import (
 	"jixiao/api"
 )
 
-// While as many evaluations and simulations over stored projects run as
-// the server allows, another is refused with 503 and Retry-After; a
-// simulation of inline projects, which is small, still runs.
+// While as many background evaluations and simulations over stored
+// projects run as the server allows, another is refused with 503 and
+// Retry-After, before anything is stored; a small evaluation, answered at
+// once, and a simulation of inline projects still run.
 func TestBoundedWork(t *testing.T) {
-	st := newStack(t)
+	st := newStack(t, func(c *config) { c.opts.SyncLimit = 10 })
 	st.seedHuaihua()
 	giveBack := api.TakeAllSlots(st.srv)
 	st.unchanged(func() {
 		res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024})
 		p := res.problem(t, http.StatusServiceUnavailable, "unavailable")
-		if res.header.Get("Retry-After") != "30" || !strings.Contains(p.Detail, "个评价正在运行，请稍后再试") {
+		if res.header.Get("Retry-After") != "30" || !strings.Contains(p.Detail, "个后台评价正在运行，请稍后再试") {
 			t.Errorf("evaluation: Retry-After %q, %q", res.header.Get("Retry-After"), p.Detail)
 		}
 		res = st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self"})
@@ -30,16 +31,23 @@ func TestBoundedWork(t *testing.T) {
 			t.Errorf("simulation: %q", p.Detail)
 		}
 	})
+	st.evaluate(map[string]any{"year": 2024, "project_ids": []string{"HH2024-01", "HH2024-02"}})
 	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"projects": []any{project("X-1", 1000)}, "ruleset": "hubei-self"}).
 		want(t, http.StatusOK)
 
 	giveBack()
-	st.evaluate(map[string]any{"year": 2024})
+	// The slots come back when the jobs end: three background runs one
+	// after the other all start.
+	for range 3 {
+		var accepted struct {
+			Run jixiao.Run `json:"run"`
+		}
+		st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).want(t, http.StatusAccepted).decode(t, &accepted)
+		if run := st.waitRun(accepted.Run.ID); run.Status != jixiao.RunDone {
+			t.Fatalf("run %+v", run)
+		}
+	}
 	st.postJSON(jixiao.RoleViewer, "/api/v1/simulations", map[string]any{"ruleset": "hubei-self"}).want(t, http.StatusOK)
-	// The slots came back: the same again.
-	st.evaluate(map[string]any{"year": 2024})
-	st.evaluate(map[string]any{"year": 2024})
-	st.evaluate(map[string]any{"year": 2024})
 }
 
 // A client that goes away is not the server's failure: the request is

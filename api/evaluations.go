@@ -44,15 +44,23 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if !s.evaluations.take() {
-		s.busy(c, "评价", cap(s.evaluations))
-		return
+	// An evaluation too large to answer at once runs in the background, on
+	// one of a few slots; the slot is taken before anything is stored, and
+	// given back when the job ends (or here, if there is no job).
+	slot, handedOn := false, false
+	takeSlot := func(projects int) bool {
+		if projects <= s.syncLimit {
+			return true
+		}
+		if !s.evaluations.take() {
+			s.busy(c, "后台评价", cap(s.evaluations))
+			return false
+		}
+		slot = true
+		return true
 	}
-	// The slot is given back when the evaluation ends: here, or by the
-	// background job it becomes.
-	handedOn := false
 	defer func() {
-		if !handedOn {
+		if slot && !handedOn {
 			s.evaluations.give()
 		}
 	}()
@@ -71,6 +79,9 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		rejectedInline = projects.rejected
 		if len(projects.ok) == 0 {
 			s.fail(c, rejectionError("every project was rejected; nothing was stored", runRejections(rejectedInline)))
+			return
+		}
+		if !takeSlot(len(projects.ok)) {
 			return
 		}
 		if _, err := s.store.UpsertProjects(c.Request.Context(), projects.ok); err != nil {
@@ -100,6 +111,9 @@ func (s *Server) createEvaluation(c *gin.Context) {
 			s.fail(c, invalidField("project_ids", "no stored project matches the selection"))
 			return
 		}
+		if !takeSlot(n) {
+			return
+		}
 	}
 	run, err := s.evals.Start(c.Request.Context(), rs, sel, actor(c))
 	if err != nil {
@@ -115,7 +129,7 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		// The job changes run as it goes: answer with a copy.
 		accepted := *run
 		handedOn = true // startJob gives the slot back, whatever happens
-		if err := s.startJob(run, rs, true); err != nil {
+		if err := s.startJob(run, rs, slot); err != nil {
 			s.fail(c, err)
 			return
 		}

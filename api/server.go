@@ -30,9 +30,9 @@ type Options struct {
 	MaxBodyBytes int64  // request body limit; default 32 MiB
 	SyncLimit    int    // evaluations up to this many projects answer synchronously; default 1000
 	Metrics      *Metrics
-	// MaxEvaluations and MaxSimulations bound the evaluations (sync and
-	// background) and the simulations over stored projects running at
-	// once; beyond them a request is refused with 503 and Retry-After.
+	// MaxEvaluations and MaxSimulations bound the background evaluations
+	// and the simulations over stored projects running at once; beyond
+	// them a request is refused with 503 and Retry-After.
 	// Default 2 each: each of them already uses every core.
 	MaxEvaluations int
 	MaxSimulations int
@@ -60,7 +60,7 @@ type Server struct {
 	jobsMu     sync.Mutex
 	jobsActive map[int64]bool
 
-	evaluations slots // one per evaluation running, sync or in the background
+	evaluations slots // one per evaluation running in the background
 	simulations slots // one per simulation over stored projects
 }
 
