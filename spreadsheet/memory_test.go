@@ -26,9 +26,6 @@ func TestUploadMemoryBound(t *testing.T) {
 		uploadProbe(t, path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("builds and reads a workbook of 300,000 cells")
-	}
 	const n = 11000 // projects, one indicator each: 27 cells apiece
 	projects := make([]jixiao.Project, n)
 	for i := range projects {
@@ -70,7 +67,9 @@ func TestUploadMemoryBound(t *testing.T) {
 	if cells < DefaultLimits().MaxCells*9/10 {
 		t.Errorf("only %d cells: not near the limit of %d", cells, DefaultLimits().MaxCells)
 	}
-	if peak<<10 > MaxUploadMemory {
+	// The race detector's shadow memory is several times the program's:
+	// a build with it measures, but the bound is for the service's build.
+	if peak<<10 > MaxUploadMemory && !raceEnabled {
 		t.Errorf("peak resident set %d kB, over the bound of %d MiB", peak, MaxUploadMemory>>20)
 	}
 }

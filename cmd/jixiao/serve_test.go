@@ -748,17 +748,21 @@ func TestServeShutdownTimeoutStopsRuns(t *testing.T) {
 	}
 }
 
+// buildForServeTest builds the command for a test that runs it, as -short
+// leaves out: building takes most of a minute on a fresh cache.
+func buildForServeTest(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds the command and runs it")
+	}
+	return buildJixiao(t)
+}
+
 // TestServeOneProcessPerDatabase: a second serve on the database of a
 // running one refuses to start, naming the first; once the first has
 // stopped, the database is free again.
 func TestServeOneProcessPerDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds the command and runs it twice")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("uses SIGTERM")
-	}
-	bin := buildJixiao(t)
+	bin := buildForServeTest(t)
 	db := filepath.Join(t.TempDir(), "one.db")
 	args := []string{"--db", db, "--auth", "off", "--rules-dir="}
 	first := startBinary(t, bin, args...)
@@ -796,10 +800,7 @@ func TestServeOneProcessPerDatabase(t *testing.T) {
 // the database or an admin key nobody would see; the next start, on a free
 // port, shows the key.
 func TestServePortTaken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds the command")
-	}
-	bin := buildJixiao(t)
+	bin := buildForServeTest(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -824,13 +825,7 @@ func TestServePortTaken(t *testing.T) {
 // last good version stored for it is served, and /readyz and the log say
 // so.
 func TestServeKeepsLastGoodAcrossRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds the command and runs it twice")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("uses SIGTERM")
-	}
-	bin := buildJixiao(t)
+	bin := buildForServeTest(t)
 	dir := t.TempDir()
 	rulesDir := filepath.Join(dir, "rules")
 	if err := os.Mkdir(rulesDir, 0o755); err != nil {
@@ -883,9 +878,7 @@ func TestServeKeepsLastGoodAcrossRestart(t *testing.T) {
 // A database in a place that cannot be written is refused at the start,
 // saying so.
 func TestServeReadOnlyPlace(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("uses /sys, which no user may write")
-	}
+	// /sys is read-only for every user, root too.
 	_, err := lockDatabase("/sys/jixiao.db", "127.0.0.1:0")
 	if err == nil || !strings.Contains(err.Error(), "the folder of the database /sys/jixiao.db cannot be written") {
 		t.Errorf("err = %v", err)
