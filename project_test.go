@@ -36,3 +36,15 @@ func TestSeverityLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestShortHash(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "",
+		"ab":                   "ab",
+		"0123456789abcdef0123": "0123456789ab",
+	} {
+		if got := ShortHash(in); got != want {
+			t.Errorf("ShortHash(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,15 @@ type RuleSetRef struct {
 	Hash    string `json:"hash"` // sha256 of the rule file's bytes, hex
 }
 
+// ShortHash is how a content hash is shown to people: its first 12 hex
+// digits, enough to tell versions apart.
+func ShortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
 // Result is the score of one project under one rule set.
 type Result struct {
 	ProjectID   string  `json:"project_id"`

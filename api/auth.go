@@ -171,13 +171,13 @@ func (kc *keyCache) forget() {
 // the local server, through a name that resolves to 127.0.0.1 (DNS
 // rebinding) or a cross-site form.
 func (s *Server) localOnly(c *gin.Context) {
-	if !loopbackHost(c.Request.Host) {
+	if !LoopbackHost(c.Request.Host) {
 		s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "without API keys (--auth off) only requests to a loopback address are served, not to host %q", c.Request.Host))
 		return
 	}
 	if origin := c.GetHeader("Origin"); origin != "" {
 		u, err := url.Parse(origin)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopbackHost(u.Host) {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !LoopbackHost(u.Host) {
 			s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "without API keys (--auth off) only pages of a loopback address may call the API, not %q", origin))
 			return
 		}
@@ -185,9 +185,9 @@ func (s *Server) localOnly(c *gin.Context) {
 	c.Next()
 }
 
-// loopbackHost reports whether a Host header (host, or host:port) names
-// the loopback interface.
-func loopbackHost(hostport string) bool {
+// LoopbackHost reports whether a host, or host:port (a Host header, a
+// listening address), names the loopback interface.
+func LoopbackHost(hostport string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h

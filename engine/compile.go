@@ -194,9 +194,11 @@ type check struct {
 }
 
 // Load parses and compiles a rule file. A file that extends another rule
-// set finds it among the built-ins.
+// set finds it among the built-ins, which are read only then.
 func Load(path string, data []byte) (*RuleSet, error) {
-	return LoadWith(path, data, rules.ParentsOf(rules.Builtin()))
+	return LoadWith(path, data, func(id string) (*rules.File, bool) {
+		return rules.ParentsOf(rules.Builtin())(id)
+	})
 }
 
 // LoadWith parses and compiles a rule file whose parent, if it extends

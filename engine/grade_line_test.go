@@ -63,8 +63,13 @@ func TestGradeLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", "grade-line.json")
+	checkGolden(t, filepath.Join("testdata", "grade-line.json"), append(got, '\n'), "GradeLine")
+}
+
+// checkGolden compares got with the golden file at path, which -update
+// rewrites first; run names the test that does, for the message.
+func checkGolden(t *testing.T, path string, got []byte, run string) {
+	t.Helper()
 	// -update is defined by the package's external tests (load_test.go).
 	if f := goflag.Lookup("update"); f != nil && f.Value.String() == "true" {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -76,6 +81,6 @@ func TestGradeLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs; run go test ./engine -run GradeLine -update and review the diff\n%s", path, got)
+		t.Errorf("%s differs; run go test ./engine -run %s -update and review the diff\n%s", path, run, got)
 	}
 }

@@ -52,13 +52,7 @@ func TestTextGrowthBounded(t *testing.T) {
 	for i := 1; i <= 40; i++ {
 		fmt.Fprintf(&derived, "  t%d: t%d + t%d\n", i, i-1, i-1)
 	}
-	src := strings.NewReplacer("MIN", derived.String(), "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'len(t40) > 0 ? W : 0'").Replace(policyRules)
-	rs, err := Load("hostile.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := jixiao.Project{ID: "P", Name: "项目名称", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
-		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(10), fp(10)), leaf("乙", "y", jixiao.AtLeast, fp(10), fp(10))}}
+	rs, p := textRuleSet(t, derived.String(), "len(t40) > 0 ? W : 0")
 	start := time.Now()
 	for _, sc := range []*Scorer{rs.NewScorer(), rs.NewScorer().ScoresOnly()} {
 		_, rej := sc.Score(&p)
@@ -71,6 +65,20 @@ func TestTextGrowthBounded(t *testing.T) {
 	}
 }
 
+// textRuleSet loads policyRules with the derived values given and the
+// execution indicator scored by score, with the project the text tests
+// score.
+func textRuleSet(t *testing.T, derived, score string) (*RuleSet, jixiao.Project) {
+	t.Helper()
+	src := strings.NewReplacer("MIN", derived, "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'"+score+"'").Replace(policyRules)
+	rs, err := Load("hostile.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs, jixiao.Project{ID: "P", Name: "项目名称", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
+		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(10), fp(10)), leaf("乙", "y", jixiao.AtLeast, fp(10), fp(10))}}
+}
+
 // Many joins of texts under the size limit are bounded per project too.
 func TestTextWorkBounded(t *testing.T) {
 	var derived strings.Builder
@@ -81,13 +89,7 @@ func TestTextWorkBounded(t *testing.T) {
 	for i := 0; i < 200; i++ { // 200 joins of 48 KiB each: 9.6 MiB
 		fmt.Fprintf(&derived, "  u%d: t12 + t0\n", i)
 	}
-	src := strings.NewReplacer("MIN", derived.String(), "POLICY", "", "W * min(spent / budget_adjusted, 1)", "'len(u199) > 0 ? W : 0'").Replace(policyRules)
-	rs, err := Load("hostile.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := jixiao.Project{ID: "P", Name: "项目名称", Year: 2024, BudgetAdjusted: dec("100"), Spent: dec("100"),
-		Indicators: []jixiao.Indicator{leaf("甲", "x", jixiao.AtLeast, fp(10), fp(10)), leaf("乙", "y", jixiao.AtLeast, fp(10), fp(10))}}
+	rs, p := textRuleSet(t, derived.String(), "len(u199) > 0 ? W : 0")
 	_, rej := rs.NewScorer().Score(&p)
 	if rej == nil || !strings.Contains(strings.Join(rej.Errors, "; "), "4 MiB of joined texts") {
 		t.Fatalf("got %+v, want the project refused", rej)

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
-	goflag "flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,10 +20,6 @@ func TestNationalGolden(t *testing.T) {
 	inputs, err := filepath.Glob(filepath.Join("testdata", "national", "*-*.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	update := false
-	if f := goflag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		update = true
 	}
 	n := 0
 	for _, in := range inputs {
@@ -77,20 +71,7 @@ func TestNationalGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(in, ".json") + ".golden.json"
-			if update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs; run go test ./engine -run NationalGolden -update and review the diff\n%s", golden, got)
-			}
+			checkGolden(t, strings.TrimSuffix(in, ".json")+".golden.json", append(got, '\n'), "NationalGolden")
 		})
 	}
 	if n != 7 {

@@ -37,7 +37,7 @@ func TestChildrenFollowTheirParent(t *testing.T) {
 
 	e := h.waitError("jiangxi-self", "builtin/jiangxi-self.yaml", "unknown name: R")
 	if got := h.activeHash("jiangxi-self"); got != jiangxiBefore {
-		t.Errorf("jiangxi-self active %s, want its last good version %s", short(got), short(jiangxiBefore))
+		t.Errorf("jiangxi-self active %s, want its last good version %s", jixiao.ShortHash(got), jixiao.ShortHash(jiangxiBefore))
 	}
 	if d := e.Diagnostics[0]; d.File != "builtin/jiangxi-self.yaml" || d.Line < 25 || d.Line > 50 || d.Indicator != "execution" {
 		t.Errorf("the error points at %s:%d (%s), want the child's own execution cases", d.File, d.Line, d.Indicator)
@@ -65,6 +65,6 @@ func TestFileExtendsBuiltin(t *testing.T) {
 	h.waitActive("city-self", child)
 	rs, _ := h.r.Snapshot().Get("city-self")
 	if rs.File().Extends.Value != mofID || rs.Ref().Hash == hashOf(child) {
-		t.Errorf("extends %q, hash %s: want the effective file's hash", rs.File().Extends.Value, short(rs.Ref().Hash))
+		t.Errorf("extends %q, hash %s: want the effective file's hash", rs.File().Extends.Value, jixiao.ShortHash(rs.Ref().Hash))
 	}
 }

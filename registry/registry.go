@@ -29,8 +29,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"jixiao"
 	"jixiao/engine"
 	"jixiao/rules"
@@ -483,19 +481,8 @@ func hashOf(data []byte) string {
 // peekID reads the top-level id of a rule file that may not load, so that
 // its error can be shown with the rule set it was meant for.
 func peekID(data []byte) string {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return ""
-	}
-	m := doc.Content[0]
-	if m.Kind != yaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if k.Value == "id" && v.Kind == yaml.ScalarNode && validID(v.Value) {
-			return v.Value
-		}
+	if id := rules.IDOf(data); validID(id) {
+		return id
 	}
 	return ""
 }
@@ -570,14 +557,14 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 				continue
 			}
 			r.log.Info("rule set now served from another source", "id", id, "version", l.rs.Ref().Version,
-				"hash", short(l.hash()), "source", l.source, "path", l.path)
+				"hash", jixiao.ShortHash(l.hash()), "source", l.source, "path", l.path)
 		default:
 			e := &entry{l: l, activatedAt: now}
 			if err := r.callActivate(versionOf(l, &e.activatedAt)); err != nil {
 				fe := FileError{Path: l.path, At: now, Diagnostics: []rules.Diagnostic{{File: l.path,
 					Message: "this version could not be recorded, so it is not active: " + err.Error()}}}
 				if prev, ok := r.activateErrs[id]; !ok || prev.Diagnostics[0].Message != fe.Diagnostics[0].Message {
-					r.log.Error("rule set not activated: its version could not be recorded", "id", id, "hash", short(l.hash()), "path", l.path, "err", err)
+					r.log.Error("rule set not activated: its version could not be recorded", "id", id, "hash", jixiao.ShortHash(l.hash()), "path", l.path, "err", err)
 				}
 				r.activateErrs[id] = fe
 				if cur != nil {
@@ -588,12 +575,12 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 			delete(r.activateErrs, id)
 			sets[id] = e
 			changed = true
-			args := []any{"id", id, "version", l.rs.Ref().Version, "hash", short(l.hash()), "source", l.source, "path", l.path}
+			args := []any{"id", id, "version", l.rs.Ref().Version, "hash", jixiao.ShortHash(l.hash()), "source", l.source, "path", l.path}
 			if l.who != "" {
 				args = append(args, "by", l.who)
 			}
 			if cur != nil {
-				args = append(args, "previous_version", cur.l.rs.Ref().Version, "previous_hash", short(cur.l.hash()))
+				args = append(args, "previous_version", cur.l.rs.Ref().Version, "previous_hash", jixiao.ShortHash(cur.l.hash()))
 			}
 			r.log.Info("rule set activated", args...)
 		}
@@ -652,7 +639,7 @@ func (r *Registry) rebuildLocked(want map[string]*loaded, now time.Time) {
 				r.rebuildTried[id] = p.hash()
 				r.rebuildErrs[id] = FileError{Path: l.path, At: now, Diagnostics: diagnostics(l.path, err), FailedTests: failedTests(results)}
 				r.log.Error("rule set does not pass on the new version of the rule set it extends; its last good version stays active",
-					"id", id, "path", l.path, "extends", ext, "parent_hash", short(p.hash()), "err", err.Error())
+					"id", id, "path", l.path, "extends", ext, "parent_hash", jixiao.ShortHash(p.hash()), "err", err.Error())
 				continue
 			}
 			nl.source, nl.path, nl.who, nl.loadedAt = l.source, l.path, l.who, now
@@ -681,7 +668,7 @@ func (r *Registry) callActivate(v jixiao.RuleSetVersion) (err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("OnActivate panicked", "id", v.RuleSetID, "hash", short(v.Hash), "panic", p)
+			r.log.Error("OnActivate panicked", "id", v.RuleSetID, "hash", jixiao.ShortHash(v.Hash), "panic", p)
 			err = fmt.Errorf("recording the version failed: %v", p)
 		}
 	}()
@@ -779,11 +766,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func short(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
-	}
-	return hash
 }

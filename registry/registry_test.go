@@ -208,7 +208,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 func (h *harness) waitActive(id string, data []byte) {
 	h.t.Helper()
 	want := h.effectiveHash(data)
-	h.waitFor(id+" active with hash "+short(want), func() bool { return h.activeHash(id) == want })
+	h.waitFor(id+" active with hash "+jixiao.ShortHash(want), func() bool { return h.activeHash(id) == want })
 }
 
 // effectiveHash is the hash of a rule file once loaded: of its bytes, or
@@ -421,7 +421,7 @@ func TestLifecycle(t *testing.T) {
 			saveOrWrite(t, path, b.data)
 			fe := h.waitError(mofID, path, b.contains)
 			if got := h.activeHash(mofID); got != hashOf(good) {
-				t.Fatalf("active hash %s after a broken edit, want the last good %s", short(got), short(hashOf(good)))
+				t.Fatalf("active hash %s after a broken edit, want the last good %s", jixiao.ShortHash(got), jixiao.ShortHash(hashOf(good)))
 			}
 			if len(fe.Diagnostics) == 0 {
 				t.Fatal("no diagnostics")
@@ -940,7 +940,7 @@ func TestStartRestoresLastGood(t *testing.T) {
 			Source: jixiao.SourceAPI, Path: p, LoadedBy: "alice"}, true
 	}}).run()
 	if got := h.activeHash(mofID); got != hashOf(v2) {
-		t.Fatalf("active %s, want the last good version %s", short(got), short(hashOf(v2)))
+		t.Fatalf("active %s, want the last good version %s", jixiao.ShortHash(got), jixiao.ShortHash(hashOf(v2)))
 	}
 	if want := []string{path + " " + mofID}; !slices.Equal(asked, want) {
 		t.Errorf("LastGood asked for %q, want %q", asked, want)
@@ -967,7 +967,7 @@ func TestStartRestoresLastGood(t *testing.T) {
 	writeFile(t, path, broken)
 	h.waitError(mofID, path, "Rx")
 	if got := h.activeHash(mofID); got != hashOf(v3) {
-		t.Errorf("active %s after a broken edit, want %s", short(got), short(hashOf(v3)))
+		t.Errorf("active %s after a broken edit, want %s", jixiao.ShortHash(got), jixiao.ShortHash(hashOf(v3)))
 	}
 	if len(asked) != 1 {
 		t.Errorf("LastGood asked again: %q", asked)
@@ -989,7 +989,7 @@ func TestStartLastGoodRefused(t *testing.T) {
 				return jixiao.RuleSetVersion{RuleSetID: id, Body: string(body), Source: jixiao.SourceFile, Path: p}, true
 			}})
 			if got, want := h.activeHash(mofID), hashOf(builtinData(t, mofID)); got != want {
-				t.Errorf("active %s, want the built-in %s", short(got), short(want))
+				t.Errorf("active %s, want the built-in %s", jixiao.ShortHash(got), jixiao.ShortHash(want))
 			}
 			if st := h.status(mofID); st.Source != jixiao.SourceBuiltin || len(st.Errors) != 1 {
 				t.Errorf("status %+v", st)
@@ -1062,7 +1062,7 @@ func TestActivationNeedsItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	if h.activeHash(mofID) != hashOf(v3) || len(h.status(mofID).Errors) != 0 {
-		t.Errorf("after recovery: active %s, status %+v", short(h.activeHash(mofID)), h.status(mofID))
+		t.Errorf("after recovery: active %s, status %+v", jixiao.ShortHash(h.activeHash(mofID)), h.status(mofID))
 	}
 }
 

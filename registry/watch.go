@@ -357,7 +357,7 @@ func (r *Registry) restoreLocked(f *fileState, now time.Time) *loaded {
 	}
 	if err != nil {
 		r.log.Warn("the last good version of a rule file is not restored", "file", f.path, "id", f.id,
-			"version", v.Version, "hash", short(v.Hash), "err", err.Error())
+			"version", v.Version, "hash", jixiao.ShortHash(v.Hash), "err", err.Error())
 		return nil
 	}
 	source := v.Source
@@ -365,7 +365,7 @@ func (r *Registry) restoreLocked(f *fileState, now time.Time) *loaded {
 		source = jixiao.SourceFile
 	}
 	r.log.Warn("rule file rejected at start-up; its last good version stays active until the file is fixed",
-		"file", f.path, "id", f.id, "version", rs.Ref().Version, "hash", short(rs.Ref().Hash))
+		"file", f.path, "id", f.id, "version", rs.Ref().Version, "hash", jixiao.ShortHash(rs.Ref().Hash))
 	return &loaded{rs: rs, source: source, path: f.path, who: v.LoadedBy, loadedAt: now}
 }
 
@@ -378,7 +378,7 @@ func (r *Registry) logRejected(f *fileState) {
 	if id != "" {
 		args = append(args, "id", id)
 		if e, ok := r.snap.Load().sets[id]; ok {
-			args = append(args, "active_version", e.l.rs.Ref().Version, "active_hash", short(e.l.hash()), "active_path", e.l.path)
+			args = append(args, "active_version", e.l.rs.Ref().Version, "active_hash", jixiao.ShortHash(e.l.hash()), "active_path", e.l.path)
 		}
 	}
 	if len(f.failed) > 0 {

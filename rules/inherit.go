@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"jixiao"
 )
 
 // Parents finds the effective rule file of a rule-set id, for a file that
@@ -67,15 +69,8 @@ func inherit(r *Reporter, child *yaml.Node, extends Text, parent *File) (*yaml.N
 		id = v.Value
 	}
 	out.HeadComment = fmt.Sprintf("%s 继承自 %s（版本 %s，sha256 %s），以下为合并后的完整规则。",
-		id, parent.ID.Value, parent.Version.Value, shortHash(parent.Hash))
+		id, parent.ID.Value, parent.Version.Value, jixiao.ShortHash(parent.Hash))
 	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{out}}, true
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // placeAt gives every node of the tree the position line:column, and
@@ -280,23 +275,6 @@ func entryWhere(list, key string) string {
 	return singular(list) + " " + key
 }
 
-// withoutRemovals returns a copy of the child document without the
-// entries that remove, so that it decodes strictly on its own.
-func withoutRemovals(n *yaml.Node) *yaml.Node {
-	out := *n
-	if n.Kind != yaml.SequenceNode && n.Kind != yaml.MappingNode && n.Kind != yaml.DocumentNode {
-		return &out
-	}
-	out.Content = nil
-	for _, c := range n.Content {
-		if n.Kind == yaml.SequenceNode && c.Kind == yaml.MappingNode && isTrue(mapValue(c, removeKey)) {
-			continue
-		}
-		out.Content = append(out.Content, withoutRemovals(c))
-	}
-	return &out
-}
-
 // effectiveBody writes the effective document.
 func effectiveBody(doc *yaml.Node) ([]byte, string, error) {
 	var b bytes.Buffer
@@ -314,12 +292,20 @@ func effectiveBody(doc *yaml.Node) ([]byte, string, error) {
 
 // ExtendsOf reads the id a rule file extends, or "" for none; for loaders
 // that must load the parent first.
-func ExtendsOf(data []byte) string {
+func ExtendsOf(data []byte) string { return topLevelText(data, "extends") }
+
+// IDOf reads the top-level id of a rule file, or "" when it has none that
+// can be read.
+func IDOf(data []byte) string { return topLevelText(data, "id") }
+
+// topLevelText reads a top-level scalar of a rule file that may not load,
+// or "".
+func topLevelText(data []byte, key string) string {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil {
 		return ""
 	}
-	if v := topLevelValue(&doc, "extends"); v != nil && v.Kind == yaml.ScalarNode {
+	if v := topLevelValue(&doc, key); v != nil && v.Kind == yaml.ScalarNode {
 		return strings.TrimSpace(v.Value)
 	}
 	return ""
@@ -381,19 +367,6 @@ func (f *File) checkRemovals(r *Reporter) {
 			r.At(l.Name, "leaf_rules "+l.Name.Value, why)
 		}
 	}
-}
-
-// IDOf reads the top-level id of a rule file, or "" when it has none that
-// can be read.
-func IDOf(data []byte) string {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil {
-		return ""
-	}
-	if v := topLevelValue(&doc, "id"); v != nil && v.Kind == yaml.ScalarNode {
-		return strings.TrimSpace(v.Value)
-	}
-	return ""
 }
 
 // ParentsOf finds a parent among the sources, the first list first and

@@ -191,17 +191,6 @@ func (s *Summary) columns() ([]string, []float64) {
 	return header, widths
 }
 
-// shortHashLen is how many hex digits of a rule file's hash tell it
-// apart at a glance.
-const shortHashLen = 12
-
-func shortHash(h string) string {
-	if len(h) > shortHashLen {
-		return h[:shortHashLen]
-	}
-	return h
-}
-
 func (s *Summary) headerCells(names []string) []any {
 	row := make([]any, len(names))
 	for i, n := range names {
@@ -310,7 +299,7 @@ func (s *Summary) Add(rec *jixiao.ScoreRecord) error {
 		excelize.Cell{StyleID: st.center, Value: grade},
 		excelize.Cell{StyleID: st.count, Value: len(res.Findings)},
 		excelize.Cell{StyleID: st.text, Value: ruleSet},
-		excelize.Cell{StyleID: st.text, Value: shortHash(hash)},
+		excelize.Cell{StyleID: st.text, Value: jixiao.ShortHash(hash)},
 		excelize.Cell{StyleID: st.text, Value: hash},
 	)
 	if err := s.scores.SetRow(exportCell(1, s.row+1), row); err != nil {

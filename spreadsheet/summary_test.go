@@ -450,7 +450,7 @@ func TestSummaryGolden(t *testing.T) {
 				recs, top = exRecords(projects, results), exTopLevel(t, ruleSet)
 				// The rule file's hash changes with every edit of its
 				// comments; the golden file does not need to.
-				hide = []string{results[0].RuleSet.Hash, shortHash(results[0].RuleSet.Hash)}
+				hide = []string{results[0].RuleSet.Hash, jixiao.ShortHash(results[0].RuleSet.Hash)}
 			}
 			got := exDump(t, exOpen(t, exWriteSummary(t, "2024年度项目支出绩效自评汇总", top, recs)), SummarySheet, hide...)
 			exGolden(t, filepath.Join("testdata", "export", name+".txt"), got)

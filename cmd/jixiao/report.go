@@ -160,7 +160,7 @@ func writeTable(w io.Writer, rs *engine.RuleSet, out jixiao.Outcome) error {
 
 	ref := rs.Ref()
 	fmt.Fprintln(bw)
-	fmt.Fprintf(bw, "规则：%s  版本 %s  哈希 %s  %s\n", ref.ID, ref.Version, short(ref.Hash), rs.File().Name.Value)
+	fmt.Fprintf(bw, "规则：%s  版本 %s  哈希 %s  %s\n", ref.ID, ref.Version, jixiao.ShortHash(ref.Hash), rs.File().Name.Value)
 	fmt.Fprintf(bw, "等级分布：%s；已评分 %d 个项目，未评分 %d 个\n", gradeCounts(rs, out.Results), len(out.Results), len(out.Rejected))
 
 	if len(out.Rejected) > 0 {
@@ -176,14 +176,6 @@ func writeTable(w io.Writer, rs *engine.RuleSet, out jixiao.Outcome) error {
 
 	writeFindings(bw, cond, out.Results)
 	return bw.Flush()
-}
-
-// short is the first 12 hex digits of a rule file's hash.
-func short(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
-	}
-	return hash
 }
 
 // gradeCounts reads "优 20，良 4，中 1，差 0", in the order of the rule

@@ -130,7 +130,7 @@ func runRulesCheck(ctx context.Context, s *streams, args []string) int {
 				continue
 			}
 		}
-		fmt.Fprintf(s.stdout, "ok  %s  %s %s %s\n", src.Path, ref.ID, ref.Version, short(ref.Hash))
+		fmt.Fprintf(s.stdout, "ok  %s  %s %s %s\n", src.Path, ref.ID, ref.Version, jixiao.ShortHash(ref.Hash))
 	}
 	if !good {
 		return exitUsage
@@ -270,7 +270,7 @@ func parentsFor(srcs []rules.Source) rules.Parents {
 func showRuleSet(w io.Writer, rs *engine.RuleSet) {
 	f, ref := rs.File(), rs.Ref()
 	fmt.Fprintln(w, f.Name.Value)
-	fmt.Fprintf(w, "编号 %s  版本 %s  哈希 %s\n", ref.ID, ref.Version, short(ref.Hash))
+	fmt.Fprintf(w, "编号 %s  版本 %s  哈希 %s\n", ref.ID, ref.Version, jixiao.ShortHash(ref.Hash))
 	fmt.Fprintf(w, "文件 %s\n", f.Path)
 	if f.Extends.Value != "" {
 		fmt.Fprintf(w, "继承 %s（本文件只写不同之处；--yaml 显示合并后的完整规则）\n", f.Extends.Value)

@@ -74,26 +74,13 @@ func (c serveConfig) check() error {
 	switch c.auth {
 	case "on":
 	case "off":
-		if !loopback(c.addr) {
+		if !api.LoopbackHost(c.addr) {
 			return fmt.Errorf("--auth off is allowed only on a loopback address such as 127.0.0.1:8080, not %q", c.addr)
 		}
 	default:
 		return fmt.Errorf("--auth must be on or off, got %q", c.auth)
 	}
 	return nil
-}
-
-// loopback reports whether addr listens on the loopback interface only.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger) error {
