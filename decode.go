@@ -54,27 +54,27 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 	var raws []json.RawMessage
 	switch {
 	case len(trimmed) == 0:
-		return nil, Errorf(EINVALID, "empty input: expected {\"projects\": [...]} or an array of projects")
+		return nil, Errorf(EINVALID, "内容为空：须为 {\"projects\": [...]} 或项目数组")
 	case trimmed[0] == '[':
 		if err := strictUnmarshal(data, &raws); err != nil {
-			return nil, Errorf(EINVALID, "invalid project list: %s", describeJSONError(data, err))
+			return nil, Errorf(EINVALID, "项目列表无效：%s", describeJSONError(data, err))
 		}
 	case trimmed[0] == '{':
 		var doc struct {
 			Projects *[]json.RawMessage `json:"projects"`
 		}
 		if err := strictUnmarshal(data, &doc); err != nil {
-			return nil, Errorf(EINVALID, "invalid project document: %s", describeJSONError(data, err))
+			return nil, Errorf(EINVALID, "项目文档无效：%s", describeJSONError(data, err))
 		}
 		if errs := checkFields(data, documentFields); len(errs) > 0 {
-			return nil, Errorf(EINVALID, "invalid project document: %s", strings.Join(errs, "; "))
+			return nil, Errorf(EINVALID, "项目文档无效：%s", strings.Join(errs, "; "))
 		}
 		if doc.Projects == nil {
-			return nil, Errorf(EINVALID, "invalid project document: missing field \"projects\"")
+			return nil, Errorf(EINVALID, "项目文档无效：缺少字段 \"projects\"")
 		}
 		raws = *doc.Projects
 	default:
-		return nil, Errorf(EINVALID, "invalid input: expected {\"projects\": [...]} or an array of projects")
+		return nil, Errorf(EINVALID, "内容无效：须为 {\"projects\": [...]} 或项目数组")
 	}
 
 	in := &Input{Projects: make([]Project, 0, len(raws))}
@@ -90,7 +90,7 @@ func DecodeProjectsBytes(data []byte) (*Input, error) {
 		if p.ID != "" && p.Year != 0 {
 			key := strconv.Itoa(p.Year) + "/" + p.ID
 			if first, dup := seen[key]; dup {
-				errs = append(errs, fmt.Sprintf("id: duplicate id %q in year %d (first at position %d)", p.ID, p.Year, first+1))
+				errs = append(errs, fmt.Sprintf("id: %d 年的项目编号 %q 重复（首次出现在第 %d 个项目）", p.Year, p.ID, first+1))
 			} else {
 				seen[key] = i
 			}
@@ -115,26 +115,28 @@ func strictUnmarshal(data []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the document")
+		return errors.New("JSON 文档之后还有多余的内容")
 	}
 	return nil
 }
 
-// describeJSONError adds a line number to encoding/json's offsets.
+// describeJSONError says in Chinese what is wrong and on which line.
 func describeJSONError(data []byte, err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var off int64 = -1
+	msg := jsonFieldError(err)
 	if errors.As(err, &syn) {
 		off = syn.Offset
+		msg = "JSON 格式错误：" + syn.Error()
 	} else if errors.As(err, &typ) {
 		off = typ.Offset
 	}
 	if off < 0 || off > int64(len(data)) {
-		return err.Error()
+		return msg
 	}
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	return fmt.Sprintf("line %d: %s", line, err)
+	return fmt.Sprintf("第 %d 行：%s", line, msg)
 }
 
 // checkFields reports each member of the JSON object data whose name is
@@ -158,9 +160,9 @@ func checkFields(data []byte, fields map[string]bool) []string {
 		name, _ := t.(string)
 		switch {
 		case !fields[name]:
-			errs = append(errs, fmt.Sprintf("unknown field %q", name))
+			errs = append(errs, fmt.Sprintf("未知字段 %q", name))
 		case seen[name]:
-			errs = append(errs, fmt.Sprintf("duplicate field %q", name))
+			errs = append(errs, fmt.Sprintf("字段 %q 重复", name))
 		}
 		seen[name] = true
 		var skip json.RawMessage
@@ -249,18 +251,18 @@ func present(raw json.RawMessage) bool {
 func (f *fieldReader) str(field string, raw json.RawMessage, required bool) string {
 	if !present(raw) {
 		if required {
-			f.fail(field, "required")
+			f.fail(field, "必填")
 		}
 		return ""
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		f.fail(field, "must be a string, got %s", clip(raw))
+		f.fail(field, "须为文本，收到 %s", clip(raw))
 		return ""
 	}
 	s = strings.TrimSpace(s)
 	if required && s == "" {
-		f.fail(field, "required, got an empty string")
+		f.fail(field, "必填，不能为空")
 	}
 	return s
 }
@@ -274,13 +276,13 @@ func (f *fieldReader) label(field string, raw json.RawMessage, required, id bool
 	for _, r := range s {
 		switch {
 		case unicode.IsControl(r):
-			f.fail(field, "may not contain control characters (found %U)", r)
+			f.fail(field, "不能含控制字符（发现 %U）", r)
 			return ""
 		case isBidiControl(r):
-			f.fail(field, "may not contain bidirectional-text controls (found %U)", r)
+			f.fail(field, "不能含改变文字方向的控制字符（发现 %U）", r)
 			return ""
 		case id && r == '/':
-			f.fail(field, `may not contain "/"`)
+			f.fail(field, "不能含“/”")
 			return ""
 		}
 	}
@@ -294,9 +296,9 @@ func isBidiControl(r rune) bool {
 
 // Kinds of two-place quantities, for the messages of fieldReader.decimal.
 const (
-	yuan    = "a number of yuan"
-	percent = "a percentage"
-	points  = "a number of points"
+	yuan    = "以元为单位的数字"
+	percent = "百分数"
+	points  = "分值"
 )
 
 // money reads an amount of yuan.
@@ -309,24 +311,24 @@ func (f *fieldReader) money(field string, raw json.RawMessage, required bool) (D
 func (f *fieldReader) decimal(field string, raw json.RawMessage, required bool, kind string) (Decimal, bool) {
 	if !present(raw) {
 		if required {
-			f.fail(field, "required")
+			f.fail(field, "必填")
 		}
 		return 0, false
 	}
 	if raw[0] == '"' {
-		f.fail(field, "must be %s, got the string %s", kind, clip(raw))
+		f.fail(field, "须为%s，收到文本 %s", kind, clip(raw))
 		return 0, false
 	}
 	d, err := ParseDecimal(string(raw))
 	if errors.Is(err, ErrDecimalPlaces) {
 		if kind == yuan {
-			f.fail(field, "must have at most 2 decimals (yuan and fen), got %s", clip(raw))
+			f.fail(field, "最多两位小数（精确到分），收到 %s", clip(raw))
 		} else {
-			f.fail(field, "must have at most 2 decimals, got %s", clip(raw))
+			f.fail(field, "最多两位小数，收到 %s", clip(raw))
 		}
 		return 0, false
 	} else if err != nil {
-		f.fail(field, "must be %s, got %s", kind, clip(raw))
+		f.fail(field, "须为%s，收到 %s", kind, clip(raw))
 		return 0, false
 	}
 	return d, true
@@ -342,17 +344,17 @@ func (f *fieldReader) categoryPoints(raw json.RawMessage) map[string]Decimal {
 	}
 	var items map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		f.fail("category_points", "must be an object of points by category, such as {\"产出指标\": 45}, got %s", clip(raw))
+		f.fail("category_points", "须为按指标类别给出分值的对象，如 {\"产出指标\": 45}，收到 %s", clip(raw))
 		return nil
 	}
 	if len(items) > maxCategories {
-		f.fail("category_points", "%d categories, at most %d allowed", len(items), maxCategories)
+		f.fail("category_points", "有 %d 个类别，最多 %d 个", len(items), maxCategories)
 		return nil
 	}
 	out := make(map[string]Decimal, len(items))
 	for k, v := range items {
 		if strings.TrimSpace(k) == "" {
-			f.fail("category_points", "a category without a name")
+			f.fail("category_points", "有一个类别没有名称")
 			continue
 		}
 		if d, ok := f.decimal("category_points."+k, v, true, points); ok {
@@ -376,12 +378,12 @@ func (f *fieldReader) number(field string, raw json.RawMessage) *float64 {
 		return nil
 	}
 	if raw[0] == '"' {
-		f.fail(field, "must be a number, got the string %s", clip(raw))
+		f.fail(field, "须为数字，收到文本 %s", clip(raw))
 		return nil
 	}
 	v, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		f.fail(field, "must be a finite number, got %s", clip(raw))
+		f.fail(field, "须为有限的数字，收到 %s", clip(raw))
 		return nil
 	}
 	return &v
@@ -394,7 +396,7 @@ func (f *fieldReader) rating(field string, raw json.RawMessage) Rating {
 	}
 	r := Rating(s)
 	if !r.Valid() {
-		f.fail(field, "must be one of 达成, 部分达成, 未达成, got %q", s)
+		f.fail(field, "须为 达成、部分达成、未达成 之一，收到 %q", s)
 		return ""
 	}
 	return r
@@ -427,9 +429,9 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	p.Name = f.label("name", rp.Name, true, false)
 	p.Department = f.label("department", rp.Department, false, false)
 	if !present(rp.Year) {
-		f.fail("year", "required")
+		f.fail("year", "必填")
 	} else if y, err := strconv.Atoi(string(rp.Year)); err != nil || y < 1900 || y > 2200 {
-		f.fail("year", "must be a whole year such as 2024, got %s", clip(rp.Year))
+		f.fail("year", "须为整数年份，如 2024，收到 %s", clip(rp.Year))
 	} else {
 		p.Year = y
 	}
@@ -455,9 +457,9 @@ func decodeProject(raw json.RawMessage) (Project, []string) {
 	if present(rp.Indicators) {
 		var items []json.RawMessage
 		if err := json.Unmarshal(rp.Indicators, &items); err != nil {
-			f.fail("indicators", "must be an array of indicators")
+			f.fail("indicators", "须为指标数组")
 		} else if len(items) > MaxIndicatorsPerProject {
-			f.fail("indicators", "%d indicators, at most %d allowed", len(items), MaxIndicatorsPerProject)
+			f.fail("indicators", "有 %d 个指标，最多 %d 个", len(items), MaxIndicatorsPerProject)
 		} else {
 			p.Indicators = make([]Indicator, 0, len(items))
 			for i, item := range items {
@@ -487,7 +489,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	if dir != "" {
 		d, ok := ParseDirection(dir)
 		if !ok {
-			f.fail(prefix+".direction", "must be one of %s, got %q", DirectionWords, dir)
+			f.fail(prefix+".direction", "须为 %s 之一，收到 %q", DirectionWords, dir)
 		}
 		ind.Direction = d
 	}
@@ -499,7 +501,7 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	if present(ri.Weight) {
 		w, ok := f.decimal(prefix+".weight", ri.Weight, false, points)
 		if ok && w <= 0 {
-			f.fail(prefix+".weight", "must be positive, got %s", w)
+			f.fail(prefix+".weight", "须为正数，收到 %s", w)
 		} else if ok {
 			ind.Weight = &w
 		}
@@ -508,40 +510,40 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 	ind.DeductionReason = f.str(prefix+".deduction_reason", ri.DeductionReason, false)
 	if present(ri.ProposedScore) {
 		if v, ok := f.decimal(prefix+".proposed_score", ri.ProposedScore, false, points); ok && v < 0 {
-			f.fail(prefix+".proposed_score", "must not be negative, got %s", v)
+			f.fail(prefix+".proposed_score", "不能为负数，收到 %s", v)
 		} else if ok {
 			ind.ProposedScore = &v
 		}
 	}
 	if present(ri.Deduction) {
 		if v, ok := f.decimal(prefix+".deduction", ri.Deduction, false, points); ok && v < 0 {
-			f.fail(prefix+".deduction", "must not be negative, got %s", v)
+			f.fail(prefix+".deduction", "不能为负数，收到 %s", v)
 		} else if ok {
 			ind.Deduction = &v
 		}
 	}
 	if ind.Deduction != nil && *ind.Deduction > 0 && strings.TrimSpace(ind.DeductionReason) == "" {
-		f.fail(prefix+".deduction_reason", "required with a deduction (%s points)", *ind.Deduction)
+		f.fail(prefix+".deduction_reason", "有扣分（%s 分）时必填", *ind.Deduction)
 	}
 	switch {
 	case ind.Direction == Qualitative:
 		// An empty string is no rating either; a rating already reported
 		// as malformed is not reported again.
 		if ind.Rating == "" && !ratingFailed {
-			f.fail(prefix+".rating", "required for a qualitative indicator (达成, 部分达成 or 未达成)")
+			f.fail(prefix+".rating", "定性指标必填（达成、部分达成或未达成）")
 		}
 		if ind.Target != nil || ind.Actual != nil {
-			f.fail(prefix, "a qualitative indicator takes a rating, not target or actual")
+			f.fail(prefix, "定性指标填评价结果（rating），不填目标值或实际值")
 		}
 	case ind.Direction != "" || ind.Level1 == CostLevel1:
 		if !present(ri.Target) { // a malformed target is reported already
-			f.fail(prefix+".target", "required for a quantitative indicator")
+			f.fail(prefix+".target", "定量指标必填")
 		}
 		if present(ri.ProposedScore) {
-			f.fail(prefix+".proposed_score", "only qualitative indicators take a proposed score: a quantitative one is scored from its target and actual value")
+			f.fail(prefix+".proposed_score", "只有定性指标可填建议得分：定量指标按目标值和实际值计分")
 		}
 		if present(ri.Rating) {
-			f.fail(prefix+".rating", "only qualitative indicators take a rating")
+			f.fail(prefix+".rating", "只有定性指标可填评价结果")
 		}
 	}
 	return ind
@@ -549,15 +551,19 @@ func (f *fieldReader) indicator(prefix string, raw json.RawMessage) Indicator {
 
 // jsonFieldError rewrites encoding/json's messages in terms of fields.
 func jsonFieldError(err error) string {
-	msg := err.Error()
 	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		if typ.Field != "" {
-			return fmt.Sprintf("%s: must be %s, got %s", typ.Field, typ.Type, typ.Value)
-		}
-		return fmt.Sprintf("must be a JSON object, got %s", typ.Value)
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("%s: 须为%s，收到%s", typ.Field, JSONTypeName(typ.Type), JSONValueName(typ.Value))
+	case errors.As(err, &typ):
+		return fmt.Sprintf("须为%s，收到%s", JSONTypeName(typ.Type), JSONValueName(typ.Value))
+	case errors.As(err, &syn):
+		return "JSON 格式错误：" + syn.Error()
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "JSON 内容不完整"
 	}
-	return strings.TrimPrefix(msg, "json: ")
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // SortRejections orders rejections by project id, for stable output

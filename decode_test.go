@@ -219,8 +219,8 @@ func TestDecodeEmptyLists(t *testing.T) {
 
 func TestDecodeDocumentErrors(t *testing.T) {
 	const (
-		wantForm  = `invalid: invalid input: expected {"projects": [...]} or an array of projects`
-		wantEmpty = `invalid: empty input: expected {"projects": [...]} or an array of projects`
+		wantForm  = `invalid: 内容无效：须为 {"projects": [...]} 或项目数组`
+		wantEmpty = `invalid: 内容为空：须为 {"projects": [...]} 或项目数组`
 	)
 	tests := []struct {
 		name  string
@@ -236,20 +236,20 @@ func TestDecodeDocumentErrors(t *testing.T) {
 		{"string", `"projects"`, wantForm},
 		{"garbage", `projects: []`, wantForm},
 		{"two BOMs", "\xef\xbb\xbf\xef\xbb\xbf[]", wantForm},
-		{"trailing garbage after an array", `[] x`, `invalid: invalid project list: unexpected data after the document`},
-		{"two arrays", `[][]`, `invalid: invalid project list: unexpected data after the document`},
-		{"trailing bracket", `[]]`, `invalid: invalid project list: unexpected data after the document`},
-		{"trailing garbage after a document", `{"projects": []} {}`, `invalid: invalid project document: unexpected data after the document`},
-		{"trailing comma", `{"projects": []},`, `invalid: invalid project document: unexpected data after the document`},
-		{"unterminated", `[` + baseProject, `invalid: invalid project list: unexpected EOF`},
-		{"syntax error", "[\n{\"id\": \"a\",\n\"name\": }\n]", `invalid: invalid project list: line 3: invalid character '}' looking for beginning of value`},
-		{"syntax error in a document", "{\"projects\": [\n\n,]}", `invalid: invalid project document: line 3: invalid character ',' looking for beginning of value`},
-		{"unknown top-level field", `{"projects": [], "year": 2024}`, `invalid: invalid project document: unknown field "year"`},
-		{"two unknown top-level fields", `{"source": "x", "projects": [], "year": 2024}`, `invalid: invalid project document: unknown field "source"; unknown field "year"`},
-		{"top-level field in another case", `{"Projects": []}`, `invalid: invalid project document: unknown field "Projects"`},
-		{"repeated projects", `{"projects": [` + baseProject + `], "projects": []}`, `invalid: invalid project document: duplicate field "projects"`},
-		{"missing projects", `{}`, `invalid: invalid project document: missing field "projects"`},
-		{"null projects", `{"projects": null}`, `invalid: invalid project document: missing field "projects"`},
+		{"trailing garbage after an array", `[] x`, `invalid: 项目列表无效：JSON 文档之后还有多余的内容`},
+		{"two arrays", `[][]`, `invalid: 项目列表无效：JSON 文档之后还有多余的内容`},
+		{"trailing bracket", `[]]`, `invalid: 项目列表无效：JSON 文档之后还有多余的内容`},
+		{"trailing garbage after a document", `{"projects": []} {}`, `invalid: 项目文档无效：JSON 文档之后还有多余的内容`},
+		{"trailing comma", `{"projects": []},`, `invalid: 项目文档无效：JSON 文档之后还有多余的内容`},
+		{"unterminated", `[` + baseProject, `invalid: 项目列表无效：JSON 内容不完整`},
+		{"syntax error", "[\n{\"id\": \"a\",\n\"name\": }\n]", `invalid: 项目列表无效：第 3 行：JSON 格式错误：invalid character '}' looking for beginning of value`},
+		{"syntax error in a document", "{\"projects\": [\n\n,]}", `invalid: 项目文档无效：第 3 行：JSON 格式错误：invalid character ',' looking for beginning of value`},
+		{"unknown top-level field", `{"projects": [], "year": 2024}`, `invalid: 项目文档无效：未知字段 "year"`},
+		{"two unknown top-level fields", `{"source": "x", "projects": [], "year": 2024}`, `invalid: 项目文档无效：未知字段 "source"; 未知字段 "year"`},
+		{"top-level field in another case", `{"Projects": []}`, `invalid: 项目文档无效：未知字段 "Projects"`},
+		{"repeated projects", `{"projects": [` + baseProject + `], "projects": []}`, `invalid: 项目文档无效：字段 "projects" 重复`},
+		{"missing projects", `{}`, `invalid: 项目文档无效：缺少字段 "projects"`},
+		{"null projects", `{"projects": null}`, `invalid: 项目文档无效：缺少字段 "projects"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +277,7 @@ func TestDecodeDocumentTypeErrors(t *testing.T) {
 			t.Errorf("%s: no error", s)
 			continue
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, "invalid: invalid project document: line ") || !strings.Contains(msg, "projects") {
+		if msg := err.Error(); !strings.HasPrefix(msg, "invalid: 项目文档无效：第 ") || !strings.Contains(msg, "projects") {
 			t.Errorf("%s: error %q", s, msg)
 		}
 		if ErrorCode(err) != EINVALID {
@@ -310,197 +310,197 @@ func TestDecodeRejections(t *testing.T) {
 	}{
 		// Fields.
 		{"unknown field", with(with(baseProject, "spent", ""), "spnet", "337054.03"), "",
-			[]string{`unknown field "spnet"`, `spent: required`}},
+			[]string{`未知字段 "spnet"`, `spent: 必填`}},
 		{"unknown field beside a good one", withRaw(baseProject, `"remark": "无"`), "",
-			[]string{`unknown field "remark"`}},
+			[]string{`未知字段 "remark"`}},
 		{"field in another case", withRaw(with(baseProject, "spent", ""), `"Spent": 337054.03`), "",
-			[]string{`unknown field "Spent"`}},
+			[]string{`未知字段 "Spent"`}},
 		{"field with a Unicode case fold", withRaw(with(baseProject, "spent", ""), `"ſpent": 1`), "",
-			[]string{`unknown field "ſpent"`}},
+			[]string{`未知字段 "ſpent"`}},
 		{"id in another case", withRaw(with(baseProject, "id", ""), `"ID": "HH2024-05"`), "",
-			[]string{`unknown field "ID"`}},
+			[]string{`未知字段 "ID"`}},
 		{"repeated field", withRaw(baseProject, `"spent": 1`), "",
-			[]string{`duplicate field "spent"`}},
+			[]string{`字段 "spent" 重复`}},
 		{"repeated field, escaped", withRaw(baseProject, `"sp\u0065nt": 1`), "",
-			[]string{`duplicate field "spent"`}},
+			[]string{`字段 "spent" 重复`}},
 
 		// Texts that name something.
-		{"id with a slash", with(baseProject, "id", `"HH/2024"`), "#1", []string{`id: may not contain "/"`}},
-		{"id with a NUL", with(baseProject, "id", `"HH\u00002024"`), "#1", []string{`id: may not contain control characters (found U+0000)`}},
-		{"id with a bidi override", with(baseProject, "id", `"HH\u202e4202"`), "#1", []string{`id: may not contain bidirectional-text controls (found U+202E)`}},
-		{"name with a newline", with(baseProject, "name", `"前端\n适配"`), "", []string{`name: may not contain control characters (found U+000A)`}},
-		{"department with a C1 control", with(baseProject, "department", `"局\u0085办"`), "", []string{`department: may not contain control characters (found U+0085)`}},
+		{"id with a slash", with(baseProject, "id", `"HH/2024"`), "#1", []string{`id: 不能含“/”`}},
+		{"id with a NUL", with(baseProject, "id", `"HH\u00002024"`), "#1", []string{`id: 不能含控制字符（发现 U+0000）`}},
+		{"id with a bidi override", with(baseProject, "id", `"HH\u202e4202"`), "#1", []string{`id: 不能含改变文字方向的控制字符（发现 U+202E）`}},
+		{"name with a newline", with(baseProject, "name", `"前端\n适配"`), "", []string{`name: 不能含控制字符（发现 U+000A）`}},
+		{"department with a C1 control", with(baseProject, "department", `"局\u0085办"`), "", []string{`department: 不能含控制字符（发现 U+0085）`}},
 		{"indicator name with an isolate", withIndicators(`{"level1": "产出指标", "name": "a\u2066b", "direction": ">=", "target": 1, "actual": 1}`), "",
-			[]string{`indicators[0].name: may not contain bidirectional-text controls (found U+2066)`}},
+			[]string{`indicators[0].name: 不能含改变文字方向的控制字符（发现 U+2066）`}},
 
 		// category_points.
 		{"category points not an object", with(baseProject, "category_points", "[45]"), "",
-			[]string{`category_points: must be an object of points by category, such as {"产出指标": 45}, got [45]`}},
+			[]string{`category_points: 须为按指标类别给出分值的对象，如 {"产出指标": 45}，收到 [45]`}},
 		{"category points as text", with(baseProject, "category_points", `{"产出指标": "45"}`), "",
-			[]string{`category_points.产出指标: must be a number of points, got the string "45"`}},
+			[]string{`category_points.产出指标: 须为分值，收到文本 "45"`}},
 		{"category points with 3 decimals", with(baseProject, "category_points", `{"产出指标": 45.005}`), "",
-			[]string{`category_points.产出指标: must have at most 2 decimals, got 45.005`}},
+			[]string{`category_points.产出指标: 最多两位小数，收到 45.005`}},
 
 		// Required fields.
-		{"missing id", with(baseProject, "id", ""), "#1", []string{`id: required`}},
-		{"null id", with(baseProject, "id", "null"), "#1", []string{`id: required`}},
-		{"empty id", with(baseProject, "id", `"  "`), "#1", []string{`id: required, got an empty string`}},
-		{"numeric id", with(baseProject, "id", `5`), "#1", []string{`id: must be a string, got 5`}},
-		{"missing name", with(baseProject, "name", ""), "", []string{`name: required`}},
-		{"empty name", with(baseProject, "name", `""`), "", []string{`name: required, got an empty string`}},
-		{"missing year", with(baseProject, "year", ""), "", []string{`year: required`}},
-		{"missing budget_adjusted", with(baseProject, "budget_adjusted", ""), "", []string{`budget_adjusted: required`}},
-		{"missing spent", with(baseProject, "spent", ""), "", []string{`spent: required`}},
-		{"null spent", with(baseProject, "spent", "null"), "", []string{`spent: required`}},
+		{"missing id", with(baseProject, "id", ""), "#1", []string{`id: 必填`}},
+		{"null id", with(baseProject, "id", "null"), "#1", []string{`id: 必填`}},
+		{"empty id", with(baseProject, "id", `"  "`), "#1", []string{`id: 必填，不能为空`}},
+		{"numeric id", with(baseProject, "id", `5`), "#1", []string{`id: 须为文本，收到 5`}},
+		{"missing name", with(baseProject, "name", ""), "", []string{`name: 必填`}},
+		{"empty name", with(baseProject, "name", `""`), "", []string{`name: 必填，不能为空`}},
+		{"missing year", with(baseProject, "year", ""), "", []string{`year: 必填`}},
+		{"missing budget_adjusted", with(baseProject, "budget_adjusted", ""), "", []string{`budget_adjusted: 必填`}},
+		{"missing spent", with(baseProject, "spent", ""), "", []string{`spent: 必填`}},
+		{"null spent", with(baseProject, "spent", "null"), "", []string{`spent: 必填`}},
 		{"all missing", `{}`, "#1", []string{
-			`id: required`, `name: required`, `year: required`, `budget_adjusted: required`, `spent: required`}},
+			`id: 必填`, `name: 必填`, `year: 必填`, `budget_adjusted: 必填`, `spent: 必填`}},
 		{"null project", `null`, "#1", []string{
-			`id: required`, `name: required`, `year: required`, `budget_adjusted: required`, `spent: required`}},
-		{"not an object", `5`, "#1", []string{`must be a JSON object, got number`}},
-		{"an array", `[]`, "#1", []string{`must be a JSON object, got array`}},
-		{"a string", `"HH2024-05"`, "#1", []string{`must be a JSON object, got string`}},
+			`id: 必填`, `name: 必填`, `year: 必填`, `budget_adjusted: 必填`, `spent: 必填`}},
+		{"not an object", `5`, "#1", []string{`须为对象，收到数字`}},
+		{"an array", `[]`, "#1", []string{`须为对象，收到数组`}},
+		{"a string", `"HH2024-05"`, "#1", []string{`须为对象，收到文本`}},
 
 		// Strings.
-		{"numeric name", with(baseProject, "name", `12`), "", []string{`name: must be a string, got 12`}},
-		{"department object", with(baseProject, "department", `{}`), "", []string{`department: must be a string, got {}`}},
+		{"numeric name", with(baseProject, "name", `12`), "", []string{`name: 须为文本，收到 12`}},
+		{"department object", with(baseProject, "department", `{}`), "", []string{`department: 须为文本，收到 {}`}},
 
 		// Year.
-		{"year as a string", with(baseProject, "year", `"2024"`), "", []string{`year: must be a whole year such as 2024, got "2024"`}},
-		{"fractional year", with(baseProject, "year", `2024.5`), "", []string{`year: must be a whole year such as 2024, got 2024.5`}},
-		{"year in exponent form", with(baseProject, "year", `2.024e3`), "", []string{`year: must be a whole year such as 2024, got 2.024e3`}},
-		{"year too early", with(baseProject, "year", `1899`), "", []string{`year: must be a whole year such as 2024, got 1899`}},
-		{"year too late", with(baseProject, "year", `2201`), "", []string{`year: must be a whole year such as 2024, got 2201`}},
-		{"year zero", with(baseProject, "year", `0`), "", []string{`year: must be a whole year such as 2024, got 0`}},
+		{"year as a string", with(baseProject, "year", `"2024"`), "", []string{`year: 须为整数年份，如 2024，收到 "2024"`}},
+		{"fractional year", with(baseProject, "year", `2024.5`), "", []string{`year: 须为整数年份，如 2024，收到 2024.5`}},
+		{"year in exponent form", with(baseProject, "year", `2.024e3`), "", []string{`year: 须为整数年份，如 2024，收到 2.024e3`}},
+		{"year too early", with(baseProject, "year", `1899`), "", []string{`year: 须为整数年份，如 2024，收到 1899`}},
+		{"year too late", with(baseProject, "year", `2201`), "", []string{`year: 须为整数年份，如 2024，收到 2201`}},
+		{"year zero", with(baseProject, "year", `0`), "", []string{`year: 须为整数年份，如 2024，收到 0`}},
 
 		// Money.
 		{"spent with 3 decimals", with(baseProject, "spent", `337054.035`), "",
-			[]string{`spent: must have at most 2 decimals (yuan and fen), got 337054.035`}},
+			[]string{`spent: 最多两位小数（精确到分），收到 337054.035`}},
 		{"budget with 3 decimals", with(baseProject, "budget_adjusted", `337090.001`), "",
-			[]string{`budget_adjusted: must have at most 2 decimals (yuan and fen), got 337090.001`}},
+			[]string{`budget_adjusted: 最多两位小数（精确到分），收到 337090.001`}},
 		{"optional money with 3 decimals", with(baseProject, "balance", `35.975`), "",
-			[]string{`balance: must have at most 2 decimals (yuan and fen), got 35.975`}},
+			[]string{`balance: 最多两位小数（精确到分），收到 35.975`}},
 		{"money as a string", with(baseProject, "spent", `"337054.03"`), "",
-			[]string{`spent: must be a number of yuan, got the string "337054.03"`}},
+			[]string{`spent: 须为以元为单位的数字，收到文本 "337054.03"`}},
 		{"optional money as a string", with(baseProject, "funds_arrived", `"337090"`), "",
-			[]string{`funds_arrived: must be a number of yuan, got the string "337090"`}},
+			[]string{`funds_arrived: 须为以元为单位的数字，收到文本 "337090"`}},
 		{"money as a boolean", with(baseProject, "budget_initial", `true`), "",
-			[]string{`budget_initial: must be a number of yuan, got true`}},
+			[]string{`budget_initial: 须为以元为单位的数字，收到 true`}},
 		{"money too large", with(baseProject, "budget_adjusted", `1e21`), "",
-			[]string{`budget_adjusted: must be a number of yuan, got 1e21`}},
+			[]string{`budget_adjusted: 须为以元为单位的数字，收到 1e21`}},
 		{"long value clipped", with(baseProject, "spent", `"`+longName+`"`), "",
-			[]string{`spent: must be a number of yuan, got the string "` + longName[:39] + `…`}},
+			[]string{`spent: 须为以元为单位的数字，收到文本 "` + longName[:39] + `…`}},
 		// Regression: clipping cut through a character and left invalid UTF-8.
 		{"long Chinese value clipped", with(baseProject, "budget_adjusted", `"第1期：三十三万七千零九十元整（含追加预算）"`), "",
-			[]string{`budget_adjusted: must be a number of yuan, got the string "第1期：三十三万七千零九十…`}},
+			[]string{`budget_adjusted: 须为以元为单位的数字，收到文本 "第1期：三十三万七千零九十…`}},
 		{"execution rate with 3 decimals", with(baseProject, "execution_rate", `99.989`), "",
-			[]string{`execution_rate: must have at most 2 decimals, got 99.989`}},
+			[]string{`execution_rate: 最多两位小数，收到 99.989`}},
 		{"execution rate as a string", with(baseProject, "execution_rate", `"99.99%"`), "",
-			[]string{`execution_rate: must be a percentage, got the string "99.99%"`}},
+			[]string{`execution_rate: 须为百分数，收到文本 "99.99%"`}},
 		{"several money errors", with(with(baseProject, "spent", `"1"`), "budget_adjusted", `1.001`), "", []string{
-			`budget_adjusted: must have at most 2 decimals (yuan and fen), got 1.001`,
-			`spent: must be a number of yuan, got the string "1"`}},
+			`budget_adjusted: 最多两位小数（精确到分），收到 1.001`,
+			`spent: 须为以元为单位的数字，收到文本 "1"`}},
 
 		// Compliance.
 		{"invalid compliance", with(baseProject, "compliance", `"好"`), "",
-			[]string{`compliance: must be one of 达成, 部分达成, 未达成, got "好"`}},
+			[]string{`compliance: 须为 达成、部分达成、未达成 之一，收到 "好"`}},
 		{"numeric compliance", with(baseProject, "compliance", `1`), "",
-			[]string{`compliance: must be a string, got 1`}},
+			[]string{`compliance: 须为文本，收到 1`}},
 
 		// Indicators.
 		{"indicators not an array", with(baseProject, "indicators", `{}`), "",
-			[]string{`indicators: must be an array of indicators`}},
+			[]string{`indicators: 须为指标数组`}},
 		{"too many indicators", withIndicators(strings.Split(strings.Repeat(quantIndicator+"\n", MaxIndicatorsPerProject+1), "\n")[:MaxIndicatorsPerProject+1]...), "",
-			[]string{`indicators: 1001 indicators, at most 1000 allowed`}},
+			[]string{`indicators: 有 1001 个指标，最多 1000 个`}},
 		{"indicator not an object", withIndicators(quantIndicator, `5`), "",
-			[]string{`indicators[1]: must be a JSON object, got number`}},
+			[]string{`indicators[1]: 须为对象，收到数字`}},
 		{"null indicator", withIndicators(`null`), "", []string{
-			`indicators[0].level1: required`, `indicators[0].name: required`, `indicators[0].direction: required`}},
+			`indicators[0].level1: 必填`, `indicators[0].name: 必填`, `indicators[0].direction: 必填`}},
 		{"proposed score of a quantitative indicator", withIndicators(withRaw(quantIndicator, `"proposed_score": 5`)), "",
-			[]string{`indicators[0].proposed_score: only qualitative indicators take a proposed score: a quantitative one is scored from its target and actual value`}},
+			[]string{`indicators[0].proposed_score: 只有定性指标可填建议得分：定量指标按目标值和实际值计分`}},
 		{"negative proposed score", withIndicators(withRaw(qualIndicator, `"proposed_score": -5`)), "",
-			[]string{`indicators[0].proposed_score: must not be negative, got -5.00`}},
+			[]string{`indicators[0].proposed_score: 不能为负数，收到 -5.00`}},
 		{"proposed score with 3 decimals", withIndicators(withRaw(qualIndicator, `"proposed_score": 5.125`)), "",
-			[]string{`indicators[0].proposed_score: must have at most 2 decimals, got 5.125`}},
+			[]string{`indicators[0].proposed_score: 最多两位小数，收到 5.125`}},
 		{"deduction without a reason", withIndicators(withRaw(quantIndicator, `"deduction": 2`)), "",
-			[]string{`indicators[0].deduction_reason: required with a deduction (2.00 points)`}},
+			[]string{`indicators[0].deduction_reason: 有扣分（2.00 分）时必填`}},
 		{"no direction", withIndicators(with(quantIndicator, "direction", "")), "",
-			[]string{`indicators[0].direction: required`}},
+			[]string{`indicators[0].direction: 必填`}},
 		{"a cost indicator without a direction or target", withIndicators(with(with(with(quantIndicator, "level1", `"成本指标"`), "direction", ""), "target", "")), "",
-			[]string{`indicators[0].target: required for a quantitative indicator`}},
+			[]string{`indicators[0].target: 定量指标必填`}},
 		{"negative deduction", withIndicators(withRaw(quantIndicator, `"deduction": -2, "deduction_reason": "x"`)), "",
-			[]string{`indicators[0].deduction: must not be negative, got -2.00`}},
+			[]string{`indicators[0].deduction: 不能为负数，收到 -2.00`}},
 		{"fund source in words", withRaw(baseProject, `"carry_over_budget": "很多"`), "",
-			[]string{`carry_over_budget: must be a number of yuan, got the string "很多"`}},
+			[]string{`carry_over_budget: 须为以元为单位的数字，收到文本 "很多"`}},
 		{"unknown indicator field", withIndicators(quantIndicator, withRaw(qualIndicator, `"score": 5`)), "",
-			[]string{`indicators[1]: unknown field "score"`}},
+			[]string{`indicators[1]: 未知字段 "score"`}},
 		{"misspelt target", withIndicators(with(with(quantIndicator, "target", ""), "targte", "3")), "",
-			[]string{`indicators[0]: unknown field "targte"`, `indicators[0].target: required for a quantitative indicator`}},
+			[]string{`indicators[0]: 未知字段 "targte"`, `indicators[0].target: 定量指标必填`}},
 		{"indicator field in another case", withIndicators(withRaw(with(quantIndicator, "target", ""), `"Target": 3`)), "",
-			[]string{`indicators[0]: unknown field "Target"`}},
+			[]string{`indicators[0]: 未知字段 "Target"`}},
 		{"repeated indicator field", withIndicators(withRaw(quantIndicator, `"actual": 4`)), "",
-			[]string{`indicators[0]: duplicate field "actual"`}},
+			[]string{`indicators[0]: 字段 "actual" 重复`}},
 		{"indicator without level1 and name", withIndicators(with(with(quantIndicator, "level1", ""), "name", `""`)), "", []string{
-			`indicators[0].level1: required`, `indicators[0].name: required, got an empty string`}},
+			`indicators[0].level1: 必填`, `indicators[0].name: 必填，不能为空`}},
 		{"unknown direction", withIndicators(with(quantIndicator, "direction", `"上升"`)), "",
-			[]string{`indicators[0].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "上升"`}},
+			[]string{`indicators[0].direction: 须为 >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性) 之一，收到 "上升"`}},
 		{"direction in another case", withIndicators(with(qualIndicator, "direction", `"Qualitative"`)), "",
-			[]string{`indicators[0].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "Qualitative"`}},
+			[]string{`indicators[0].direction: 须为 >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性) 之一，收到 "Qualitative"`}},
 		{"missing direction", withIndicators(with(quantIndicator, "direction", "")), "",
-			[]string{`indicators[0].direction: required`}},
+			[]string{`indicators[0].direction: 必填`}},
 		{"empty direction", withIndicators(with(quantIndicator, "direction", `""`)), "",
-			[]string{`indicators[0].direction: required, got an empty string`}},
+			[]string{`indicators[0].direction: 必填，不能为空`}},
 		{"qualitative without rating", withIndicators(with(qualIndicator, "rating", "")), "",
-			[]string{`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`}},
+			[]string{`indicators[0].rating: 定性指标必填（达成、部分达成或未达成）`}},
 		{"qualitative with a null rating", withIndicators(with(qualIndicator, "rating", "null")), "",
-			[]string{`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`}},
+			[]string{`indicators[0].rating: 定性指标必填（达成、部分达成或未达成）`}},
 		// Regression: an empty rating used to be accepted, and the project
 		// then failed to decode once encoded again.
 		{"qualitative with an empty rating", withIndicators(with(qualIndicator, "rating", `""`)), "",
-			[]string{`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`}},
+			[]string{`indicators[0].rating: 定性指标必填（达成、部分达成或未达成）`}},
 		{"qualitative with a blank rating", withIndicators(with(qualIndicator, "rating", `" "`)), "",
-			[]string{`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`}},
+			[]string{`indicators[0].rating: 定性指标必填（达成、部分达成或未达成）`}},
 		{"invalid rating", withIndicators(with(qualIndicator, "rating", `"优"`)), "",
-			[]string{`indicators[0].rating: must be one of 达成, 部分达成, 未达成, got "优"`}},
+			[]string{`indicators[0].rating: 须为 达成、部分达成、未达成 之一，收到 "优"`}},
 		{"numeric rating", withIndicators(with(qualIndicator, "rating", `1`)), "",
-			[]string{`indicators[0].rating: must be a string, got 1`}},
+			[]string{`indicators[0].rating: 须为文本，收到 1`}},
 		{"qualitative with target", withIndicators(with(qualIndicator, "target", `100`)), "",
-			[]string{`indicators[0]: a qualitative indicator takes a rating, not target or actual`}},
+			[]string{`indicators[0]: 定性指标填评价结果（rating），不填目标值或实际值`}},
 		{"qualitative with actual", withIndicators(with(qualIndicator, "actual", `100`)), "",
-			[]string{`indicators[0]: a qualitative indicator takes a rating, not target or actual`}},
+			[]string{`indicators[0]: 定性指标填评价结果（rating），不填目标值或实际值`}},
 		{"quantitative without target", withIndicators(quantIndicator, with(quantIndicator, "target", "")), "",
-			[]string{`indicators[1].target: required for a quantitative indicator`}},
+			[]string{`indicators[1].target: 定量指标必填`}},
 		{"quantitative with a null target", withIndicators(with(quantIndicator, "target", "null")), "",
-			[]string{`indicators[0].target: required for a quantitative indicator`}},
+			[]string{`indicators[0].target: 定量指标必填`}},
 		{"quantitative with a rating", withIndicators(with(quantIndicator, "rating", `"达成"`)), "",
-			[]string{`indicators[0].rating: only qualitative indicators take a rating`}},
+			[]string{`indicators[0].rating: 只有定性指标可填评价结果`}},
 		{"target as a string", withIndicators(with(quantIndicator, "target", `"3"`)), "",
-			[]string{`indicators[0].target: must be a number, got the string "3"`}},
+			[]string{`indicators[0].target: 须为数字，收到文本 "3"`}},
 		{"infinite actual", withIndicators(with(quantIndicator, "actual", `1e400`)), "",
-			[]string{`indicators[0].actual: must be a finite number, got 1e400`}},
+			[]string{`indicators[0].actual: 须为有限的数字，收到 1e400`}},
 		{"boolean actual", withIndicators(with(quantIndicator, "actual", `false`)), "",
-			[]string{`indicators[0].actual: must be a finite number, got false`}},
+			[]string{`indicators[0].actual: 须为有限的数字，收到 false`}},
 		{"zero weight", withIndicators(with(quantIndicator, "weight", `0`)), "",
-			[]string{`indicators[0].weight: must be positive, got 0.00`}},
+			[]string{`indicators[0].weight: 须为正数，收到 0.00`}},
 		{"negative weight", withIndicators(with(quantIndicator, "weight", `-5`)), "",
-			[]string{`indicators[0].weight: must be positive, got -5.00`}},
+			[]string{`indicators[0].weight: 须为正数，收到 -5.00`}},
 		{"weight with 3 decimals", withIndicators(with(quantIndicator, "weight", `3.333`)), "",
-			[]string{`indicators[0].weight: must have at most 2 decimals, got 3.333`}},
+			[]string{`indicators[0].weight: 最多两位小数，收到 3.333`}},
 		{"weight as a string", withIndicators(with(quantIndicator, "weight", `"5"`)), "",
-			[]string{`indicators[0].weight: must be a number of points, got the string "5"`}},
+			[]string{`indicators[0].weight: 须为分值，收到文本 "5"`}},
 		{"numeric unit", withIndicators(with(quantIndicator, "unit", `1`)), "",
-			[]string{`indicators[0].unit: must be a string, got 1`}},
+			[]string{`indicators[0].unit: 须为文本，收到 1`}},
 		{"errors in several indicators", withIndicators(with(qualIndicator, "rating", ""), quantIndicator, with(quantIndicator, "direction", `"?"`)), "", []string{
-			`indicators[0].rating: required for a qualitative indicator (达成, 部分达成 or 未达成)`,
-			`indicators[2].direction: must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "?"`}},
+			`indicators[0].rating: 定性指标必填（达成、部分达成或未达成）`,
+			`indicators[2].direction: 须为 >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性) 之一，收到 "?"`}},
 
 		// Every reason at once.
 		{"project and indicator errors", withRaw(with(with(withIndicators(qualIndicator, with(quantIndicator, "target", ""), with(qualIndicator, "level1", "")),
 			"name", ""), "spent", "1.234"), `"Year": 2024`), "", []string{
-			`unknown field "Year"`,
-			`name: required`,
-			`spent: must have at most 2 decimals (yuan and fen), got 1.234`,
-			`indicators[1].target: required for a quantitative indicator`,
-			`indicators[2].level1: required`}},
+			`未知字段 "Year"`,
+			`name: 必填`,
+			`spent: 最多两位小数（精确到分），收到 1.234`,
+			`indicators[1].target: 定量指标必填`,
+			`indicators[2].level1: 必填`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -547,7 +547,7 @@ func TestDecodeUnknownFieldNamed(t *testing.T) {
 		t.Fatalf("%d projects and %d rejections, want 25 and 1", len(in.Projects), len(in.Rejected))
 	}
 	b, _ := json.Marshal(in.Rejected[0])
-	if s := string(b); !strings.Contains(s, `HH2024-05`) || !strings.Contains(s, `unknown field \"spnet\"`) {
+	if s := string(b); !strings.Contains(s, `HH2024-05`) || !strings.Contains(s, `未知字段 \"spnet\"`) {
 		t.Errorf("rejection %s does not name the project and the field", s)
 	}
 }
@@ -689,11 +689,11 @@ func TestDecodeKeepsGoing(t *testing.T) {
 		t.Errorf("decoded %q, want %q", ids, want)
 	}
 	want := []Rejection{
-		{ProjectID: "B", Errors: []string{`unknown field "spnet"`}},
-		{ProjectID: "#4", Errors: []string{`id: required`}},
-		{ProjectID: "#5", Errors: []string{`must be a JSON object, got number`}},
-		{ProjectID: "F", Errors: []string{`spent: must be a number of yuan, got the string "1"`}},
-		{ProjectID: "H", Errors: []string{`year: must be a whole year such as 2024, got "2024"`}},
+		{ProjectID: "B", Errors: []string{`未知字段 "spnet"`}},
+		{ProjectID: "#4", Errors: []string{`id: 必填`}},
+		{ProjectID: "#5", Errors: []string{`须为对象，收到数字`}},
+		{ProjectID: "F", Errors: []string{`spent: 须为以元为单位的数字，收到文本 "1"`}},
+		{ProjectID: "H", Errors: []string{`year: 须为整数年份，如 2024，收到 "2024"`}},
 	}
 	if !reflect.DeepEqual(in.Rejected, want) {
 		t.Errorf("rejections\n got %q\nwant %q", in.Rejected, want)
@@ -714,21 +714,21 @@ func TestDecodeDuplicateIDs(t *testing.T) {
 			name:     "same id, same year",
 			projects: []string{p("A", 2024), p("B", 2024), p("A", 2024)},
 			ids:      []string{"A", "B"},
-			rejected: []Rejection{{"A", []string{`id: duplicate id "A" in year 2024 (first at position 1)`}}},
+			rejected: []Rejection{{"A", []string{`id: 2024 年的项目编号 "A" 重复（首次出现在第 1 个项目）`}}},
 		},
 		{
 			name:     "same id after trimming",
 			projects: []string{p("A", 2024), p(" A ", 2024)},
 			ids:      []string{"A"},
-			rejected: []Rejection{{"A", []string{`id: duplicate id "A" in year 2024 (first at position 1)`}}},
+			rejected: []Rejection{{"A", []string{`id: 2024 年的项目编号 "A" 重复（首次出现在第 1 个项目）`}}},
 		},
 		{
 			name:     "three times",
 			projects: []string{p("B", 2024), p("A", 2024), p("A", 2024), p("A", 2024)},
 			ids:      []string{"B", "A"},
 			rejected: []Rejection{
-				{"A", []string{`id: duplicate id "A" in year 2024 (first at position 2)`}},
-				{"A", []string{`id: duplicate id "A" in year 2024 (first at position 2)`}},
+				{"A", []string{`id: 2024 年的项目编号 "A" 重复（首次出现在第 2 个项目）`}},
+				{"A", []string{`id: 2024 年的项目编号 "A" 重复（首次出现在第 2 个项目）`}},
 			},
 		},
 		{
@@ -745,15 +745,15 @@ func TestDecodeDuplicateIDs(t *testing.T) {
 			name:     "the first is rejected too",
 			projects: []string{with(p("A", 2024), "spent", ""), p("A", 2024)},
 			rejected: []Rejection{
-				{"A", []string{`spent: required`}},
-				{"A", []string{`id: duplicate id "A" in year 2024 (first at position 1)`}},
+				{"A", []string{`spent: 必填`}},
+				{"A", []string{`id: 2024 年的项目编号 "A" 重复（首次出现在第 1 个项目）`}},
 			},
 		},
 		{
 			name:     "duplicate with other errors",
 			projects: []string{p("A", 2024), with(p("A", 2024), "name", "")},
 			ids:      []string{"A"},
-			rejected: []Rejection{{"A", []string{`name: required`, `id: duplicate id "A" in year 2024 (first at position 1)`}}},
+			rejected: []Rejection{{"A", []string{`name: 必填`, `id: 2024 年的项目编号 "A" 重复（首次出现在第 1 个项目）`}}},
 		},
 		// Regression: projects whose year could not be read were all
 		// counted as year 0, and reported as duplicates "in year 0".
@@ -761,16 +761,16 @@ func TestDecodeDuplicateIDs(t *testing.T) {
 			name:     "unreadable years",
 			projects: []string{with(p("A", 2024), "year", `"2023"`), with(p("A", 2024), "year", `"2024"`)},
 			rejected: []Rejection{
-				{"A", []string{`year: must be a whole year such as 2024, got "2023"`}},
-				{"A", []string{`year: must be a whole year such as 2024, got "2024"`}},
+				{"A", []string{`year: 须为整数年份，如 2024，收到 "2023"`}},
+				{"A", []string{`year: 须为整数年份，如 2024，收到 "2024"`}},
 			},
 		},
 		{
 			name:     "missing ids are not duplicates",
 			projects: []string{with(baseProject, "id", ""), with(baseProject, "id", `""`)},
 			rejected: []Rejection{
-				{"#1", []string{`id: required`}},
-				{"#2", []string{`id: required, got an empty string`}},
+				{"#1", []string{`id: 必填`}},
+				{"#2", []string{`id: 必填，不能为空`}},
 			},
 		},
 	}
@@ -818,8 +818,8 @@ func TestCheckFields(t *testing.T) {
 	}{
 		{`{}`, nil},
 		{`{"a": 1, "b": {"a": 1, "a": 2, "c": 3}}`, nil},
-		{`{"a": [1, {"x": 2}], "c": null, "A": 1, "a": 2}`, []string{`unknown field "c"`, `unknown field "A"`, `duplicate field "a"`}},
-		{`{"": 1}`, []string{`unknown field ""`}},
+		{`{"a": [1, {"x": 2}], "c": null, "A": 1, "a": 2}`, []string{`未知字段 "c"`, `未知字段 "A"`, `字段 "a" 重复`}},
+		{`{"": 1}`, []string{`未知字段 ""`}},
 		{`[{"c": 1}]`, nil},
 		{`5`, nil},
 	}

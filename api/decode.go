@@ -196,7 +196,7 @@ func jsonError(data []byte, err error) error {
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
 		return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误（第 %d 行）：%v", line, syn)
 	case errors.As(err, &typ):
-		msg := fmt.Sprintf("须为%s，收到%s", jsonType(typ.Type), jsonValue(typ.Value))
+		msg := fmt.Sprintf("须为%s，收到%s", jixiao.JSONTypeName(typ.Type), jixiao.JSONValueName(typ.Value))
 		if typ.Field == "" {
 			return jixiao.Errorf(jixiao.EMALFORMED, "请求内容%s", msg)
 		}
@@ -213,43 +213,6 @@ func jsonError(data []byte, err error) error {
 		return e
 	}
 	return jixiao.Errorf(jixiao.EMALFORMED, "JSON 格式错误：%v", err)
-}
-
-// jsonType names what a Go type takes in JSON terms, for messages.
-func jsonType(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "文本（字符串）"
-	case reflect.Bool:
-		return " true 或 false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "整数"
-	case reflect.Float32, reflect.Float64:
-		return "数字"
-	case reflect.Slice, reflect.Array:
-		return "数组"
-	case reflect.Struct, reflect.Map:
-		return "对象"
-	}
-	return "其他 JSON 值"
-}
-
-// jsonValue names, in Chinese, what encoding/json says it found: "string",
-// "number", or "number 2024.5".
-func jsonValue(v string) string {
-	kind, rest, _ := strings.Cut(v, " ")
-	names := map[string]string{"string": "文本", "number": "数字", "bool": "true/false", "array": "数组", "object": "对象"}
-	if n, ok := names[kind]; ok {
-		kind = n
-	}
-	if rest != "" {
-		return kind + " " + rest
-	}
-	return kind
 }
 
 func cutPrefix(s, prefix string) (string, bool) {

@@ -177,7 +177,7 @@ func TestEvaluationInlineRejected(t *testing.T) {
 		p = st.do(request{method: http.MethodPost, path: "/api/v1/evaluations", role: jixiao.RoleScorer, ctype: "application/json", specInvalid: true,
 			body: jsonBody(t, map[string]any{"projects": []any{map[string]any{"id": "X", "name": "x", "year": 2024, "spent": 1}}})}).
 			problem(t, http.StatusUnprocessableEntity, "invalid")
-		p.hasError(t, "X", "budget_adjusted", "required")
+		p.hasError(t, "X", "budget_adjusted", "必填")
 	})
 
 	// With allow_rejected the others are stored and scored, and the answer

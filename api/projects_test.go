@@ -244,26 +244,26 @@ func TestProjectsUpsertErrors(t *testing.T) {
 		specInvalid bool
 	}{
 		{name: "broken JSON", body: `{"projects": [`, status: 400, code: "malformed", detail: "", specInvalid: true},
-		{name: "not a document", body: `"projects"`, status: 400, code: "malformed", detail: "expected", specInvalid: true},
+		{name: "not a document", body: `"projects"`, status: 400, code: "malformed", detail: "须为", specInvalid: true},
 		{name: "unknown document field", body: map[string]any{"projects": []any{good}, "extra": 1}, status: 400, code: "malformed",
-			detail: `unknown field "extra"`, specInvalid: true},
-		{name: "empty", body: ``, status: 400, code: "malformed", detail: "empty", specInvalid: true},
+			detail: `未知字段 "extra"`, specInvalid: true},
+		{name: "empty", body: ``, status: 400, code: "malformed", detail: "内容为空", specInvalid: true},
 		{name: "no projects", body: `{"projects": []}`, status: 422, code: "invalid", field: "projects", msg: "no projects", specInvalid: true},
 		{name: "unknown project field", body: []any{good, withField("colour", "red")}, status: 422, code: "invalid",
-			detail: "1 project(s) are invalid; nothing was stored", project: "BAD-1", msg: `unknown field "colour"`, specInvalid: true},
+			detail: "1 project(s) are invalid; nothing was stored", project: "BAD-1", msg: `未知字段 "colour"`, specInvalid: true},
 		{name: "field in the wrong case", body: []any{withField("Spent", 1)}, status: 422, code: "invalid",
-			project: "BAD-1", msg: `unknown field "Spent"`, specInvalid: true},
+			project: "BAD-1", msg: `未知字段 "Spent"`, specInvalid: true},
 		{name: "missing spent", body: []any{good, without("spent")}, status: 422, code: "invalid",
-			project: "BAD-1", field: "spent", msg: "required", specInvalid: true},
+			project: "BAD-1", field: "spent", msg: "必填", specInvalid: true},
 		{name: "three decimals", body: `[` + strings.Replace(string(jsonBody(t, good)), `"spent":100`, `"spent":1.234`, 1) + `]`,
 			// The spec states two decimals in words (multipleOf misleads
 			// float-based validators); the server's own check refuses it.
-			status: 422, code: "invalid", project: "G-1", field: "spent", msg: "at most 2 decimals"},
+			status: 422, code: "invalid", project: "G-1", field: "spent", msg: "最多两位小数"},
 		{name: "string year", body: []any{withField("year", "2024")}, status: 422, code: "invalid",
-			project: "BAD-1", field: "year", msg: "whole year", specInvalid: true},
-		{name: "duplicate", body: []any{good, good}, status: 422, code: "invalid", project: "G-1", field: "id", msg: "duplicate"},
+			project: "BAD-1", field: "year", msg: "整数年份", specInvalid: true},
+		{name: "duplicate", body: []any{good, good}, status: 422, code: "invalid", project: "G-1", field: "id", msg: "重复"},
 		{name: "bad direction", body: []any{withField("indicators", []any{map[string]any{"level1": "产出指标", "name": "x", "direction": "up", "target": 1}})},
-			status: 422, code: "invalid", project: "BAD-1", field: "indicators[0].direction", msg: "must be one of", specInvalid: true},
+			status: 422, code: "invalid", project: "BAD-1", field: "indicators[0].direction", msg: "之一", specInvalid: true},
 		{name: "text/plain", body: []any{good}, ctype: "text/plain", status: 415, code: "unsupported_media_type", detail: "application/json", specInvalid: true},
 		{name: "no content type", body: []any{good}, ctype: "-", status: 415, code: "unsupported_media_type", specInvalid: true},
 	} {
@@ -296,9 +296,9 @@ func TestProjectsUpsertErrors(t *testing.T) {
 func TestProjectLabelsRefused(t *testing.T) {
 	st := newStack(t)
 	for _, tt := range []struct{ field, value, project, msg string }{
-		{"id", "HH/01", "#1", `may not contain "/"`},
-		{"id", "HH\x0001", "#1", "control characters"},
-		{"name", "前端\u202e项目", "X-1", "bidirectional-text controls"},
+		{"id", "HH/01", "#1", `不能含“/”`},
+		{"id", "HH\x0001", "#1", "控制字符"},
+		{"name", "前端\u202e项目", "X-1", "改变文字方向的控制字符"},
 		{"department", "局\r\n", "X-1", ""}, // trailing space is trimmed: accepted
 	} {
 		p := project("X-1", 1000)

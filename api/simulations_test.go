@@ -141,7 +141,7 @@ func TestSimulationErrors(t *testing.T) {
 		role        string // the viewer's unless set
 	}{
 		{name: "unknown override field", body: `{"overrides": [{"field": "spent", "percentage": 5}]}`, status: 400, code: "malformed",
-			detail: `unknown field "percentage"`, specInvalid: true},
+			detail: `未知字段 "percentage"`, specInvalid: true},
 		{name: "unknown field to change", body: map[string]any{"overrides": []any{map[string]any{"field": "spend", "percent": 5}}}, status: 422, code: "invalid",
 			field: "overrides[0].field", detail: "unknown field", specInvalid: true},
 		{name: "two changes", body: map[string]any{"overrides": []any{map[string]any{"field": "spent", "percent": 5, "set": 1}}}, status: 422, code: "invalid",

@@ -209,7 +209,7 @@ func TestRejections(t *testing.T) {
 		{"unknown level1", project("100", "100", qual("社会成本", "丙", jixiao.Achieved)), `level1 "社会成本"`},
 		{"weights exceed group", project("100", "100", w(a, "30"), w(b, "30")), "more than the 50.00 points"},
 		{"weights do not add up", project("100", "100", w(a, "20"), w(b, "20")), "not the 50.00 points"},
-		{"year not covered", func() jixiao.Project { p := project("100", "100", a); p.Year = 2019; return p }(), "applies to 2020 and later, not to 2019"},
+		{"year not covered", func() jixiao.Project { p := project("100", "100", a); p.Year = 2019; return p }(), "适用于 2020 年及以后，不适用于 2019 年"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

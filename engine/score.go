@@ -229,7 +229,7 @@ func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {
 	s.rateNodes = s.rateNodes[:0]
 	if !rs.file.Years.Covers(p.Year) {
 		return jixiao.Result{}, &jixiao.Rejection{ProjectID: p.ID, Errors: []string{
-			fmt.Sprintf("year: rule set %s applies to %s, not to %d", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
+			fmt.Sprintf("year: 规则集 %s 适用于 %s，不适用于 %d 年", rs.ref.ID, yearsLabel(rs.file.Years), p.Year)}}
 	}
 	s.setProject(p)
 	for _, d := range rs.derived {
@@ -375,10 +375,14 @@ func (s *Scorer) reportEmpty(list []*node) {
 }
 
 func yearsLabel(y rules.Years) string {
-	if !y.To.Set {
-		return fmt.Sprintf("%s and later", y.From.Value.Trimmed())
+	from := y.From.Value.Trimmed()
+	switch {
+	case !y.To.Set:
+		return from + " 年及以后"
+	case y.To.Value == y.From.Value:
+		return from + " 年"
 	}
-	return fmt.Sprintf("%s–%s", y.From.Value.Trimmed(), y.To.Value.Trimmed())
+	return fmt.Sprintf("%s–%s 年", from, y.To.Value.Trimmed())
 }
 
 func (s *Scorer) fail(format string, args ...any) {
@@ -436,13 +440,13 @@ func (s *Scorer) setProject(p *jixiao.Project) {
 		}
 		switch m.policy {
 		case missingFail:
-			s.fail("%s: required by rule set %s", m.field, s.rs.ref.ID)
+			s.fail("%s: 规则集 %s 要求填写", m.field, s.rs.ref.ID)
 		case missingDefault:
 			if m.def == nil {
 				continue
 			}
 			if err := s.store(at.slotFor(m.field), m.def, true); err != nil {
-				s.fail("%s: default value: %v", m.field, oneLine(err))
+				s.fail("%s: 默认值无法计算：%v", m.field, oneLine(err))
 			}
 		}
 	}

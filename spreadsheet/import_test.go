@@ -687,19 +687,19 @@ func TestCrossCheckMapsDecoderFields(t *testing.T) {
 	}
 	p := im.projects[0]
 	for _, msg := range []string{
-		"spent: must be a number of yuan, got x",
-		"indicators[1].weight: must be positive, got -1.00",
-		"indicators[0]: a qualitative indicator takes a rating, not target or actual",
-		"indicators: 1001 indicators, at most 1000 allowed",
+		"spent: 须为以元为单位的数字，收到 x",
+		"indicators[1].weight: 须为正数，收到 -1.00",
+		"indicators[0]: 定性指标填评价结果（rating），不填目标值或实际值",
+		"indicators: 有 1001 个指标，最多 1000 个",
 		"something else entirely",
 	} {
 		im.decoderProblem(p, msg)
 	}
 	want := []Problem{
-		{"项目", 2, "全年执行数", "P1", "不符合项目数据规则：must be a number of yuan, got x"},
-		{"绩效指标", 3, "分值", "P1", "不符合项目数据规则：must be positive, got -1.00"},
-		{"绩效指标", 2, "三级指标", "P1", "不符合项目数据规则：a qualitative indicator takes a rating, not target or actual"},
-		{"项目", 2, "项目编号", "P1", "不符合项目数据规则：1001 indicators, at most 1000 allowed"},
+		{"项目", 2, "全年执行数", "P1", "不符合项目数据规则：须为以元为单位的数字，收到 x"},
+		{"绩效指标", 3, "分值", "P1", "不符合项目数据规则：须为正数，收到 -1.00"},
+		{"绩效指标", 2, "三级指标", "P1", "不符合项目数据规则：定性指标填评价结果（rating），不填目标值或实际值"},
+		{"项目", 2, "项目编号", "P1", "不符合项目数据规则：有 1001 个指标，最多 1000 个"},
 		{"项目", 2, "项目编号", "P1", "不符合项目数据规则：something else entirely"},
 	}
 	var got []Problem
@@ -731,9 +731,9 @@ func TestReadJSON(t *testing.T) {
 	]}`
 	imp := impRead(t, []byte(doc), "projects.json")
 	want := []Problem{
-		{"", 2, "budget_adjusted", "B", "must have at most 2 decimals (yuan and fen), got 1.234"},
-		{"", 2, "indicators[0].direction", "B", `must be one of >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性), got "up"`},
-		{"", 3, "id", "", "required"},
+		{"", 2, "budget_adjusted", "B", "最多两位小数（精确到分），收到 1.234"},
+		{"", 2, "indicators[0].direction", "B", `须为 >=, >, <=, <, =, qualitative (or ≥, ≤, 正向, 大于, 反向, 小于, 等于, 定性) 之一，收到 "up"`},
+		{"", 3, "id", "", "必填"},
 	}
 	if imp.Format != "json" || len(imp.Projects) != 1 || imp.Projects[0].ID != "A" {
 		t.Errorf("format %q, projects %+v", imp.Format, imp.Projects)

@@ -311,7 +311,7 @@ func TestCompareRejectedBaseline(t *testing.T) {
 	if s := rep.Summary; s.RejectedBaseline != 1 || s.RejectedScenario != 0 || s.Compared != 2 || !slices.Equal(s.Changed, []string{"HH2024-02"}) {
 		t.Errorf("summary %+v", s)
 	}
-	if r := rep.Projects[1].Baseline.Rejected; len(r) != 1 || !strings.Contains(r[0], "not to 2023") {
+	if r := rep.Projects[1].Baseline.Rejected; len(r) != 1 || !strings.Contains(r[0], "不适用于 2023 年") {
 		t.Errorf("rejection %v", r)
 	}
 }

@@ -175,10 +175,10 @@ func checkNames(b []byte) error {
 		}
 		name, _ := t.(string)
 		if !overrideFields[name] {
-			return fmt.Errorf("unknown field %q in override", name)
+			return fmt.Errorf("调整项中有未知字段 %q", name)
 		}
 		if seen[name] {
-			return fmt.Errorf("field %q is given twice in override", name)
+			return fmt.Errorf("调整项中字段 %q 重复", name)
 		}
 		seen[name] = true
 		var skip json.RawMessage

@@ -323,9 +323,9 @@ func TestOverrideJSON(t *testing.T) {
 		{in: `{"field":"spent","percent":-15,"department":"d","year":2024,"project_ids":["a","b"]}`, want: "spent percent -15 d 2024 [a b]"},
 		{in: `{"field":"indicator.actual","indicator":"满意度","expr":"target"}`, want: "indicator.actual 满意度 expr target"},
 		{in: `{"field":"spent","set":null}`, want: "spent"},
-		{in: `{"field":"spent","sets":1}`, wantErr: `unknown field "sets"`},
-		{in: `{"Field":"spent","set":1}`, wantErr: `unknown field "Field"`},
-		{in: `{"field":"spent","field":"balance","set":1}`, wantErr: `"field" is given twice`},
+		{in: `{"field":"spent","sets":1}`, wantErr: `未知字段 "sets"`},
+		{in: `{"Field":"spent","set":1}`, wantErr: `未知字段 "Field"`},
+		{in: `{"field":"spent","field":"balance","set":1}`, wantErr: `字段 "field" 重复`},
 		{in: `{"field":"spent","set":true}`, wantErr: "must be a number or a rating"},
 		{in: `{"field":"spent","percent":"x"}`, wantErr: "percent"},
 	}
