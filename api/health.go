@@ -19,6 +19,18 @@ func (s *Server) openAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/yaml", openAPISpec)
 }
 
+// rulesLoaded answers 503 to API requests while the rule files are being
+// loaded at start-up: until then a rule set could be missing, or be the
+// built-in where a file overrides it.
+func (s *Server) rulesLoaded(c *gin.Context) {
+	if s.rules.Ready() {
+		return
+	}
+	c.Header("Retry-After", "5")
+	s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "服务正在启动，规则文件尚未加载完，请稍后再试"))
+	c.Abort()
+}
+
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
@@ -30,8 +42,14 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	if !s.rules.Ready() {
-		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "rule sets not loaded yet"))
+		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "规则文件正在加载，尚未就绪"))
 		return
+	}
+	if s.starting != nil {
+		if err := s.starting(); err != nil {
+			s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "尚未就绪：%v", err))
+			return
+		}
 	}
 	// Rule files that do not load: the service is ready, on the version
 	// each shows, and says so.

@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"jixiao"
@@ -90,4 +93,48 @@ func TestMetrics(t *testing.T) {
 	if regexp.MustCompile(`route="/api/v1/projects/2024/`).MatchString(text) {
 		t.Error("a route is labelled with its path")
 	}
+}
+
+// While the rule files load at start-up the service listens but is not
+// ready: /readyz and every API route answer 503 with Retry-After, the
+// health check and the spec answer. Then it is ready, unless other
+// start-up work (the demo data) is still going on.
+func TestNotReadyWhileRulesLoad(t *testing.T) {
+	var starting atomic.Pointer[error]
+	st := newStack(t, func(c *config) {
+		c.notLoaded = true
+		c.opts.Starting = func() error {
+			if p := starting.Load(); p != nil {
+				return *p
+			}
+			return nil
+		}
+	})
+	p := st.get("", "/readyz").problem(t, http.StatusServiceUnavailable, "unavailable")
+	if !strings.Contains(p.Detail, "规则文件正在加载") {
+		t.Errorf("/readyz detail %q", p.Detail)
+	}
+	st.get("", "/healthz").want(t, http.StatusOK)
+	st.get("", "/api/v1/openapi.yaml").want(t, http.StatusOK)
+	for _, path := range []string{"/api/v1/rulesets", "/api/v1/projects", "/api/v1/scores"} {
+		res := st.get(jixiao.RoleViewer, path)
+		p := res.problem(t, http.StatusServiceUnavailable, "unavailable")
+		if res.header.Get("Retry-After") == "" || !strings.Contains(p.Detail, "规则文件尚未加载完") {
+			t.Errorf("%s: Retry-After %q, detail %q", path, res.header.Get("Retry-After"), p.Detail)
+		}
+	}
+	st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).problem(t, http.StatusServiceUnavailable, "unavailable")
+
+	demo := errors.New("示例数据正在加载")
+	starting.Store(&demo)
+	if err := st.rules.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.get(jixiao.RoleViewer, "/api/v1/rulesets").want(t, http.StatusOK)
+	p = st.get("", "/readyz").problem(t, http.StatusServiceUnavailable, "unavailable")
+	if !strings.Contains(p.Detail, "示例数据正在加载") {
+		t.Errorf("/readyz detail %q", p.Detail)
+	}
+	starting.Store(nil)
+	st.get("", "/readyz").want(t, http.StatusOK)
 }

@@ -102,6 +102,7 @@ type config struct {
 	opts       api.Options
 	chunkSize  int
 	noRulesDir bool // built-in rule sets only: uploads are impossible
+	notLoaded  bool // the rule files are not loaded yet, as at start-up
 }
 
 func newStack(t *testing.T, changes ...func(*config)) *stack {
@@ -128,7 +129,11 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	metrics := api.NewMetrics()
 	// As cmd/jixiao wires it: every activation is stored, marked and
 	// audited, and shows in the metrics.
-	reg, err := registry.New(registry.Options{
+	open := registry.New
+	if cfg.notLoaded {
+		open = registry.Open
+	}
+	reg, err := open(registry.Options{
 		Dir:          dir,
 		Logger:       logger,
 		PollInterval: -1,

@@ -84,11 +84,12 @@ func (m *Metrics) Reloaded(ruleset string, ok bool) {
 	m.ruleReloads.WithLabelValues(ruleset, result).Inc()
 }
 
-// started makes the rule-reload series of every rule set exist from the
-// start, so that a rate or an alert on errors has a series to read, and
-// counts the built-ins loaded at start-up (the files count themselves as
-// they load).
-func (m *Metrics) started(status []registry.Status) {
+// RulesLoaded makes the rule-reload series of every rule set exist from
+// the start, so that a rate or an alert on errors has a series to read,
+// and counts the built-ins loaded at start-up (the files count themselves
+// as they load). Call it once, when the registry's Load has finished; New
+// does for a registry that is ready.
+func (m *Metrics) RulesLoaded(status []registry.Status) {
 	for _, st := range status {
 		if st.ID == "" {
 			continue

@@ -257,7 +257,7 @@ func (s *Server) validateRuleSet(c *gin.Context) {
 		return
 	}
 	name := c.DefaultQuery("name", "draft.yaml")
-	rs, tests, err := s.rules.Validate(name, data)
+	rs, tests, err := s.rules.Validate(c.Request.Context(), name, data)
 	out := gin.H{"valid": err == nil, "tests": tests, "errors": []rules.Diagnostic{}}
 	var diags rules.Errors
 	if errors.As(err, &diags) {
@@ -331,7 +331,7 @@ func (s *Server) putRuleSet(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	rs, err := s.rules.Put(id, data, actor(c))
+	rs, err := s.rules.Put(c.Request.Context(), id, data, actor(c))
 	if err != nil {
 		s.fail(c, ruleErrors("the rule file was not accepted; the active version is unchanged", err))
 		return

@@ -36,6 +36,10 @@ type Options struct {
 	// Default 2 each: each of them already uses every core.
 	MaxEvaluations int
 	MaxSimulations int
+	// Starting, if set, tells whether start-up work other than loading the
+	// rule files is still going on (loading the demo data): a non-nil
+	// error, shown by /readyz, until it is done.
+	Starting func() error
 }
 
 // Server holds the API's dependencies.
@@ -49,6 +53,7 @@ type Server struct {
 	maxBody      int64
 	syncLimit    int
 	metrics      *Metrics
+	starting     func() error
 	keys         *keyCache
 	requestLog   *requestLog
 	router       *gin.Engine
@@ -97,6 +102,7 @@ func New(o Options) *Server {
 		maxBody:      o.MaxBodyBytes,
 		syncLimit:    o.SyncLimit,
 		metrics:      o.Metrics,
+		starting:     o.Starting,
 		jobsActive:   map[int64]bool{},
 		evaluations:  make(slots, max(o.MaxEvaluations, 0)),
 		simulations:  make(slots, max(o.MaxSimulations, 0)),
@@ -122,8 +128,8 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
-	if s.rules != nil {
-		s.metrics.started(s.rules.Status())
+	if s.rules.Ready() {
+		s.metrics.RulesLoaded(s.rules.Status())
 	}
 	s.requestLog = newRequestLog(s.logger.Handler(), requestLogQueue)
 	s.keys = newKeyCache(func(ctx context.Context, hash string) (*jixiao.APIKey, error) {
@@ -211,6 +217,7 @@ func (s *Server) routes() *gin.Engine {
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.yaml", s.openAPI)
+	v1.Use(s.rulesLoaded)
 
 	viewer := v1.Group("", s.authenticate(jixiao.RoleViewer))
 	scorer := v1.Group("", s.authenticate(jixiao.RoleScorer))

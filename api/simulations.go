@@ -72,7 +72,7 @@ func (s *Server) simulate(c *gin.Context) {
 		if !s.requireRole(c, jixiao.RoleScorer, "a draft rule file") {
 			return
 		}
-		rs, _, err := s.rules.Validate("draft.yaml", []byte(req.Draft))
+		rs, _, err := s.rules.Validate(c.Request.Context(), "draft.yaml", []byte(req.Draft))
 		if err != nil {
 			s.fail(c, ruleErrors("the draft rule file has errors", err))
 			return

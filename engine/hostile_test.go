@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -111,11 +112,19 @@ func TestTestsWithinBudget(t *testing.T) {
 			t.Fatalf("%s: %v", r.Name, r.Failures)
 		}
 	}
-	got := rs.RunTestsWithin(time.Nanosecond)
+	got := rs.RunTestsWithin(context.Background(), time.Nanosecond)
 	if !got[0].Passed || got[1].Passed || !strings.Contains(got[1].Failures[0], "not run: the file's tests before it took") {
 		t.Errorf("with a budget of 1ns: %+v", got[:2])
 	}
 	if rs.TestError(got) == nil {
 		t.Error("tests over the budget are no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopped := rs.RunTestsWithin(ctx, time.Hour)
+	for _, r := range stopped {
+		if r.Passed || !strings.Contains(r.Failures[0], "not run: the check was stopped") {
+			t.Fatalf("with a cancelled context: %+v", r)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -27,11 +28,14 @@ const TestBudget = 10 * time.Second
 
 // RunTests scores each example project of the rule file and compares the
 // outcome with what the test expects, within TestBudget.
-func (rs *RuleSet) RunTests() []TestResult { return rs.RunTestsWithin(TestBudget) }
+func (rs *RuleSet) RunTests() []TestResult {
+	return rs.RunTestsWithin(context.Background(), TestBudget)
+}
 
 // RunTestsWithin is RunTests with another budget: once the tests run have
-// taken longer, the others fail without running.
-func (rs *RuleSet) RunTestsWithin(budget time.Duration) []TestResult {
+// taken longer, the others fail without running. When ctx ends (a
+// shutdown, a request gone) the tests not yet run fail the same way.
+func (rs *RuleSet) RunTestsWithin(ctx context.Context, budget time.Duration) []TestResult {
 	sc := rs.NewScorer()
 	out := make([]TestResult, 0, len(rs.file.Tests))
 	start := time.Now()
@@ -39,6 +43,8 @@ func (rs *RuleSet) RunTestsWithin(budget time.Duration) []TestResult {
 		tr := TestResult{Name: t.Name.Value, Line: t.Name.Line}
 		if spent := time.Since(start); i > 0 && spent > budget {
 			tr.Failures = []string{fmt.Sprintf("not run: the file's tests before it took %v, longer than the %v allowed for all of them", spent.Round(time.Microsecond), budget)}
+		} else if err := ctx.Err(); err != nil {
+			tr.Failures = []string{fmt.Sprintf("not run: the check was stopped (%v)", err)}
 		} else {
 			tr.Failures = rs.runTest(sc, &t)
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,16 +17,19 @@ import (
 // write to (code unavailable: uploads are not possible in this set-up).
 var ErrNoDir error = jixiao.Errorf(jixiao.EUNAVAILABLE, "the service has no rules directory; rule files cannot be uploaded")
 
+// ErrLoading is returned by Put before Load has finished.
+var ErrLoading error = jixiao.Errorf(jixiao.EUNAVAILABLE, "规则文件仍在加载，请稍后再上传")
+
 // Validate is a dry run of what an upload goes through: strict decoding,
 // compiling every formula and running the file's tests. It never
 // activates or writes anything. The error is rules.Errors: the
 // diagnostics of a file that does not load, or one per failed test (the
-// rule set and the results are then returned too).
-func (r *Registry) Validate(path string, data []byte) (*engine.RuleSet, []engine.TestResult, error) {
+// rule set and the results are then returned too). ctx stops the tests.
+func (r *Registry) Validate(ctx context.Context, path string, data []byte) (*engine.RuleSet, []engine.TestResult, error) {
 	r.mu.Lock()
 	parents := r.parentsLocked()
 	r.mu.Unlock()
-	l, results, err := build(path, data, parents)
+	l, results, err := build(ctx, path, data, parents)
 	if l == nil {
 		return nil, results, err
 	}
@@ -50,10 +54,15 @@ func (r *Registry) Validate(path string, data []byte) (*engine.RuleSet, []engine
 // as the built-in, is written but is not a new activation: activations
 // are changes of hash.)
 // The watcher, seeing the written file, finds its hash already loaded and
-// does not activate it a second time.
-func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, error) {
+// does not activate it a second time. The rule sets that extend id are
+// built again on the new version, without the lock, before it is
+// activated. ctx stops the checks; nothing is written after it ends.
+func (r *Registry) Put(ctx context.Context, id string, data []byte, who string) (*engine.RuleSet, error) {
 	if r.dir == "" {
 		return nil, ErrNoDir
+	}
+	if !r.ready.Load() {
+		return nil, ErrLoading
 	}
 	if !validID(id) {
 		return nil, jixiao.Errorf(jixiao.EINVALID, "%q is not a rule-set id: a letter, then letters, digits, _ or -", id)
@@ -67,7 +76,9 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 	// against what is on disk now and not at the last scan. The scan
 	// builds without the lock, and leaves a file another scan is already
 	// building to that scan: a slow file does not hold up this upload.
-	r.rescan()
+	if err := r.rescan(ctx); err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	path, err := r.targetLocked(id)
 	parents := r.parentsLocked()
@@ -76,7 +87,10 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 		return nil, err
 	}
 	// Compiled and tested without the lock: scans and other uploads go on.
-	l, _, err := build(path, data, parents)
+	l, _, err := build(ctx, path, data, parents)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		r.log.Warn("rule file upload rejected", "id", id, "file", path, "by", who, "err", err.Error())
 		return nil, err
@@ -88,32 +102,13 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 			Message: fmt.Sprintf("the file's id is %s, but it was uploaded as %s", got, id)}}
 	}
 
+	f, active, err := r.write(id, path, data, who, l)
+	if err != nil || active != nil {
+		return active, err
+	}
+	r.rebuildChildren(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if again, err := r.targetLocked(id); err != nil || again != path {
-		return nil, jixiao.Errorf(jixiao.ECONFLICT, "the rules directory changed while the upload of %s was checked; send it again", id)
-	}
-	hash, fileHash := rs.Ref().Hash, hashOf(data) // differ for a file that extends another
-	if e, ok := r.snap.Load().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
-		if f := r.files[path]; f != nil && f.hash == fileHash {
-			return e.l.rs, nil
-		}
-	}
-
-	if err := r.writeFileAtomic(path, data); err != nil {
-		r.log.Error("cannot write uploaded rule file", "id", id, "file", path, "by", who, "err", err)
-		return nil, err
-	}
-	f := r.files[path]
-	if f == nil {
-		f = &fileState{path: path}
-		r.files[path] = f
-	}
-	now := time.Now()
-	f.hash, f.attempt, f.err, f.failed, f.id = fileHash, now, nil, nil, id
-	f.gen++
-	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
-	f.good = l
 	r.reconcileLocked([]*fileState{f})
 	if e, ok := r.activateErrs[id]; ok {
 		if cur, active := r.snap.Load().sets[id]; !active || cur.l != l {
@@ -126,6 +121,39 @@ func (r *Registry) Put(id string, data []byte, who string) (*engine.RuleSet, err
 		return nil, f.dupErr
 	}
 	return rs, nil
+}
+
+// write writes a checked upload to path, unless the directory changed
+// since the target was chosen, and records it as the file's good version.
+// When the same content is active from that file already it writes
+// nothing and returns the active rule set.
+func (r *Registry) write(id, path string, data []byte, who string, l *loaded) (*fileState, *engine.RuleSet, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if again, err := r.targetLocked(id); err != nil || again != path {
+		return nil, nil, jixiao.Errorf(jixiao.ECONFLICT, "the rules directory changed while the upload of %s was checked; send it again", id)
+	}
+	hash, fileHash := l.hash(), hashOf(data) // differ for a file that extends another
+	if e, ok := r.snap.Load().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
+		if f := r.files[path]; f != nil && f.hash == fileHash {
+			return nil, e.l.rs, nil
+		}
+	}
+	if err := r.writeFileAtomic(path, data); err != nil {
+		r.log.Error("cannot write uploaded rule file", "id", id, "file", path, "by", who, "err", err)
+		return nil, nil, err
+	}
+	f := r.files[path]
+	if f == nil {
+		f = &fileState{path: path}
+		r.files[path] = f
+	}
+	now := time.Now()
+	f.hash, f.attempt, f.err, f.failed, f.id = fileHash, now, nil, nil, id
+	f.gen++
+	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
+	f.good = l
+	return f, nil, nil
 }
 
 // targetLocked chooses the file an upload for id is written to: the file

@@ -15,6 +15,7 @@
 package registry
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -108,6 +109,7 @@ type Registry struct {
 	status       atomic.Pointer[[]Status]
 	ready        atomic.Bool
 	running      atomic.Bool
+	loading      sync.Mutex            // serialises Load
 	mu           sync.Mutex            // guards everything below, and the swaps
 	builtins     map[string]*loaded    // by id
 	files        map[string]*fileState // by path, the rule files last seen in dir
@@ -128,6 +130,9 @@ type Registry struct {
 	// building are the files a scan is building without the lock, by
 	// path, with the content hash: another scan leaves them to it.
 	building map[string]string
+	// rebuilding are the rule sets being built again on a new version of
+	// their parent without the lock, by id, with that version's hash.
+	rebuilding map[string]string
 }
 
 // KeepRetired is how many replaced versions stay compiled in memory.
@@ -193,13 +198,26 @@ type fileState struct {
 // because of an error.
 func (f *fileState) rejected() bool { return f.err != nil || f.dupErr != nil }
 
-// New loads the built-in rule sets, then the rule files of opts.Dir; a file
-// whose id equals a built-in's replaces it. Broken files do not make New
-// fail: they are reported in Status, and the file's last good version
-// from Options.LastGood, or else the built-in (if any), is active. New
-// fails when opts.Dir is not a readable directory, or when a built-in rule
-// set does not load or pass its own tests.
+// New is Open followed by Load: it returns once the built-ins and every
+// rule file of opts.Dir are loaded and the registry is ready.
 func New(opts Options) (*Registry, error) {
+	r, err := Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Load(context.Background()); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Open loads the built-in rule sets and checks that opts.Dir is a readable
+// directory, and returns without reading the rule files: Load does that,
+// so that a server can listen, and say it is not ready yet, while they are
+// compiled and tested. Until Load has finished the snapshot is empty and
+// Ready is false. Open fails when opts.Dir is not a readable directory, or
+// when a built-in rule set does not load or pass its own tests.
+func Open(opts Options) (*Registry, error) {
 	r := &Registry{
 		debounce:     opts.Debounce,
 		poll:         opts.PollInterval,
@@ -216,6 +234,7 @@ func New(opts Options) (*Registry, error) {
 		rebuildTried: map[string]string{},
 		activateErrs: map[string]FileError{},
 		building:     map[string]string{},
+		rebuilding:   map[string]string{},
 	}
 	if opts.Dir != "" {
 		r.dir = filepath.Clean(opts.Dir)
@@ -240,7 +259,7 @@ func New(opts Options) (*Registry, error) {
 				later = append(later, src)
 				continue
 			}
-			l, _, err := build(src.Path, src.Data, r.builtins)
+			l, _, err := build(context.Background(), src.Path, src.Data, r.builtins)
 			if err != nil {
 				return nil, fmt.Errorf("built-in rule set %s: %w", src.Path, err)
 			}
@@ -263,8 +282,6 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.snap.Store(&Snapshot{sets: map[string]*entry{}, byHash: byHash})
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.dir != "" {
 		st, err := os.Stat(r.dir)
 		if err != nil {
@@ -276,22 +293,51 @@ func New(opts Options) (*Registry, error) {
 		if _, err := os.ReadDir(r.dir); err != nil {
 			return nil, fmt.Errorf("rules directory: %w", err)
 		}
-		r.scanLocked()
-	} else {
-		r.reconcileLocked(nil)
 	}
-	for _, id := range sortedKeys(r.activateErrs) {
-		if _, ok := r.snap.Load().sets[id]; !ok {
-			return nil, fmt.Errorf("rule set %s: %s", id, r.activateErrs[id].Diagnostics[0].Message)
-		}
-	}
-	r.ready.Store(true)
 	return r, nil
 }
 
-// Ready reports whether the registry has published its first snapshot,
-// which New does before it returns. A broken edit later does not make it
-// false: the last good versions go on serving.
+// Load reads the rule files of the directory and activates, for every
+// id, the file's version, or for a file that does not load its last good
+// version (Options.LastGood), or else the built-in; then the registry is
+// ready. Broken files do not make Load fail: they are reported in Status.
+// Files are compiled and tested without the lock, and ctx stops that: Load
+// then returns ctx's error and the registry stays not ready, with nothing
+// activated. Load fails when a version cannot be recorded by OnActivate
+// and no other is active for its id. Once it has succeeded it does
+// nothing.
+func (r *Registry) Load(ctx context.Context) error {
+	r.loading.Lock()
+	defer r.loading.Unlock()
+	if r.ready.Load() {
+		return nil
+	}
+	var attempts []*fileState
+	if r.dir != "" {
+		var err error
+		if attempts, err = r.scanFiles(ctx); err != nil {
+			return err
+		}
+	}
+	r.rebuildChildren(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reconcileLocked(attempts)
+	for _, id := range sortedKeys(r.activateErrs) {
+		if _, ok := r.snap.Load().sets[id]; !ok {
+			return fmt.Errorf("rule set %s: %s", id, r.activateErrs[id].Diagnostics[0].Message)
+		}
+	}
+	r.ready.Store(true)
+	return nil
+}
+
+// Ready reports whether Load has finished: the built-ins and the rule
+// files (or their last good versions) are active. A broken edit later
+// does not make it false: the last good versions go on serving.
 func (r *Registry) Ready() bool { return r != nil && r.ready.Load() }
 
 // Dir returns the rules directory, "" for built-ins only.
@@ -413,7 +459,7 @@ func (r *Registry) Status() []Status {
 // check decodes, compiles and tests one rule file. A panic in any of it is
 // reported as an error of the file: a rule file must never stop the
 // service.
-func check(path string, data []byte, parents rules.Parents) (rs *engine.RuleSet, results []engine.TestResult, err error) {
+func check(ctx context.Context, path string, data []byte, parents rules.Parents) (rs *engine.RuleSet, results []engine.TestResult, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rs, results = nil, nil
@@ -424,7 +470,7 @@ func check(path string, data []byte, parents rules.Parents) (rs *engine.RuleSet,
 	if err != nil {
 		return nil, nil, err
 	}
-	results = rs.RunTests()
+	results = rs.RunTestsWithin(ctx, engine.TestBudget)
 	if err := rs.TestError(results); err != nil {
 		return rs, results, err
 	}
@@ -433,14 +479,15 @@ func check(path string, data []byte, parents rules.Parents) (rs *engine.RuleSet,
 
 // build checks a rule file whose parent, if it extends one, is the rule
 // set of that id in sets, and returns it as loaded, without its origin.
-func build(path string, data []byte, sets map[string]*loaded) (*loaded, []engine.TestResult, error) {
+// When ctx ends the tests not yet run fail.
+func build(ctx context.Context, path string, data []byte, sets map[string]*loaded) (*loaded, []engine.TestResult, error) {
 	parents := func(id string) (*rules.File, bool) {
 		if l := sets[id]; l != nil {
 			return l.rs.File(), true
 		}
 		return nil, false
 	}
-	rs, results, err := check(path, data, parents)
+	rs, results, err := check(ctx, path, data, parents)
 	if err != nil {
 		if rs != nil { // failed tests: the rule set is returned with them
 			return &loaded{rs: rs}, results, err
@@ -512,31 +559,29 @@ func validID(id string) bool {
 func (r *Registry) reconcileLocked(attempts []*fileState) {
 	now := time.Now()
 
-	// What should be active: built-ins, then the files by name.
-	want := maps.Clone(r.builtins)
-	claimed := map[string]*fileState{}
+	want, dups := r.wantLocked()
 	for _, path := range sortedKeys(r.files) {
 		f := r.files[path]
 		oldDup := f.dupErr
 		f.dupErr = nil
-		if f.good == nil {
+		first, dup := dups[f]
+		if !dup {
 			continue
 		}
-		id := f.good.id()
-		if first, taken := claimed[id]; taken {
-			idText := f.good.rs.File().ID
-			f.dupErr = rules.Errors{{File: path, Line: idText.Line, Column: idText.Column,
-				Message: fmt.Sprintf("id %s is also the id of %s, which comes first by name and is used; this file is ignored", id, filepath.Base(first.path))}}
-			if oldDup == nil || oldDup.Error() != f.dupErr.Error() {
-				r.log.Error("rule file ignored: another file has the same id", "file", path, "id", id, "used", first.path)
-			}
-			continue
+		id, idText := f.good.id(), f.good.rs.File().ID
+		f.dupErr = rules.Errors{{File: path, Line: idText.Line, Column: idText.Column,
+			Message: fmt.Sprintf("id %s is also the id of %s, which comes first by name and is used; this file is ignored", id, filepath.Base(first.path))}}
+		if oldDup == nil || oldDup.Error() != f.dupErr.Error() {
+			r.log.Error("rule file ignored: another file has the same id", "file", path, "id", id, "used", first.path)
 		}
-		claimed[id] = f
-		want[id] = f.good
 	}
-
-	r.rebuildLocked(want, now)
+	// A rule set built on the version of its parent that is wanted has
+	// nothing left to rebuild.
+	for id, l := range want {
+		if ext := l.extends(); ext == "" || want[ext] != nil && want[ext].hash() == l.parentHash {
+			delete(r.rebuildErrs, id)
+		}
+	}
 
 	old := r.snap.Load()
 	sets := make(map[string]*entry, len(want))
@@ -613,51 +658,123 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 	r.publishStatusLocked()
 }
 
-// rebuildLocked builds again, on the version of its parent in want, every
-// rule set of want that extends one and was built on another version of
-// it. A rebuilt rule set passes the same checks and tests as an edited
-// file, and replaces the old one where it came from; one that does not
-// pass keeps its last good version, and the error is shown in Status.
-func (r *Registry) rebuildLocked(want map[string]*loaded, now time.Time) {
-	for pass := 0; pass <= len(want); pass++ { // grandchildren after children
-		changed := false
+// wantLocked works out which version of every id should be active: the
+// built-in, unless a file has the id; of two files with one id, the first
+// by name. dups maps each file that lost that way to the file used.
+func (r *Registry) wantLocked() (want map[string]*loaded, dups map[*fileState]*fileState) {
+	want = maps.Clone(r.builtins)
+	claimed := map[string]*fileState{}
+	for _, path := range sortedKeys(r.files) {
+		f := r.files[path]
+		if f.good == nil {
+			continue
+		}
+		id := f.good.id()
+		if first, taken := claimed[id]; taken {
+			if dups == nil {
+				dups = map[*fileState]*fileState{}
+			}
+			dups[f] = first
+			continue
+		}
+		claimed[id] = f
+		want[id] = f.good
+	}
+	return want, dups
+}
+
+// rebuild is a rule set that extends one whose wanted version is not the
+// one it was built on.
+type rebuild struct {
+	id, parentHash string
+	old            *loaded
+	l              *loaded
+	results        []engine.TestResult
+	err            error
+}
+
+// rebuildChildren builds again every wanted rule set that extends one and
+// was built on another version of it, children before grandchildren. A
+// rebuilt rule set passes the same checks and tests as an edited file and
+// replaces the old one where it came from; one that does not pass keeps
+// its last good version, and the error is shown in Status. The building
+// is done without the lock; the caller reconciles afterwards. Once ctx
+// ends nothing more is built or applied.
+func (r *Registry) rebuildChildren(ctx context.Context) {
+	for pass := 0; ; pass++ {
+		r.mu.Lock()
+		want, _ := r.wantLocked()
+		if pass > len(want) { // grandchildren follow children: never more passes
+			r.mu.Unlock()
+			return
+		}
+		var jobs []*rebuild
 		for _, id := range sortedKeys(want) {
 			l := want[id]
-			ext := l.extends()
-			p := want[ext]
-			if ext == "" || p == nil || p.hash() == l.parentHash {
-				if ext == "" || p != nil && p.hash() == l.parentHash {
-					delete(r.rebuildErrs, id)
-				}
+			p := want[l.extends()]
+			if p == nil || p.hash() == l.parentHash || r.rebuildTried[id] == p.hash() || r.rebuilding[id] == p.hash() {
 				continue
 			}
-			if r.rebuildTried[id] == p.hash() {
-				continue
-			}
-			nl, results, err := build(l.path, l.data, want)
-			if err != nil {
-				r.rebuildTried[id] = p.hash()
-				r.rebuildErrs[id] = FileError{Path: l.path, At: now, Diagnostics: diagnostics(l.path, err), FailedTests: failedTests(results)}
-				r.log.Error("rule set does not pass on the new version of the rule set it extends; its last good version stays active",
-					"id", id, "path", l.path, "extends", ext, "parent_hash", jixiao.ShortHash(p.hash()), "err", err.Error())
-				continue
-			}
-			nl.source, nl.path, nl.who, nl.loadedAt = l.source, l.path, l.who, now
-			want[id] = nl
-			delete(r.rebuildErrs, id)
-			delete(r.rebuildTried, id)
-			if b := r.builtins[id]; b == l {
-				r.builtins[id] = nl
-			}
-			for _, f := range r.files {
-				if f.good == l {
-					f.good = nl
-				}
-			}
-			changed = true
+			r.rebuilding[id] = p.hash()
+			jobs = append(jobs, &rebuild{id: id, parentHash: p.hash(), old: l})
 		}
-		if !changed {
+		r.mu.Unlock()
+		if len(jobs) == 0 {
 			return
+		}
+		for _, j := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			if r.buildHook != nil {
+				r.buildHook(j.old.path)
+			}
+			j.l, j.results, j.err = build(ctx, j.old.path, j.old.data, want)
+		}
+		r.mu.Lock()
+		for _, j := range jobs {
+			if r.rebuilding[j.id] == j.parentHash {
+				delete(r.rebuilding, j.id)
+			}
+		}
+		if ctx.Err() == nil {
+			r.applyRebuildsLocked(jobs)
+		}
+		r.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// applyRebuildsLocked records the rebuilds that are still current: the
+// rule set and its parent's version are what they were when it was built.
+func (r *Registry) applyRebuildsLocked(jobs []*rebuild) {
+	now := time.Now()
+	want, _ := r.wantLocked()
+	for _, j := range jobs {
+		l := want[j.id]
+		if l != j.old || want[l.extends()] == nil || want[l.extends()].hash() != j.parentHash {
+			continue // changed meanwhile: planned again
+		}
+		if j.err != nil {
+			r.rebuildTried[j.id] = j.parentHash
+			r.rebuildErrs[j.id] = FileError{Path: l.path, At: now, Diagnostics: diagnostics(l.path, j.err), FailedTests: failedTests(j.results)}
+			r.log.Error("rule set does not pass on the new version of the rule set it extends; its last good version stays active",
+				"id", j.id, "path", l.path, "extends", l.extends(), "parent_hash", jixiao.ShortHash(j.parentHash), "err", j.err.Error())
+			continue
+		}
+		nl := j.l
+		nl.source, nl.path, nl.who, nl.loadedAt = l.source, l.path, l.who, now
+		delete(r.rebuildErrs, j.id)
+		delete(r.rebuildTried, j.id)
+		if r.builtins[j.id] == l {
+			r.builtins[j.id] = nl
+		}
+		for _, f := range r.files {
+			if f.good == l {
+				f.good = nl
+			}
 		}
 	}
 }

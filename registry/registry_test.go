@@ -219,7 +219,7 @@ func (h *harness) effectiveHash(data []byte) string {
 	if rules.ExtendsOf(data) == "" {
 		return hashOf(data)
 	}
-	rs, _, err := h.r.Validate("effective.yaml", data)
+	rs, _, err := h.r.Validate(context.Background(), "effective.yaml", data)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestBuiltinsOnly(t *testing.T) {
 			t.Errorf("status %+v", s)
 		}
 	}
-	if _, err := r.Put(mofID, builtinData(t, mofID), "admin"); !errors.Is(err, ErrNoDir) {
+	if _, err := r.Put(context.Background(), mofID, builtinData(t, mofID), "admin"); !errors.Is(err, ErrNoDir) {
 		t.Errorf("Put without a directory: %v", err)
 	}
 	if _, ok := snap.Get("no-such-id"); ok {
@@ -610,20 +610,20 @@ func TestPut(t *testing.T) {
 
 	// A broken body writes nothing and returns the diagnostics.
 	bad := replace(t, withVersion(t, builtinData(t, mofID), "2024.2"), "score: W * min(R, 100) / 100", "score: W * min(RR, 100) / 100")
-	_, err := h.r.Put(mofID, bad, "admin")
+	_, err := h.r.Put(context.Background(), mofID, bad, "admin")
 	var errs rules.Errors
 	if !errors.As(err, &errs) || len(errs) == 0 || errs[0].Line != lineOf(t, bad, "min(RR") || errs[0].Indicator != "execution" {
 		t.Fatalf("Put of a broken body: %v", err)
 	}
 	// A failing test, and a body whose id is not the one uploaded.
 	failing := replace(t, builtinData(t, mofID), "expect: {total: 100, grade: 优", "expect: {total: 99, grade: 优")
-	if _, err := h.r.Put(mofID, failing, "admin"); !errors.As(err, &errs) || !strings.Contains(errs[0].Message, "全部达标得满分") {
+	if _, err := h.r.Put(context.Background(), mofID, failing, "admin"); !errors.As(err, &errs) || !strings.Contains(errs[0].Message, "全部达标得满分") {
 		t.Errorf("Put with a failing test: %v", err)
 	}
-	if _, err := h.r.Put("hubei-self", builtinData(t, mofID), "admin"); !errors.As(err, &errs) || !strings.Contains(errs[0].Message, "uploaded as hubei-self") {
+	if _, err := h.r.Put(context.Background(), "hubei-self", builtinData(t, mofID), "admin"); !errors.As(err, &errs) || !strings.Contains(errs[0].Message, "uploaded as hubei-self") {
 		t.Errorf("Put under another id: %v", err)
 	}
-	if _, err := h.r.Put("../etc", builtinData(t, mofID), "admin"); jixiao.ErrorCode(err) != jixiao.EINVALID {
+	if _, err := h.r.Put(context.Background(), "../etc", builtinData(t, mofID), "admin"); jixiao.ErrorCode(err) != jixiao.EINVALID {
 		t.Error("Put with a path as id")
 	}
 	if after := dirContents(t, h.dir); len(after) != len(before) {
@@ -635,7 +635,7 @@ func TestPut(t *testing.T) {
 
 	// A good body is written and activated at once.
 	good := withVersion(t, builtinData(t, mofID), "2024.2")
-	rs, err := h.r.Put(mofID, good, "zhang.san")
+	rs, err := h.r.Put(context.Background(), mofID, good, "zhang.san")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -667,7 +667,7 @@ func TestPut(t *testing.T) {
 	}
 
 	// The same body again changes nothing.
-	if rs2, err := h.r.Put(mofID, good, "li.si"); err != nil || rs2.Ref().Hash != rs.Ref().Hash {
+	if rs2, err := h.r.Put(context.Background(), mofID, good, "li.si"); err != nil || rs2.Ref().Hash != rs.Ref().Hash {
 		t.Errorf("Put of the active body: %v", err)
 	}
 	if acts := h.rec.activationsOf(mofID); len(acts) != 2 {
@@ -679,7 +679,7 @@ func TestPut(t *testing.T) {
 	writeFile(t, h.path("my-rules.yaml"), jx2)
 	h.waitActive("jiangxi-self", jx2)
 	jx3 := withVersion(t, builtinData(t, "jiangxi-self"), "2024.3")
-	if _, err := h.r.Put("jiangxi-self", jx3, "admin"); err != nil {
+	if _, err := h.r.Put(context.Background(), "jiangxi-self", jx3, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(h.path("my-rules.yaml")); !bytes.Equal(data, jx3) {
@@ -697,7 +697,7 @@ func TestPut(t *testing.T) {
 	}
 	writeFile(t, h.path("huaihua-2024.yaml"), district)
 	h.waitActive("district-2024", district)
-	if _, err := h.r.Put("huaihua-2024", withVersion(t, builtinData(t, "huaihua-2024"), "2024.2"), "admin"); jixiao.ErrorCode(err) != jixiao.ECONFLICT {
+	if _, err := h.r.Put(context.Background(), "huaihua-2024", withVersion(t, builtinData(t, "huaihua-2024"), "2024.2"), "admin"); jixiao.ErrorCode(err) != jixiao.ECONFLICT {
 		t.Errorf("Put over a file of another rule set: %v", err)
 	}
 	if data, _ := os.ReadFile(h.path("huaihua-2024.yaml")); !bytes.Equal(data, district) {
@@ -718,7 +718,7 @@ func TestPutFixesBrokenFile(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "hubei.yaml"), broken)
 	h := newHarness(t, dir, Options{})
 	good := withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.2")
-	if _, err := h.r.Put("cn-mof-2021-cost", good, "admin"); err != nil {
+	if _, err := h.r.Put(context.Background(), "cn-mof-2021-cost", good, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "hubei.yaml")); !bytes.Equal(data, good) {
@@ -733,7 +733,7 @@ func TestValidate(t *testing.T) {
 	h := newHarness(t, t.TempDir(), Options{})
 	n := len(h.rec.activations)
 	good := withVersion(t, builtinData(t, mofID), "2024.2")
-	rs, results, err := h.r.Validate("upload.yaml", good)
+	rs, results, err := h.r.Validate(context.Background(), "upload.yaml", good)
 	if err != nil || rs == nil || len(results) == 0 {
 		t.Fatalf("Validate: %v", err)
 	}
@@ -743,11 +743,11 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	failing := replace(t, good, "expect: {total: 100, grade: 优", "expect: {total: 99, grade: 优")
-	rs, results, err = h.r.Validate("upload.yaml", failing)
+	rs, results, err = h.r.Validate(context.Background(), "upload.yaml", failing)
 	if err == nil || rs == nil || len(failedTests(results)) != 1 {
 		t.Errorf("Validate of a failing test: %v %v", err, results)
 	}
-	if _, _, err := h.r.Validate("upload.yaml", []byte("id: [")); err == nil {
+	if _, _, err := h.r.Validate(context.Background(), "upload.yaml", []byte("id: [")); err == nil {
 		t.Error("Validate of a broken file")
 	}
 	if len(h.rec.activations) != n || h.activeHash(mofID) != hashOf(builtinData(t, mofID)) {
@@ -834,7 +834,7 @@ func TestConcurrentReaders(t *testing.T) {
 		case 1:
 			saveByRename(t, path, data)
 		case 2:
-			if _, err := h.r.Put(mofID, data, "admin"); err != nil {
+			if _, err := h.r.Put(context.Background(), mofID, data, "admin"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -859,7 +859,7 @@ func TestPutSeesUnscannedFile(t *testing.T) {
 	h := newHarness(t, t.TempDir(), Options{}) // not running: nothing scans
 	writeFile(t, h.path("aaa.yaml"), withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.2"))
 	good := withVersion(t, builtinData(t, "cn-mof-2021-cost"), "2024.3")
-	if _, err := h.r.Put("cn-mof-2021-cost", good, "admin"); err != nil {
+	if _, err := h.r.Put(context.Background(), "cn-mof-2021-cost", good, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if got := dirContents(t, h.dir); len(got) != 1 || got["aaa.yaml"] != string(good) {
@@ -1007,7 +1007,7 @@ func TestPutRecreatesRemovedDir(t *testing.T) {
 	}
 	h := newHarness(t, dir, Options{})
 	good := withVersion(t, builtinData(t, mofID), "2024.2")
-	if _, err := h.r.Put(mofID, good, "admin"); err != nil {
+	if _, err := h.r.Put(context.Background(), mofID, good, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
@@ -1015,7 +1015,7 @@ func TestPutRecreatesRemovedDir(t *testing.T) {
 	}
 	// The same content again, and then new content.
 	for _, body := range [][]byte{good, withVersion(t, builtinData(t, mofID), "2024.3")} {
-		if _, err := h.r.Put(mofID, body, "admin"); err != nil {
+		if _, err := h.r.Put(context.Background(), mofID, body, "admin"); err != nil {
 			t.Fatal(err)
 		}
 		if data, err := os.ReadFile(filepath.Join(dir, mofID+".yaml")); err != nil || !bytes.Equal(data, body) {
@@ -1041,7 +1041,7 @@ func TestActivationNeedsItsRecord(t *testing.T) {
 		return nil
 	}
 	h.rec.mu.Unlock()
-	_, err := h.r.Put(mofID, v2, "admin")
+	_, err := h.r.Put(context.Background(), mofID, v2, "admin")
 	if err == nil || !strings.Contains(err.Error(), "could not be recorded, so it is not active: disk I/O error") {
 		t.Fatalf("Put: %v", err)
 	}
@@ -1058,7 +1058,7 @@ func TestActivationNeedsItsRecord(t *testing.T) {
 	h.rec.fail = nil
 	h.rec.mu.Unlock()
 	v3 := withVersion(t, builtinData(t, mofID), "2024.3")
-	if _, err := h.r.Put(mofID, v3, "admin"); err != nil {
+	if _, err := h.r.Put(context.Background(), mofID, v3, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if h.activeHash(mofID) != hashOf(v3) || len(h.status(mofID).Errors) != 0 {
@@ -1083,7 +1083,7 @@ func TestRetiredVersionsLetGo(t *testing.T) {
 	var hashes []string
 	for i := range KeepRetired + 10 {
 		body := withVersion(t, builtinData(t, id), fmt.Sprintf("2024.%d", i+2))
-		if _, err := h.r.Put(id, body, "admin"); err != nil {
+		if _, err := h.r.Put(context.Background(), id, body, "admin"); err != nil {
 			t.Fatal(err)
 		}
 		hashes = append(hashes, hashOf(body))
@@ -1137,7 +1137,7 @@ func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
 	// While the watcher is still checking it, an upload goes through.
 	done := make(chan error, 1)
 	good := withVersion(t, builtinData(t, mofID), "2024.2")
-	go func() { _, err := h.r.Put(mofID, good, "admin"); done <- err }()
+	go func() { _, err := h.r.Put(context.Background(), mofID, good, "admin"); done <- err }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -1151,4 +1151,106 @@ func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
 	}
 	close(release)
 	h.waitActive("district-2024", district)
+}
+
+// Open returns before the rule files are read; Load reads them. A Load
+// whose context ends while a file is being checked activates nothing and
+// leaves the registry not ready, and an upload meanwhile is refused; the
+// next Load then activates everything, with the file that was being
+// checked counted as good.
+func TestLoadCancelled(t *testing.T) {
+	dir := t.TempDir()
+	district, err := os.ReadFile("../testdata/rules/district-2024.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "district.yaml"), district)
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &recorder{}
+	r, err := Open(Options{Dir: dir, OnActivate: rec.activate, OnReload: rec.reload, Logger: slog.New(slog.DiscardHandler),
+		buildHook: func(string) { cancel() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ready() || len(r.Snapshot().IDs()) != 0 {
+		t.Fatalf("after Open: ready %v, %d rule sets active; want nothing before Load", r.Ready(), len(r.Snapshot().IDs()))
+	}
+	if err := r.Load(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Load with its context cancelled: %v", err)
+	}
+	if r.Ready() || len(r.Snapshot().IDs()) != 0 || len(rec.activations) != 0 {
+		t.Fatalf("after a cancelled Load: ready %v, active %v, %d activations", r.Ready(), r.Snapshot().IDs(), len(rec.activations))
+	}
+	if _, err := r.Put(context.Background(), "district-2024", district, "admin"); !errors.Is(err, ErrLoading) {
+		t.Errorf("Put before Load: %v, want ErrLoading", err)
+	}
+
+	r.buildHook = nil
+	if err := r.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Ready() {
+		t.Fatal("not ready after Load")
+	}
+	if _, ok := r.Snapshot().Get("district-2024"); !ok {
+		t.Errorf("district-2024 not active; status %+v", r.Status())
+	}
+	for _, st := range r.Status() {
+		if len(st.Errors) > 0 {
+			t.Errorf("%s: %+v", st.ID, st.Errors)
+		}
+	}
+}
+
+// Rule sets built again on a new version of the one they extend are built
+// without the lock: an upload of another rule set does not wait for them.
+func TestChildRebuildDoesNotHoldUpPut(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(path string) {
+		if path == "builtin/hubei-self.yaml" {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	}
+	h := newHarness(t, t.TempDir(), Options{buildHook: hook}).run()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	hubeiBefore := h.activeHash("hubei-self")
+	national := withVersion(t, builtinData(t, mofID), "2024.2")
+	writeFile(t, h.path(mofID+".yaml"), national)
+	select {
+	case <-entered:
+	case <-time.After(waitTimeout):
+		t.Fatal("hubei-self is not built again on the new national version")
+	}
+
+	done := make(chan error, 1)
+	district, err := os.ReadFile("../testdata/rules/district-2024.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, err := h.r.Put(context.Background(), "district-2024", district, "admin"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("the upload waited for the rebuild of hubei-self")
+	}
+	if h.activeHash("district-2024") == "" {
+		t.Error("the upload is not active")
+	}
+	if h.activeHash("hubei-self") != hubeiBefore {
+		t.Error("hubei-self changed before its rebuild was done")
+	}
+	close(release)
+	h.waitFor("hubei-self built on the new national version", func() bool { return h.activeHash("hubei-self") != hubeiBefore })
+	h.waitActive(mofID, national)
 }

@@ -19,8 +19,8 @@ import (
 	"jixiao/rules"
 )
 
-// Run watches the rules directory until ctx ends, then returns nil. It
-// reacts to file events, debounced: a burst of events (an editor's
+// Run loads the rule files first, if Load has not (see Load), then
+// watches the rules directory until ctx ends, and returns nil. It reacts to file events, debounced: a burst of events (an editor's
 // save-by-rename, a copy in several writes) leads to one scan of the whole
 // directory once the events have been quiet for Options.Debounce. It also
 // scans every Options.PollInterval, for filesystems without events, and
@@ -34,6 +34,12 @@ func (r *Registry) Run(ctx context.Context) error {
 		return errors.New("registry: Run is already running")
 	}
 	defer r.running.Store(false)
+	if err := r.Load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	if r.dir == "" {
 		<-ctx.Done()
 		return nil
@@ -69,8 +75,8 @@ func (r *Registry) Run(ctx context.Context) error {
 		return fmt.Errorf("registry: cannot watch %s: no filesystem events and polling is disabled", r.dir)
 	}
 
-	// Changes made between New and the watch being set up.
-	r.rescan()
+	// Changes made between Load and the watch being set up.
+	r.rescan(ctx)
 
 	maxWait := 5 * r.debounce
 	var (
@@ -134,7 +140,7 @@ func (r *Registry) Run(ctx context.Context) error {
 			}
 		case <-fire:
 			fire = nil
-			r.rescan()
+			r.rescan(ctx)
 		case <-tick:
 			if watcher != nil && !watched && events != nil {
 				if err := watcher.Add(r.dir); err == nil {
@@ -142,7 +148,7 @@ func (r *Registry) Run(ctx context.Context) error {
 					r.log.Info("watching the rules directory again", "dir", r.dir)
 				}
 			}
-			r.rescan()
+			r.rescan(ctx)
 		}
 	}
 }
@@ -155,29 +161,48 @@ func relevant(name string) bool {
 	return rules.IsRuleFile(base) || strings.HasPrefix(base, "..")
 }
 
-// rescan scans the directory and applies what changed. The files that
+// rescan scans the directory and activates what changed. The files that
 // changed are compiled and tested without the lock, so that a slow rule
-// file does not hold up an upload, or a scan, of another.
-func (r *Registry) rescan() {
+// file does not hold up an upload, or a scan, of another; so are the rule
+// sets that extend a changed one, built again on its new version. When ctx
+// ends first, nothing of the scan is applied and ctx's error is returned.
+func (r *Registry) rescan(ctx context.Context) error {
+	if !r.ready.Load() {
+		return nil // Load makes the first scan
+	}
+	attempts, err := r.scanFiles(ctx)
+	if err != nil {
+		return err
+	}
+	r.rebuildChildren(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reconcileLocked(attempts)
+	return nil
+}
+
+// scanFiles reads the directory, builds the files whose content changed
+// without the lock, and records the outcome: the files loaded, for
+// reconcileLocked. Nothing is recorded when ctx ends first.
+func (r *Registry) scanFiles(ctx context.Context) ([]*fileState, error) {
 	r.mu.Lock()
 	plan := r.planScanLocked()
 	r.mu.Unlock()
 	if plan == nil {
-		return
+		return nil, nil
 	}
-	plan.build(r.buildHook)
+	plan.build(ctx, r.buildHook)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.applyScanLocked(plan)
-}
-
-// scanLocked is rescan for the callers that hold the lock throughout (New,
-// at start-up).
-func (r *Registry) scanLocked() {
-	if plan := r.planScanLocked(); plan != nil {
-		plan.build(r.buildHook)
-		r.applyScanLocked(plan)
+	if err := ctx.Err(); err != nil {
+		for _, pl := range plan.loads {
+			if r.building[pl.f.path] == pl.hash {
+				delete(r.building, pl.f.path)
+			}
+		}
+		return nil, err
 	}
+	return r.applyScanLocked(plan), nil
 }
 
 // scanPlan is one scan of the directory: what was read under the lock,
@@ -202,12 +227,15 @@ type pendingLoad struct {
 	err     error
 }
 
-func (p *scanPlan) build(hook func(path string)) {
+func (p *scanPlan) build(ctx context.Context, hook func(path string)) {
 	for _, pl := range p.loads {
+		if ctx.Err() != nil {
+			return
+		}
 		if hook != nil {
 			hook(pl.f.path)
 		}
-		pl.l, pl.results, pl.err = build(pl.f.path, pl.data, p.parents)
+		pl.l, pl.results, pl.err = build(ctx, pl.f.path, pl.data, p.parents)
 	}
 }
 
@@ -270,10 +298,11 @@ func (r *Registry) planScanLocked() *scanPlan {
 	return p
 }
 
-// applyScanLocked records what a scan built, forgets the files that are
-// gone and reconciles. A file that changed hands meanwhile (an upload) is
-// left as it is: the next scan reads it again.
-func (r *Registry) applyScanLocked(p *scanPlan) {
+// applyScanLocked records what a scan built and forgets the files that
+// are gone; it returns the files loaded, for reconcileLocked. A file that
+// changed hands meanwhile (an upload) is left as it is: the next scan
+// reads it again.
+func (r *Registry) applyScanLocked(p *scanPlan) []*fileState {
 	attempts := p.attempts
 	for _, pl := range p.loads {
 		if r.building[pl.f.path] == pl.hash {
@@ -286,7 +315,7 @@ func (r *Registry) applyScanLocked(p *scanPlan) {
 		attempts = append(attempts, pl.f)
 	}
 	r.forgetGoneLocked(p)
-	r.reconcileLocked(attempts)
+	return attempts
 }
 
 // forgetGoneLocked forgets the files the scan did not find, unless they
@@ -351,7 +380,7 @@ func (r *Registry) restoreLocked(f *fileState, now time.Time) *loaded {
 	if !ok {
 		return nil
 	}
-	rs, _, err := check(f.path, []byte(v.Body), nil)
+	rs, _, err := check(context.Background(), f.path, []byte(v.Body), nil)
 	if err == nil && rs.Ref().ID != f.id {
 		err = fmt.Errorf("its id is %s", rs.Ref().ID)
 	}

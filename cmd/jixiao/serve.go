@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -118,7 +119,10 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		}
 	}
 	metrics := api.NewMetrics()
-	reg, err := registry.New(registry.Options{
+	// The built-ins now; the rule files in the background, after the
+	// listener is up: /readyz says not ready until they are active, and a
+	// SIGTERM stops their checks.
+	reg, err := registry.Open(registry.Options{
 		Dir:        cfg.rulesDir,
 		Logger:     logger,
 		OnActivate: api.RecordActivation(store, metrics, logger),
@@ -130,20 +134,6 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	if _, ok := reg.Snapshot().Get(cfg.defaultRules); !ok {
-		return fmt.Errorf("--default-rules %q is not a loaded rule set", cfg.defaultRules)
-	}
-	// The watcher stores the versions it activates: it stops before the
-	// store is closed.
-	regCtx, stopReg := context.WithCancel(ctx)
-	regDone := make(chan struct{})
-	go func() {
-		defer close(regDone)
-		if err := reg.Run(regCtx); err != nil {
-			logger.Error("rule watcher", "error", err)
-		}
-	}()
-	defer func() { stopReg(); <-regDone }()
 
 	if cfg.auth == "on" {
 		if err := bootstrapKey(ctx, store, s, cfg.db); err != nil {
@@ -151,16 +141,34 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		}
 	}
 	evals := &evaluation.Service{Store: store, Logger: logger, Workers: cfg.workers, OnScored: metrics.Scored}
-	if cfg.demo {
-		if err := loadDemo(ctx, store, reg, evals, cfg.defaultRules, logger); err != nil {
-			return fmt.Errorf("loading the demo data: %w", err)
+
+	// Start-up in the background: the rule files, then the demo data, then
+	// watching the rules directory. The watcher stores the versions it
+	// activates: it stops before the store is closed.
+	var startup startupState
+	startup.set(errors.New("规则文件正在加载"))
+	startFailed := make(chan error, 1)
+	regCtx, stopReg := context.WithCancel(ctx)
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		if err := startUp(regCtx, cfg, store, reg, evals, metrics, &startup, logger); err != nil {
+			if regCtx.Err() == nil {
+				startFailed <- err
+			}
+			return
 		}
-	}
+		if err := reg.Run(regCtx); err != nil {
+			logger.Error("rule watcher", "error", err)
+		}
+	}()
+	defer func() { stopReg(); <-regDone }()
 
 	gin.SetMode(gin.ReleaseMode)
 	srv := api.New(api.Options{
 		Store: store, Rules: reg, Evaluations: evals, Logger: logger,
 		DefaultRules: cfg.defaultRules, AuthOff: cfg.auth == "off", MaxBodyBytes: cfg.maxBody, Metrics: metrics,
+		Starting: startup.get,
 	})
 	web.Mount(srv.Router())
 	httpServer := &http.Server{
@@ -179,6 +187,9 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	go func() { served <- httpServer.Serve(ln) }()
 	select {
 	case err := <-served:
+		return err
+	case err := <-startFailed:
+		_ = httpServer.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -205,6 +216,42 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		return nil
 	}
 	return err
+}
+
+// startupState is what start-up still has to do, for /readyz: nil once
+// it is done.
+type startupState struct{ pending atomic.Pointer[error] }
+
+func (st *startupState) set(err error) { st.pending.Store(&err) }
+
+func (st *startupState) get() error {
+	if p := st.pending.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// startUp loads the rule files and then the demo data, if asked for. An
+// error ends the service, as a failure before listening would.
+func startUp(ctx context.Context, cfg serveConfig, store jixiao.Store, reg *registry.Registry, evals *evaluation.Service, metrics *api.Metrics, st *startupState, logger *slog.Logger) error {
+	began := time.Now()
+	if err := reg.Load(ctx); err != nil {
+		return fmt.Errorf("loading the rule files: %w", err)
+	}
+	metrics.RulesLoaded(reg.Status())
+	if _, ok := reg.Snapshot().Get(cfg.defaultRules); !ok {
+		return fmt.Errorf("--default-rules %q is not a loaded rule set", cfg.defaultRules)
+	}
+	logger.Info("rule sets loaded", "rulesets", len(reg.Snapshot().IDs()), "took", time.Since(began).Round(time.Millisecond))
+	if cfg.demo {
+		st.set(errors.New("示例数据正在加载"))
+		if err := loadDemo(ctx, store, reg, evals, cfg.defaultRules, logger); err != nil {
+			return fmt.Errorf("loading the demo data: %w", err)
+		}
+	}
+	st.set(nil)
+	logger.Info("ready")
+	return nil
 }
 
 // lastActive is the version of rule set id that was active last, when it

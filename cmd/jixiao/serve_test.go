@@ -884,3 +884,57 @@ func TestServeReadOnlyPlace(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestServeListensWhileRulesLoad: the rule files are compiled and tested
+// after the service listens. Meanwhile /readyz and the API answer 503, and
+// SIGTERM stops the loading and the service at once, with no rule file
+// activated; the next start loads them all and is ready.
+func TestServeListensWhileRulesLoad(t *testing.T) {
+	bin := buildForServeTest(t)
+	dir := t.TempDir()
+	rulesDir := filepath.Join(dir, "rules")
+	if err := os.Mkdir(rulesDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	national, err := os.ReadFile("../../rules/builtin/cn-mof-2020-self.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each file is compiled and its tests run: 400 of them take seconds.
+	const files = 400
+	for i := range files {
+		body := replaceOnce(t, string(national), "\nid: cn-mof-2020-self\n", fmt.Sprintf("\nid: copy-%d\n", i))
+		if err := os.WriteFile(filepath.Join(rulesDir, fmt.Sprintf("copy-%d.yaml", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--db", filepath.Join(dir, "j.db"), "--auth", "off", "--rules-dir", rulesDir}
+
+	p := startListening(t, bin, args...)
+	status, body, err := p.do("GET", "/readyz", nil)
+	if err != nil || status != http.StatusServiceUnavailable || !strings.Contains(string(body), "规则文件正在加载") {
+		t.Fatalf("/readyz while loading: %d %s %v", status, body, err)
+	}
+	status, body, err = p.do("GET", "/api/v1/rulesets", nil)
+	if err != nil || status != http.StatusServiceUnavailable {
+		t.Fatalf("GET /api/v1/rulesets while loading: %d %s %v", status, body, err)
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, time.Minute); code != 0 {
+		t.Fatalf("exit %d after SIGTERM while loading; stderr:\n%s", code, tail(p.stderr.String(), 3000))
+	}
+	if log := p.stderr.String(); strings.Contains(log, `"rule sets loaded"`) || strings.Contains(log, `"id":"copy-`) {
+		t.Errorf("the loading was not stopped by SIGTERM:\n%s", tail(log, 3000))
+	}
+
+	p = startBinary(t, bin, args...)
+	var list struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	p.must(t, "GET", "/api/v1/rulesets", nil, http.StatusOK, &list)
+	if len(list.Items) != files+5 {
+		t.Errorf("%d rule sets active after a full start, want %d", len(list.Items), files+5)
+	}
+}

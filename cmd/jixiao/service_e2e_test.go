@@ -170,7 +170,30 @@ func startInProcess(t *testing.T, args ...string) *inProcess {
 	})
 	s.client = newClient(addr)
 	t.Cleanup(func() { s.stop(t) })
+	s.waitReady(t, func() bool {
+		select {
+		case code := <-s.exited:
+			s.exited <- code
+			return true
+		default:
+			return false
+		}
+	}, s.stderr)
 	return s
+}
+
+// waitReady waits until /readyz answers 200: the rule files (and the demo
+// data, if asked for) are loaded in the background after the service
+// listens. exited tells whether the service has stopped meanwhile.
+func (c *client) waitReady(t *testing.T, exited func() bool, stderr *syncBuffer) {
+	t.Helper()
+	eventually(t, 2*time.Minute, "serve ready", func() (bool, string) {
+		if exited() {
+			t.Fatalf("serve exited before it was ready; stderr:\n%s", tail(stderr.String(), 4000))
+		}
+		status, body, err := c.do("GET", "/readyz", nil)
+		return err == nil && status == http.StatusOK, fmt.Sprintf("/readyz: %d %s %v", status, body, err)
+	})
 }
 
 // stop cancels the service's context, as SIGINT does, and returns its exit
@@ -215,8 +238,24 @@ type subprocess struct {
 }
 
 // startBinary runs "bin serve --addr 127.0.0.1:0 args..." and waits until
-// it listens. Cleanup kills it if it still runs.
+// it is ready. Cleanup kills it if it still runs.
 func startBinary(t *testing.T, bin string, args ...string) *subprocess {
+	t.Helper()
+	p := startListening(t, bin, args...)
+	p.waitReady(t, func() bool {
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	}, p.stderr)
+	return p
+}
+
+// startListening is startBinary without waiting for the service to be
+// ready: it returns once it listens.
+func startListening(t *testing.T, bin string, args ...string) *subprocess {
 	t.Helper()
 	p := &subprocess{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
