@@ -1104,25 +1104,28 @@ func TestRetiredVersionsLetGo(t *testing.T) {
 	}
 }
 
+// blockedHarness runs a harness whose building of the files that match
+// blocks until release is called; entered is closed when the first one
+// begins. The test's end releases them.
+func blockedHarness(t *testing.T, match func(path string) bool) (h *harness, entered chan struct{}, release func()) {
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	var began, ended sync.Once
+	hook := func(path string) {
+		if match(path) {
+			began.Do(func() { close(entered) })
+			<-unblock
+		}
+	}
+	release = func() { ended.Do(func() { close(unblock) }) }
+	h = newHarness(t, t.TempDir(), Options{buildHook: hook}).run()
+	t.Cleanup(release) // before the harness's own: the watcher must not stay blocked
+	return h, entered, release
+}
+
 // A rule file that is slow to check does not hold up an upload of another
 // rule set: files are compiled and tested without the registry's lock.
 func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hook := func(path string) {
-		if filepath.Base(path) == "slow.yaml" {
-			once.Do(func() { close(entered) })
-			<-release
-		}
-	}
-	h := newHarness(t, t.TempDir(), Options{buildHook: hook}).run()
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
+	h, entered, release := blockedHarness(t, func(path string) bool { return filepath.Base(path) == "slow.yaml" })
 	district, err := os.ReadFile("../testdata/rules/district-2024.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -1149,7 +1152,7 @@ func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
 	if h.activeHash(mofID) != hashOf(good) {
 		t.Error("the upload is not active")
 	}
-	close(release)
+	release()
 	h.waitActive("district-2024", district)
 }
 
@@ -1205,22 +1208,7 @@ func TestLoadCancelled(t *testing.T) {
 // Rule sets built again on a new version of the one they extend are built
 // without the lock: an upload of another rule set does not wait for them.
 func TestChildRebuildDoesNotHoldUpPut(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hook := func(path string) {
-		if path == "builtin/hubei-self.yaml" {
-			once.Do(func() { close(entered) })
-			<-release
-		}
-	}
-	h := newHarness(t, t.TempDir(), Options{buildHook: hook}).run()
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
+	h, entered, release := blockedHarness(t, func(path string) bool { return path == "builtin/hubei-self.yaml" })
 	hubeiBefore := h.activeHash("hubei-self")
 	national := withVersion(t, builtinData(t, mofID), "2024.2")
 	writeFile(t, h.path(mofID+".yaml"), national)
@@ -1250,7 +1238,7 @@ func TestChildRebuildDoesNotHoldUpPut(t *testing.T) {
 	if h.activeHash("hubei-self") != hubeiBefore {
 		t.Error("hubei-self changed before its rebuild was done")
 	}
-	close(release)
+	release()
 	h.waitFor("hubei-self built on the new national version", func() bool { return h.activeHash("hubei-self") != hubeiBefore })
 	h.waitActive(mofID, national)
 }
