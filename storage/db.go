@@ -1,6 +1,6 @@
-// Package storage implements jixiao.Store over GORM, on SQLite (and later
-// PostgreSQL). It is the only package that knows about SQL, GORM, goose or
-// a database driver.
+// Package storage implements jixiao.Store over GORM, on SQLite (one
+// process, the embedded default) or PostgreSQL. It is the only package
+// that knows about SQL, GORM, goose or a database driver.
 package storage
 
 import (
@@ -32,6 +32,7 @@ type DB struct {
 	w, r       *gorm.DB
 	wsql, rsql *sql.DB
 	stmts      writerStmts
+	postgres   bool // else SQLite
 
 	// Now gives the time for rows whose caller did not set one.
 	Now func() time.Time
@@ -86,7 +87,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	d.wsql.SetMaxOpenConns(1)
 	d.wsql.SetMaxIdleConns(1)
 	// The schema is complete before the first reader opens.
-	if _, err := migrate(ctx, d.wsql); err != nil {
+	if _, err := migrate(ctx, d.wsql, false); err != nil {
 		d.wsql.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
 	}
@@ -143,7 +144,11 @@ func createSQLite(ctx context.Context, path string) error {
 }
 
 func openGorm(db *sql.DB) (*gorm.DB, error) {
-	return gorm.Open(sqlite.New(sqlite.Config{Conn: db}), &gorm.Config{
+	return gorm.Open(sqlite.New(sqlite.Config{Conn: db}), gormConfig())
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
 		// Every multi-statement write opens its own transaction; single
 		// statements need none.
 		SkipDefaultTransaction: true,
@@ -151,7 +156,7 @@ func openGorm(db *sql.DB) (*gorm.DB, error) {
 		Logger: logger.Discard,
 		// Unique violations as gorm.ErrDuplicatedKey, on every dialect.
 		TranslateError: true,
-	})
+	}
 }
 
 // Close closes the read pool, then the writer: the last connection to
@@ -186,7 +191,7 @@ func (d *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // so, for the finance staff who see it and the operator who can act.
 func storageFull(err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && se.Code == sqlite3.ErrFull || errors.Is(err, syscall.ENOSPC) {
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull || isPostgresDiskFull(err) || errors.Is(err, syscall.ENOSPC) {
 		return jixiao.Errorf(jixiao.EFULL, "磁盘已满，数据无法写入，本次没有保存任何内容：请管理员释放磁盘空间后重试（%v）", err)
 	}
 	return err
@@ -195,7 +200,12 @@ func storageFull(err error) error {
 // read runs fn in one read transaction, so that a page and its total count
 // come from the same snapshot.
 func (d *DB) read(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return d.r.WithContext(ctx).Transaction(fn, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if d.postgres {
+		// PostgreSQL's default gives each statement its own snapshot.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return d.r.WithContext(ctx).Transaction(fn, opts)
 }
 
 // now is the current time as stored.
@@ -260,7 +270,7 @@ func (d *DB) prepareWriter(ctx context.Context, queries ...string) error {
 		if ready {
 			continue
 		}
-		st, err := d.wsql.PrepareContext(ctx, q)
+		st, err := d.wsql.PrepareContext(ctx, d.rebind(q))
 		if err != nil {
 			return err
 		}
@@ -323,12 +333,12 @@ func (w writerTx) query(ctx context.Context, query string, args ...any) (*sql.Ro
 	if st := w.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return w.conn.QueryContext(ctx, query, args...)
+	return w.conn.QueryContext(ctx, w.d.rebind(query), args...)
 }
 
 func (w writerTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := w.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return w.conn.ExecContext(ctx, query, args...)
+	return w.conn.ExecContext(ctx, w.d.rebind(query), args...)
 }

@@ -139,7 +139,7 @@ func TestMigrationsRunOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Migrating an up-to-date database applies nothing.
-	if n, err := migrate(ctx, d.wsql); err != nil || n != 0 {
+	if n, err := migrate(ctx, d.wsql, d.postgres); err != nil || n != 0 {
 		t.Fatalf("second migrate applied %d (%v), want 0", n, err)
 	}
 	if err := d.Close(); err != nil {
@@ -175,34 +175,35 @@ func TestOpenSQLitePathWithSpecialCharacters(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	d := openTest(t)
-	ctx := context.Background()
-	tests := []struct {
-		name string
-		call func() error
-	}{
-		{"FindProject", func() error { _, err := d.FindProject(ctx, 2024, "none"); return err }},
-		{"FindInput", func() error { _, err := d.FindInput(ctx, "00"); return err }},
-		{"MarkRuleSetActivated", func() error { return d.MarkRuleSetActivated(ctx, "x", "00", time.Now()) }},
-		{"FindRuleSetVersion", func() error { _, err := d.FindRuleSetVersion(ctx, "00"); return err }},
-		{"FindRun", func() error { _, err := d.FindRun(ctx, 42); return err }},
-		{"SaveChunk", func() error { _, err := d.SaveChunk(ctx, 42, nil, nil); return err }},
-		{"FinishRun", func() error { return d.FinishRun(ctx, 42, jixiao.RunDone, "", time.Now()) }},
-		{"ReopenRun", func() error { return d.ReopenRun(ctx, 42) }},
-		{"DoneKeys", func() error { _, err := d.DoneKeys(ctx, 42); return err }},
-		{"FindScore", func() error { _, err := d.FindScore(ctx, 42); return err }},
-		{"LatestScore", func() error { _, err := d.LatestScore(ctx, 42); return err }},
-		{"FindRunRejections", func() error { _, err := d.FindRunRejections(ctx, 42); return err }},
-		{"FindAPIKeyByHash", func() error { _, err := d.FindAPIKeyByHash(ctx, "00"); return err }},
-		{"RevokeAPIKey", func() error { _, err := d.RevokeAPIKey(ctx, 42, time.Now()); return err }},
-		{"FindScenario", func() error { _, err := d.FindScenario(ctx, 42); return err }},
-		{"SaveScenario", func() error {
-			return d.SaveScenario(ctx, &jixiao.Scenario{ID: 42, Name: "x", Request: []byte("{}"), Summary: []byte("{}")})
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), jixiao.ENOTFOUND) })
-	}
+	forEachDB(t, func(t *testing.T, d *DB) {
+		ctx := context.Background()
+		tests := []struct {
+			name string
+			call func() error
+		}{
+			{"FindProject", func() error { _, err := d.FindProject(ctx, 2024, "none"); return err }},
+			{"FindInput", func() error { _, err := d.FindInput(ctx, "00"); return err }},
+			{"MarkRuleSetActivated", func() error { return d.MarkRuleSetActivated(ctx, "x", "00", time.Now()) }},
+			{"FindRuleSetVersion", func() error { _, err := d.FindRuleSetVersion(ctx, "00"); return err }},
+			{"FindRun", func() error { _, err := d.FindRun(ctx, 42); return err }},
+			{"SaveChunk", func() error { _, err := d.SaveChunk(ctx, 42, nil, nil); return err }},
+			{"FinishRun", func() error { return d.FinishRun(ctx, 42, jixiao.RunDone, "", time.Now()) }},
+			{"ReopenRun", func() error { return d.ReopenRun(ctx, 42) }},
+			{"DoneKeys", func() error { _, err := d.DoneKeys(ctx, 42); return err }},
+			{"FindScore", func() error { _, err := d.FindScore(ctx, 42); return err }},
+			{"LatestScore", func() error { _, err := d.LatestScore(ctx, 42); return err }},
+			{"FindRunRejections", func() error { _, err := d.FindRunRejections(ctx, 42); return err }},
+			{"FindAPIKeyByHash", func() error { _, err := d.FindAPIKeyByHash(ctx, "00"); return err }},
+			{"RevokeAPIKey", func() error { _, err := d.RevokeAPIKey(ctx, 42, time.Now()); return err }},
+			{"FindScenario", func() error { _, err := d.FindScenario(ctx, 42); return err }},
+			{"SaveScenario", func() error {
+				return d.SaveScenario(ctx, &jixiao.Scenario{ID: 42, Name: "x", Request: []byte("{}"), Summary: []byte("{}")})
+			}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) { wantCode(t, tt.call(), jixiao.ENOTFOUND) })
+		}
+	})
 }
 
 // TestReadersBesideWriter reads with many goroutines while the writer

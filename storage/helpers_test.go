@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"jixiao"
+	"jixiao/storage/storagetest"
 )
 
 // openTest opens a fresh database file in a temporary directory.
@@ -171,4 +172,28 @@ func wantCode(tb testing.TB, err error, code string) {
 		var e *jixiao.Error
 		tb.Fatalf("got error %v (code %s, app error %v), want %s", err, got, errors.As(err, &e), code)
 	}
+}
+
+// forEachDB runs fn on a fresh database of every kind the store supports:
+// an SQLite file, and PostgreSQL when JIXIAO_TEST_POSTGRES names a server
+// (see postgresTest).
+func forEachDB(t *testing.T, fn func(t *testing.T, d *DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, openTest(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgresTest(t)) })
+}
+
+// openPostgresTest opens a fresh schema of the test server.
+func openPostgresTest(tb testing.TB) *DB {
+	tb.Helper()
+	d, err := OpenPostgres(context.Background(), storagetest.PostgresURL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return d
 }

@@ -496,14 +496,18 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 	q.WriteString("SELECT " + projectColumns + " FROM projects AS p JOIN project_inputs i ON i.hash = p.input_hash WHERE " + where)
 	q.WriteString(" ORDER BY p.id")
 	if f.Limit > 0 || f.Offset > 0 {
-		limit := int64(f.Limit)
-		if limit <= 0 {
-			limit = -1 // SQLite: no limit
+		var limit any = int64(f.Limit)
+		switch {
+		case f.Limit > 0:
+		case d.postgres:
+			limit = nil // LIMIT NULL: none
+		default:
+			limit = -1 // SQLite: none
 		}
 		q.WriteString(" LIMIT ? OFFSET ?")
 		args = append(args, limit, max(f.Offset, 0))
 	}
-	res, err := d.rsql.QueryContext(ctx, q.String(), args...)
+	res, err := d.rsql.QueryContext(ctx, d.rebind(q.String()), args...)
 	if err != nil {
 		return nil, err
 	}

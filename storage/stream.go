@@ -134,6 +134,15 @@ func (d *DB) projectChunk(ctx context.Context, f jixiao.ProjectFilter, after int
 	return out, nil
 }
 
+// inputOrder is the column that numbers project_inputs in the order they
+// were stored: SQLite's rowid, PostgreSQL's seq identity.
+func (d *DB) inputOrder() string {
+	if d.postgres {
+		return "seq"
+	}
+	return "rowid"
+}
+
 // inputBodies fills in the bodies of rows: from a window of
 // project_inputs in rowid order starting at *hint, then by hash for the
 // rest. It leaves *hint after the last input found in the window.
@@ -154,9 +163,10 @@ func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) erro
 			rows[i].Body = body
 		}
 	}
+	order := d.inputOrder()
 	if *hint == 0 {
 		// Where the first project's input is.
-		if err := tx.Raw("SELECT rowid FROM project_inputs WHERE hash = ?", rows[0].InputHash).Scan(hint).Error; err != nil {
+		if err := tx.Raw("SELECT "+order+" FROM project_inputs WHERE hash = ?", rows[0].InputHash).Scan(hint).Error; err != nil {
 			return err
 		}
 	}
@@ -164,7 +174,7 @@ func (d *DB) inputBodies(tx *gorm.DB, rows []storedProjectRow, hint *int64) erro
 		// A little wider than the chunk: inputs of updated projects'
 		// earlier versions lie in between.
 		window := len(rows) + len(rows)/8 + 16
-		res, err := tx.Raw("SELECT rowid, hash, body FROM project_inputs WHERE rowid >= ? ORDER BY rowid LIMIT ?", *hint, window).Rows()
+		res, err := tx.Raw("SELECT "+order+", hash, body FROM project_inputs WHERE "+order+" >= ? ORDER BY "+order+" LIMIT ?", *hint, window).Rows()
 		if err != nil {
 			return err
 		}
