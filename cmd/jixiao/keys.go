@@ -13,7 +13,7 @@ func runKeys(ctx context.Context, s *streams, args []string) int {
 	fs := newFlagSet(s, "keys", "jixiao keys create --role viewer|scorer|admin [--name NAME] [--db jixiao.db]")
 	role := fs.String("role", "", "viewer, scorer or admin")
 	name := fs.String("name", "", "who or what the key is for (default: the role and date)")
-	db := fs.String("db", "jixiao.db", "SQLite database file")
+	db := fs.String("db", defaultDB(), dbUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return flagStatus(err)
@@ -27,9 +27,9 @@ func runKeys(ctx context.Context, s *streams, args []string) int {
 	if *name == "" {
 		*name = *role + "-" + time.Now().Format("20060102-150405")
 	}
-	store, err := storage.OpenSQLite(ctx, *db)
+	store, err := storage.Open(ctx, *db)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "jixiao keys: opening %s: %v\n", *db, err)
+		fmt.Fprintf(s.stderr, "jixiao keys: opening %s: %v\n", storage.DisplayName(*db), err)
 		return exitUsage
 	}
 	defer store.Close()

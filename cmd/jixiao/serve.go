@@ -30,6 +30,17 @@ var (
 	jobsTimeout     = 30 * time.Second
 )
 
+// dbUsage describes every verb's --db flag.
+const dbUsage = "SQLite database file (created if missing) or postgres:// URL; default $JIXIAO_DB, else jixiao.db"
+
+// defaultDB is --db when it is not given.
+func defaultDB() string {
+	if db := os.Getenv("JIXIAO_DB"); db != "" {
+		return db
+	}
+	return "jixiao.db"
+}
+
 // serveConfig is what the serve verb's flags set.
 type serveConfig struct {
 	addr         string
@@ -46,7 +57,7 @@ func runServe(ctx context.Context, s *streams, args []string) int {
 	fs := newFlagSet(s, "serve", "jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]")
 	var cfg serveConfig
 	fs.StringVar(&cfg.addr, "addr", ":8080", "listen address")
-	fs.StringVar(&cfg.db, "db", "jixiao.db", "SQLite database file (created if missing)")
+	fs.StringVar(&cfg.db, "db", defaultDB(), dbUsage)
 	fs.StringVar(&cfg.rulesDir, "rules-dir", "jixiao-rules", "directory of rule files, watched for changes and created if missing; a file with a built-in's id replaces it (\"\" for built-ins only)")
 	fs.StringVar(&cfg.defaultRules, "default-rules", "cn-mof-2020-self", "rule set used when a request names none")
 	fs.BoolVar(&cfg.demo, "demo", false, "load and score the Huaihua 2024 sample projects (idempotent)")
@@ -85,11 +96,13 @@ func (c serveConfig) check() error {
 }
 
 func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger) error {
-	lock, err := lockDatabase(cfg.db, cfg.addr)
-	if err != nil {
-		return err
+	if !storage.IsPostgresURL(cfg.db) {
+		lock, err := lockDatabase(cfg.db, cfg.addr)
+		if err != nil {
+			return err
+		}
+		defer lock.release()
 	}
-	defer lock.release()
 	// The port first: a start that cannot listen stops before it creates a
 	// database or an admin key that nobody would see.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -102,11 +115,16 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 			ln.Close()
 		}
 	}()
-	store, err := storage.OpenSQLite(ctx, cfg.db)
+	store, err := storage.Open(ctx, cfg.db)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", cfg.db, err)
+		return fmt.Errorf("opening %s: %w", storage.DisplayName(cfg.db), err)
 	}
 	defer store.Close()
+	unlock, err := store.LockServe(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if n, err := store.InterruptRunningRuns(ctx, time.Now().UTC()); err != nil {
 		return err
 	} else if n > 0 {
@@ -180,8 +198,8 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		IdleTimeout:       2 * time.Minute,
 	}
 	listening = true
-	logger.Info("listening", "addr", ln.Addr().String(), "db", cfg.db, "rules_dir", cfg.rulesDir, "auth", cfg.auth)
-	fmt.Fprintf(s.stdout, "jixiao is serving on http://%s (database %s)\n", displayAddr(ln.Addr()), cfg.db)
+	logger.Info("listening", "addr", ln.Addr().String(), "db", storage.DisplayName(cfg.db), "rules_dir", cfg.rulesDir, "auth", cfg.auth)
+	fmt.Fprintf(s.stdout, "jixiao is serving on http://%s (database %s)\n", displayAddr(ln.Addr()), storage.DisplayName(cfg.db))
 
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 
 	"jixiao"
 	"jixiao/demo"
+	"jixiao/storage/storagetest"
 	"jixiao/engine"
 	"jixiao/evaluation"
 	"jixiao/rules"
@@ -936,5 +938,42 @@ func TestServeListensWhileRulesLoad(t *testing.T) {
 	p.must(t, "GET", "/api/v1/rulesets", nil, http.StatusOK, &list)
 	if len(list.Items) != files+5 {
 		t.Errorf("%d rule sets active after a full start, want %d", len(list.Items), files+5)
+	}
+}
+
+// TestServeOnPostgres: serve on a PostgreSQL database (a fresh schema of
+// the test server) loads and scores the demo as on SQLite, keeps it across
+// a restart, and a second serve on the same database is refused while the
+// first runs.
+func TestServeOnPostgres(t *testing.T) {
+	bin := buildForServeTest(t)
+	u, err := url.Parse(storagetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test server trusts local connections: the password is only
+	// there to be kept out of the output.
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+	args := []string{"--db", u.String(), "--auth", "off", "--rules-dir=", "--demo"}
+	p := startBinary(t, bin, args...)
+	first := countDemo(t, p.client)
+	if first.projects != 26 || first.scores != 26 || first.runs != 1 {
+		t.Fatalf("demo on PostgreSQL: %+v", first)
+	}
+	second := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	out, err := second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another jixiao serve") {
+		t.Errorf("a second serve on the same PostgreSQL database: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out)+p.stdout.String()+p.stderr.String(), "s3cret-pw") {
+		t.Error("the database URL's password is shown")
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, time.Minute); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	p = startBinary(t, bin, args...)
+	if again := countDemo(t, p.client); again != first {
+		t.Errorf("after a restart: %+v, want %+v", again, first)
 	}
 }

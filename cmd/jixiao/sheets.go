@@ -50,7 +50,7 @@ func runImport(ctx context.Context, s *streams, args []string) int {
 	fs := newFlagSet(s, "import", "jixiao import [--db jixiao.db] [--partial] [--marked OUT.xlsx] FILE",
 		"", "Imports projects from an .xlsx workbook (the template's layout), a CSV file or the JSON format.",
 		"Nothing is imported unless every row is valid; --partial imports the valid projects.")
-	db := fs.String("db", "jixiao.db", "SQLite database file")
+	db := fs.String("db", defaultDB(), dbUsage)
 	partial := fs.Bool("partial", false, "import the valid projects and list the others")
 	marked := fs.String("marked", "", "write a copy of the workbook with the problem cells marked to this `file`")
 	pos, err := parseFlags(fs, args)
@@ -99,9 +99,9 @@ func runImport(ctx context.Context, s *streams, args []string) int {
 		fmt.Fprintln(s.stderr, "no valid projects to import")
 		return exitRejected
 	}
-	store, err := storage.OpenSQLite(ctx, *db)
+	store, err := storage.Open(ctx, *db)
 	if err != nil {
-		s.log.Error("opening the database", "db", *db, "err", err)
+		s.log.Error("opening the database", "db", storage.DisplayName(*db), "err", err)
 		return exitUsage
 	}
 	defer store.Close()
@@ -125,7 +125,7 @@ func runExport(ctx context.Context, s *streams, args []string) int {
 	fs := newFlagSet(s, "export", "jixiao export form --year YEAR --id ID [-o FILE] [--db jixiao.db]",
 		"jixiao export summary [--run N | --year YEAR] [--department D] [--grade G] [-o FILE] [--db jixiao.db]",
 		"", "Writes a project's 项目支出绩效自评表, or the summary workbook of stored official scores.")
-	db := fs.String("db", "jixiao.db", "SQLite database file")
+	db := fs.String("db", defaultDB(), dbUsage)
 	out := fs.String("o", "", "output `file` (default: a name from the project or run)")
 	year := fs.Int("year", 0, "fiscal year")
 	id := fs.String("id", "", "project id (form)")
@@ -139,9 +139,9 @@ func runExport(ctx context.Context, s *streams, args []string) int {
 	if len(pos) != 1 || (pos[0] != "form" && pos[0] != "summary") {
 		return usageError(fs, "export form or export summary")
 	}
-	store, err := storage.OpenSQLite(ctx, *db)
+	store, err := storage.Open(ctx, *db)
 	if err != nil {
-		s.log.Error("opening the database", "db", *db, "err", err)
+		s.log.Error("opening the database", "db", storage.DisplayName(*db), "err", err)
 		return exitUsage
 	}
 	defer store.Close()
