@@ -27,11 +27,11 @@ import (
 
 	"jixiao"
 	"jixiao/demo"
-	"jixiao/storage/storagetest"
 	"jixiao/engine"
 	"jixiao/evaluation"
 	"jixiao/rules"
 	"jixiao/storage"
+	"jixiao/storage/storagetest"
 )
 
 // crashProjects is how many projects the crash test evaluates.
