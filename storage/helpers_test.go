@@ -15,7 +15,19 @@ import (
 // openTest opens a fresh database file in a temporary directory.
 func openTest(tb testing.TB) *DB {
 	tb.Helper()
-	d, err := OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "jixiao.db"))
+	return openStore(tb, filepath.Join(tb.TempDir(), "jixiao.db"))
+}
+
+// openPostgresTest opens a fresh schema of the test server.
+func openPostgresTest(tb testing.TB) *DB {
+	tb.Helper()
+	return openStore(tb, storagetest.PostgresURL(tb))
+}
+
+// openStore opens the database a --db value names, closed when the test ends.
+func openStore(tb testing.TB, db string) *DB {
+	tb.Helper()
+	d, err := Open(context.Background(), db)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -176,24 +188,9 @@ func wantCode(tb testing.TB, err error, code string) {
 
 // forEachDB runs fn on a fresh database of every kind the store supports:
 // an SQLite file, and PostgreSQL when JIXIAO_TEST_POSTGRES names a server
-// (see postgresTest).
+// (see storagetest).
 func forEachDB(t *testing.T, fn func(t *testing.T, d *DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, openTest(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, openPostgresTest(t)) })
-}
-
-// openPostgresTest opens a fresh schema of the test server.
-func openPostgresTest(tb testing.TB) *DB {
-	tb.Helper()
-	d, err := OpenPostgres(context.Background(), storagetest.PostgresURL(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return d
 }
