@@ -115,6 +115,15 @@ type ScoreRecord struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+// RunChunk is a part of an official run: the projects of its selection
+// with keys in (AfterKey, LastKey].
+type RunChunk struct {
+	RunID    int64
+	Seq      int
+	AfterKey int64
+	LastKey  int64
+}
+
 // ScoreFilter selects stored scores.
 type ScoreFilter struct {
 	RunID      int64
@@ -222,6 +231,19 @@ type Store interface {
 	// DoneKeys returns the project keys a run has already scored or
 	// rejected, for resuming it.
 	DoneKeys(ctx context.Context, runID int64) (map[int64]bool, error)
+
+	// The chunks of an official run, claimed under a lease by whichever
+	// process has capacity: with several processes on one database, a
+	// chunk of a process that died is claimed by another when its lease
+	// ends. PlanChunks records them once; SaveClaimedChunk stores a
+	// chunk's scores and marks it done in one transaction.
+	PlanChunks(ctx context.Context, runID int64, f ProjectFilter, size int) (int, error)
+	ClaimChunk(ctx context.Context, runID int64, owner string, now, until time.Time) (*RunChunk, error)
+	SaveClaimedChunk(ctx context.Context, c *RunChunk, scores []ScoreRecord, rejected []RunRejection) (added int, err error)
+	RenewChunks(ctx context.Context, runID int64, owner string, until time.Time) error
+	ReleaseChunks(ctx context.Context, runID int64, owner string) error
+	ChunksLeft(ctx context.Context, runID int64) (int, error)
+	ClaimableRuns(ctx context.Context, now time.Time) ([]int64, error)
 
 	FindScores(ctx context.Context, f ScoreFilter) ([]ScoreRecord, int, error)
 	FindScore(ctx context.Context, id int64) (*ScoreRecord, error)

@@ -1,7 +1,10 @@
 // Package evaluation runs official evaluations: it scores stored projects
 // with one rule-set version, chunk by chunk, and stores every chunk whole,
 // so that a run stopped by a shutdown or a crash can be resumed without
-// duplicate scores.
+// duplicate scores. A run's chunks are planned when it is first executed
+// and claimed one at a time under a lease, so that several processes on
+// one database can share a run, and a chunk of a process that died is
+// claimed by another once its lease has ended.
 package evaluation
 
 import (
@@ -10,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -19,6 +23,11 @@ import (
 
 // DefaultChunkSize is how many projects are scored and committed together.
 const DefaultChunkSize = 1000
+
+// DefaultLease is how long a claimed chunk stays its process's without a
+// renewal: a chunk of a process that died is claimed by another after at
+// most this long. Leases are renewed every third of it.
+const DefaultLease = 30 * time.Second
 
 // Selection says which stored projects a run scores. Empty fields select
 // everything.
@@ -46,6 +55,31 @@ type Service struct {
 	Workers   int              // scoring goroutines; 0 means one per core
 	OnScored  func(n int)      // called with the number of projects scored in each chunk, one call at a time
 	Now       func() time.Time // for tests; nil means time.Now
+	// Owner names this process in the chunks it claims; "" means
+	// host:pid.
+	Owner string
+	// Lease is DefaultLease when 0.
+	Lease time.Duration
+	// Shared says that other processes may work on the same runs
+	// (PostgreSQL): a run this one stops working on, at a shutdown, stays
+	// running for them, with its chunks released, rather than being
+	// marked interrupted.
+	Shared bool
+}
+
+func (s *Service) owner() string {
+	if s.Owner != "" {
+		return s.Owner
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
+
+func (s *Service) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return DefaultLease
 }
 
 func (s *Service) now() time.Time {
@@ -92,13 +126,17 @@ func (s *Service) Start(ctx context.Context, rs *engine.RuleSet, sel Selection, 
 }
 
 // Execute scores the projects of run that are not scored yet, a chunk at
-// a time; each chunk is committed whole. Its stages overlap: one goroutine
-// reads and decodes the next chunk while another scores one and two save
-// (one encodes while the other holds the writer connection). Chunks may
-// commit out of order, which nothing depends on: resuming uses the set of
-// done keys, and the run's counts are sums. When ctx is cancelled it stops
-// at a chunk boundary, saves the chunks already scored, and marks the run
-// interrupted, or done if nothing was left.
+// a time; each chunk is claimed under a lease and committed whole, marked
+// done with its scores. Its stages overlap: one goroutine claims, reads
+// and decodes the next chunk while another scores one and two save (one
+// encodes while the other holds the writer connection). Chunks may commit
+// out of order, which nothing depends on: the run's counts are sums. The
+// run is done when every chunk is, whichever process saved the last one;
+// when other processes still hold chunks, Execute returns nil and leaves
+// the run running for them. When ctx is cancelled it stops at a chunk
+// boundary, saves the chunks already scored, releases the others, and
+// marks the run interrupted (or, when Shared, leaves it running for
+// another process), or done if nothing was left.
 func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleSet) error {
 	if rs.Ref().Hash != run.RuleSetHash {
 		return fmt.Errorf("run %d was started with rule set %s, not %s", run.ID, run.RuleSetHash, rs.Ref().Hash)
@@ -119,12 +157,18 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	if size <= 0 {
 		size = DefaultChunkSize
 	}
-	f := sel.filter()
-	f.Limit = size
-	f.AfterKey = -1 // key order: new projects cannot slip in before the cursor
+	if _, err := s.Store.PlanChunks(ctx, run.ID, sel.filter(), size); err != nil {
+		status := jixiao.RunFailed
+		if ctx.Err() != nil {
+			status = jixiao.RunInterrupted
+		}
+		return s.finish(ctx, run, status, err)
+	}
 	ref := rs.Ref()
+	owner, lease := s.owner(), s.lease()
 
 	type scored struct {
+		chunk      *jixiao.RunChunk
 		scores     []jixiao.ScoreRecord
 		rejections []jixiao.RunRejection
 	}
@@ -146,29 +190,58 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		stop()
 	}
 
-	read := make(chan []jixiao.StoredProject, 1)
+	// The leases of the chunks in hand are renewed until Execute returns.
+	renewCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewCtx.Done():
+				return
+			case <-t.C:
+				if err := s.Store.RenewChunks(renewCtx, run.ID, owner, s.now().Add(lease)); err != nil && s.Logger != nil && renewCtx.Err() == nil {
+					s.Logger.Warn("renewing the leases of a run's chunks", "run", run.ID, "error", err)
+				}
+			}
+		}
+	}()
+	defer func() { stopRenewing(); <-renewed }()
+
+	type readChunk struct {
+		chunk *jixiao.RunChunk
+		todo  []jixiao.StoredProject
+	}
+	read := make(chan readChunk, 1)
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
 		defer close(read)
 		for {
-			// Read even after a cancel, as Execute does, so that a run
-			// with nothing left ends done rather than interrupted.
-			stored, err := readBatch(context.WithoutCancel(ctx), s.Store, f)
+			if stopCtx.Err() != nil {
+				return
+			}
+			now := s.now()
+			c, err := s.Store.ClaimChunk(context.WithoutCancel(ctx), run.ID, owner, now, now.Add(lease))
 			if err != nil {
 				fail(&readErr, err)
 				return
 			}
-			if len(stored) == 0 {
+			if c == nil {
 				mu.Lock()
 				exhausted = true
 				mu.Unlock()
 				return
 			}
-			if stopCtx.Err() != nil {
+			f := sel.filter()
+			f.AfterKey, f.MaxKey = c.AfterKey, c.LastKey
+			stored, err := readBatch(context.WithoutCancel(ctx), s.Store, f)
+			if err != nil {
+				fail(&readErr, err)
 				return
 			}
-			f.AfterKey = stored[len(stored)-1].Key
 			todo := stored
 			if len(done) > 0 { // a resumed run: leave out what it did
 				todo = stored[:0]
@@ -178,11 +251,8 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 					}
 				}
 			}
-			if len(todo) == 0 {
-				continue
-			}
 			select {
-			case read <- todo:
+			case read <- readChunk{c, todo}:
 				mu.Lock()
 				sent++
 				mu.Unlock()
@@ -195,7 +265,8 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	toSave := make(chan scored, 1)
 	go func() {
 		defer close(toSave)
-		for todo := range read {
+		for rc := range read {
+			todo := rc.todo
 			projects := make([]jixiao.Project, len(todo))
 			for i := range todo {
 				projects[i] = todo[i].Project
@@ -205,7 +276,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 				fail(&scoreErr, err)
 				return
 			}
-			var c scored
+			c := scored{chunk: rc.chunk}
 			c.scores = make([]jixiao.ScoreRecord, 0, len(todo))
 			for i, sp := range todo {
 				p := &sp.Project
@@ -234,7 +305,7 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		go func() {
 			defer wg.Done()
 			for c := range toSave {
-				if _, err := s.Store.SaveChunk(context.WithoutCancel(ctx), run.ID, c.scores, c.rejections); err != nil {
+				if _, err := s.Store.SaveClaimedChunk(context.WithoutCancel(ctx), c.chunk, c.scores, c.rejections); err != nil {
 					fail(&saveErr, err)
 					continue // drain, so that the scorer never blocks
 				}
@@ -253,6 +324,11 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	}
 	wg.Wait()
 	<-readerDone // a scorer that failed leaves the reader to stop by itself
+	// Chunks claimed but not saved go back at once, not when their
+	// leases end.
+	if err := s.Store.ReleaseChunks(context.WithoutCancel(ctx), run.ID, owner); err != nil && s.Logger != nil {
+		s.Logger.Warn("releasing the chunks of a run", "run", run.ID, "error", err)
+	}
 
 	// The statuses Execute gives: a failed read or save fails the run, a
 	// scoring error fails or interrupts it as ctx says, and a run whose
@@ -263,13 +339,33 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	case saveErr != nil:
 		return s.finish(ctx, run, jixiao.RunFailed, saveErr)
 	case scoreErr != nil && ctx.Err() != nil:
-		return s.finish(ctx, run, jixiao.RunInterrupted, scoreErr)
+		return s.interrupted(ctx, run, scoreErr)
 	case scoreErr != nil:
 		return s.finish(ctx, run, jixiao.RunFailed, scoreErr)
 	case exhausted && sent == saved:
+		left, err := s.Store.ChunksLeft(context.WithoutCancel(ctx), run.ID)
+		if err != nil {
+			return s.finish(ctx, run, jixiao.RunFailed, err)
+		}
+		if left > 0 {
+			// Other processes hold the rest; the last of them to save
+			// a chunk finishes the run.
+			return nil
+		}
 		return s.finish(ctx, run, jixiao.RunDone, nil)
 	}
-	return s.finish(ctx, run, jixiao.RunInterrupted, ctx.Err())
+	return s.interrupted(ctx, run, ctx.Err())
+}
+
+// interrupted ends this process's work on a run that was stopped: the run
+// is marked interrupted, to be resumed, unless other processes share it
+// (Shared), which then take its released chunks over (or this one, after
+// a restart).
+func (s *Service) interrupted(ctx context.Context, run *jixiao.Run, cause error) error {
+	if s.Shared {
+		return cause
+	}
+	return s.finish(ctx, run, jixiao.RunInterrupted, cause)
 }
 
 // batchReader is a store that reads a batch of projects in key order

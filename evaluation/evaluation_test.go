@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"jixiao"
@@ -207,5 +208,63 @@ func TestRunExcludesLaterProjects(t *testing.T) {
 		if _, n, err := store.FindScores(ctx, jixiao.ScoreFilter{ProjectID: "LATE"}); err != nil || n != 0 {
 			t.Fatalf("the later project was scored (%d scores, %v)", n, err)
 		}
+	})
+}
+
+// Two services with the database in common execute one run at once: they
+// share its chunks, and the run ends done with one score per project. A
+// shared service that is stopped leaves the run running, with its chunks
+// released for the other.
+func TestExecuteShared(t *testing.T) {
+	forEachStore(t, func(t *testing.T, setup func(n int) (*storage.DB, *engine.RuleSet)) {
+		store, rs := setup(95)
+		bg := context.Background()
+		var mu sync.Mutex
+		scoredBy := map[string]int{}
+		service := func(owner string) *evaluation.Service {
+			return &evaluation.Service{Store: store, ChunkSize: 10, Owner: owner, Shared: true, OnScored: func(n int) {
+				mu.Lock()
+				scoredBy[owner] += n
+				mu.Unlock()
+			}}
+		}
+		a, b := service("a"), service("b")
+
+		// a stops after its first chunk: the run stays running.
+		ctx, cancel := context.WithCancel(bg)
+		a.OnScored = func(n int) { cancel() }
+		run, err := a.Start(bg, rs, evaluation.Selection{Year: 2024}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Execute(ctx, run, rs); err == nil {
+			t.Fatal("a stopped service reports no error")
+		}
+		stored, err := store.FindRun(bg, run.ID)
+		if err != nil || stored.Status != jixiao.RunRunning || stored.Scored == 0 || stored.Scored == 95 {
+			t.Fatalf("after a stopped: %+v, %v; want running with some chunks scored", stored, err)
+		}
+
+		// Both together finish it.
+		a = service("a")
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, svc := range []*evaluation.Service{a, b} {
+			wg.Add(1)
+			own := *stored // as each process reads the run for itself
+			go func() { defer wg.Done(); errs[i] = svc.Execute(bg, &own, rs) }()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		stored, err = store.FindRun(bg, run.ID)
+		if err != nil || stored.Status != jixiao.RunDone || stored.Scored != 95 {
+			t.Fatalf("after both: %+v, %v; want done with 95 scored", stored, err)
+		}
+		if _, n, err := store.FindScores(bg, jixiao.ScoreFilter{RunID: run.ID}); err != nil || n != 95 {
+			t.Fatalf("the run links %d scores (%v), want 95", n, err)
+		}
+		t.Logf("projects scored by service: %v", scoredBy)
 	})
 }

@@ -113,6 +113,17 @@ type scoreIdentity struct {
 // connection rather than through GORM's reflection, and the results are
 // encoded on every core before the writer is taken.
 func (d *DB) SaveChunk(ctx context.Context, runID int64, scores []jixiao.ScoreRecord, rejected []jixiao.RunRejection) (int, error) {
+	return d.saveChunk(ctx, runID, nil, scores, rejected)
+}
+
+// SaveClaimedChunk is SaveChunk for claimed chunk c, which it marks done
+// in the same transaction: a chunk is done exactly when its scores are
+// stored.
+func (d *DB) SaveClaimedChunk(ctx context.Context, c *jixiao.RunChunk, scores []jixiao.ScoreRecord, rejected []jixiao.RunRejection) (int, error) {
+	return d.saveChunk(ctx, c.RunID, c, scores, rejected)
+}
+
+func (d *DB) saveChunk(ctx context.Context, runID int64, chunk *jixiao.RunChunk, scores []jixiao.ScoreRecord, rejected []jixiao.RunRejection) (int, error) {
 	// Encode before taking the writer: JSON is most of the work.
 	inserts, err := scoreInserts(scores, d.now())
 	if err != nil {
@@ -156,6 +167,13 @@ func (d *DB) SaveChunk(ctx context.Context, runID int64, scores []jixiao.ScoreRe
 			return err
 		}
 		added = int(linked)
+		if chunk != nil {
+			err := tx.Model(&runChunkRow{}).Where("run_id = ? AND seq = ?", runID, chunk.Seq).
+				Updates(map[string]any{"done": true, "owner": "", "lease_until": nil}).Error
+			if err != nil {
+				return err
+			}
+		}
 		if linked == 0 && rejectedNew == 0 {
 			return nil
 		}
@@ -446,13 +464,23 @@ func (d *DB) ReopenRun(ctx context.Context, id int64) error {
 	})
 }
 
-// InterruptRunningRuns marks every running run interrupted. At start-up,
-// a run still marked running was cut short by a crash.
+// InterruptRunningRuns marks every running run interrupted and ends the
+// leases of their chunks. At the start of the one process of an SQLite
+// database, a run still marked running was cut short by a crash.
 func (d *DB) InterruptRunningRuns(ctx context.Context, at time.Time) (int, error) {
-	res := d.w.WithContext(ctx).Model(&runRow{}).Where("status = ?", jixiao.RunRunning).Updates(map[string]any{
-		"status": jixiao.RunInterrupted, "finished_at": dbTime(at),
+	var n int64
+	err := d.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&runRow{}).Where("status = ?", jixiao.RunRunning).Updates(map[string]any{
+			"status": jixiao.RunInterrupted, "finished_at": dbTime(at),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		return tx.Model(&runChunkRow{}).Where("NOT done AND owner <> ''").
+			Updates(map[string]any{"owner": "", "lease_until": nil}).Error
 	})
-	return int(res.RowsAffected), res.Error
+	return int(n), err
 }
 
 // DoneKeys returns the keys of the projects run runID has scored or
