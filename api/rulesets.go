@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,6 +108,11 @@ func viewRuleSet(rs *engine.RuleSet, withBody bool) ruleSetView {
 // resolveRuleSet finds a rule set by id (the active version) or by the
 // hash of any stored version; empty means the default.
 func (s *Server) resolveRuleSet(c *gin.Context, ref string) (*engine.RuleSet, error) {
+	return s.ruleSetByRef(c.Request.Context(), ref)
+}
+
+// ruleSetByRef is resolveRuleSet outside a request.
+func (s *Server) ruleSetByRef(ctx context.Context, ref string) (*engine.RuleSet, error) {
 	if ref == "" {
 		ref = s.defaultRules
 	}
@@ -117,7 +123,7 @@ func (s *Server) resolveRuleSet(c *gin.Context, ref string) (*engine.RuleSet, er
 	if rs, ok := snap.ByHash(ref); ok {
 		return rs, nil
 	}
-	v, err := s.store.FindRuleSetVersion(c.Request.Context(), ref)
+	v, err := s.store.FindRuleSetVersion(ctx, ref)
 	if jixiao.ErrorCode(err) == jixiao.ENOTFOUND {
 		return nil, invalidField("ruleset", "no rule set with id or version hash %q", ref)
 	} else if err != nil {

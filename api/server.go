@@ -36,6 +36,11 @@ type Options struct {
 	// Default 2 each: each of them already uses every core.
 	MaxEvaluations int
 	MaxSimulations int
+	// SharedRuns, when set, makes the server take over, every interval,
+	// running official runs with chunks nobody holds: those of another
+	// process on the same database that stopped or died, once their leases
+	// have ended (PostgreSQL). They take evaluation slots like any other.
+	SharedRuns time.Duration
 	// Starting, if set, tells whether start-up work other than loading the
 	// rule files is still going on (loading the demo data): a non-nil
 	// error, shown by /readyz, until it is done.
@@ -137,7 +142,61 @@ func New(o Options) *Server {
 	}, keyCacheTTL, keyCacheSize)
 	s.jobsCtx, s.stopJobs = context.WithCancel(context.Background())
 	s.router = s.routes()
+	if o.SharedRuns > 0 {
+		s.jobs.Add(1)
+		go func() {
+			defer s.jobs.Done()
+			s.takeOverRuns(o.SharedRuns)
+		}()
+	}
 	return s
+}
+
+// takeOverRuns starts, every interval until shutdown, the runs with
+// chunks free to claim that this process is not executing, as evaluation
+// slots allow.
+func (s *Server) takeOverRuns(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.jobsCtx.Done():
+			return
+		case <-t.C:
+		}
+		ids, err := s.store.ClaimableRuns(s.jobsCtx, time.Now())
+		if err != nil {
+			if s.jobsCtx.Err() == nil {
+				s.logger.Warn("looking for runs to take over", "error", err)
+			}
+			continue
+		}
+		for _, id := range ids {
+			s.jobsMu.Lock()
+			active := s.jobsActive[id]
+			s.jobsMu.Unlock()
+			if active {
+				continue
+			}
+			run, err := s.store.FindRun(s.jobsCtx, id)
+			if err != nil {
+				s.logger.Warn("reading a run to take over", "run", id, "error", err)
+				continue
+			}
+			rs, err := s.ruleSetByRef(s.jobsCtx, run.RuleSetHash)
+			if err != nil {
+				s.logger.Warn("the rule set of a run to take over", "run", id, "hash", run.RuleSetHash, "error", err)
+				continue
+			}
+			if !s.evaluations.take() {
+				break // busy: the next tick tries again
+			}
+			s.logger.Info("taking over the free chunks of a run", "run", id)
+			if err := s.startJob(run, rs, true); err != nil {
+				return // shutting down
+			}
+		}
+	}
 }
 
 // Handler returns the HTTP handler.

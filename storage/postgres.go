@@ -106,43 +106,6 @@ func isPostgresDiskFull(err error) bool {
 	return errors.As(err, &pe) && pe.Code == postgresDiskFull
 }
 
-// serveLockKey is the advisory-lock key of "one jixiao serve per
-// PostgreSQL database".
-const serveLockKey = 0x6a6978_69616f // "jixiao"
-
-// LockServe makes this process the one serve of a PostgreSQL database,
-// as the lock file does for SQLite: a second one would take the first
-// one's running batch for interrupted. The lock is a session advisory
-// lock on a connection of its own, released by release or when the
-// process ends. On SQLite it does nothing.
-func (d *DB) LockServe(ctx context.Context) (release func(), err error) {
-	if !d.postgres {
-		return func() {}, nil
-	}
-	conn, err := d.rsql.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var got bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", int64(serveLockKey)).Scan(&got); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if !got {
-		var who sql.NullString
-		_ = conn.QueryRowContext(ctx, `SELECT a.client_addr::text || ', since ' || a.backend_start::text
-			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-			int64(serveLockKey)&0xffffffff).Scan(&who)
-		conn.Close()
-		return nil, fmt.Errorf("the database is in use by another jixiao serve (%s); several instances on one database are not supported yet: stop it first, or give this one another --db", who.String)
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", int64(serveLockKey))
-		conn.Close()
-	}, nil
-}
-
 // DisplayName is a --db value fit for logs: a URL without its password.
 func DisplayName(db string) string {
 	if !IsPostgresURL(db) {

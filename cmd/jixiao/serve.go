@@ -23,6 +23,10 @@ import (
 	"jixiao/web"
 )
 
+// takeOverEvery is how often an instance on PostgreSQL looks for runs
+// with chunks nobody holds.
+const takeOverEvery = 2 * time.Second
+
 // A shutdown waits up to requestsTimeout for the requests in flight, then
 // up to jobsTimeout for the evaluations to reach a chunk boundary.
 var (
@@ -120,15 +124,17 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		return fmt.Errorf("opening %s: %w", storage.DisplayName(cfg.db), err)
 	}
 	defer store.Close()
-	unlock, err := store.LockServe(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if n, err := store.InterruptRunningRuns(ctx, time.Now().UTC()); err != nil {
-		return err
-	} else if n > 0 {
-		logger.Warn("runs left running by an earlier process are marked interrupted; resume them with POST /api/v1/evaluations/{id}/resume", "runs", n)
+	// On SQLite this is the only process: a run still marked running was
+	// cut short by a crash. On PostgreSQL other instances may be working
+	// on it; chunks left by a dead one are taken over when their leases
+	// end.
+	shared := storage.IsPostgresURL(cfg.db)
+	if !shared {
+		if n, err := store.InterruptRunningRuns(ctx, time.Now().UTC()); err != nil {
+			return err
+		} else if n > 0 {
+			logger.Warn("runs left running by an earlier process are marked interrupted; resume them with POST /api/v1/evaluations/{id}/resume", "runs", n)
+		}
 	}
 
 	if cfg.rulesDir != "" {
@@ -158,7 +164,7 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 			return err
 		}
 	}
-	evals := &evaluation.Service{Store: store, Logger: logger, Workers: cfg.workers, OnScored: metrics.Scored}
+	evals := &evaluation.Service{Store: store, Logger: logger, Workers: cfg.workers, OnScored: metrics.Scored, Shared: shared}
 
 	// Start-up in the background: the rule files, then the demo data, then
 	// watching the rules directory. The watcher stores the versions it
@@ -183,11 +189,15 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	defer func() { stopReg(); <-regDone }()
 
 	gin.SetMode(gin.ReleaseMode)
-	srv := api.New(api.Options{
+	srvOpts := api.Options{
 		Store: store, Rules: reg, Evaluations: evals, Logger: logger,
 		DefaultRules: cfg.defaultRules, AuthOff: cfg.auth == "off", MaxBodyBytes: cfg.maxBody, Metrics: metrics,
 		Starting: startup.get,
-	})
+	}
+	if shared {
+		srvOpts.SharedRuns = takeOverEvery
+	}
+	srv := api.New(srvOpts)
 	web.Mount(srv.Router())
 	httpServer := &http.Server{
 		Addr:              cfg.addr,
@@ -314,7 +324,7 @@ func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams, db string
 	}
 	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "key.create", Subject: key.Name, Detail: []byte(`{"role":"admin","bootstrap":true}`)})
 	fmt.Fprintf(s.stdout, "No API keys yet: created an admin key. It is shown only this once:\n\n    %s\n\n", secret)
-	fmt.Fprintf(s.stdout, "More keys, or a new admin key if this one is lost: jixiao keys create --role admin --db %s\n", db)
+	fmt.Fprintf(s.stdout, "More keys, or a new admin key if this one is lost: jixiao keys create --role admin --db %s\n", storage.DisplayName(db))
 	return nil
 }
 

@@ -56,6 +56,7 @@ var servingLine = regexp.MustCompile(`serving on http://(\S+)`)
 type client struct {
 	base string // http://host:port
 	http *http.Client
+	key  string // the API key sent, if any
 }
 
 func newClient(addr string) *client {
@@ -90,6 +91,9 @@ func (c *client) do(method, path string, body any) (int, []byte, error) {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
