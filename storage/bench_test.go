@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkSaveChunk stores chunks of 1000 scores of about 2 KB of JSON
-// each, the service's unit of work, into a SQLite file:
+// each, the service's unit of work, into an SQLite file and into
+// PostgreSQL (when the test server is there, see storagetest):
 //
 //   - SaveChunk: the store's method, through GORM, in one transaction:
 //     scores (ON CONFLICT DO NOTHING), their ids, the run's links and its
@@ -25,9 +26,19 @@ import (
 // Every iteration stores new scores (a new rule-set hash), so the tables
 // grow as in a real run. rows/s counts scores.
 func BenchmarkSaveChunk(b *testing.B) {
+	kinds := []struct {
+		name string
+		open func(testing.TB) *DB
+	}{{"sqlite", openTest}, {"postgres", openPostgresTest}}
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) { benchmarkSaveChunk(b, k.open) })
+	}
+}
+
+func benchmarkSaveChunk(b *testing.B, open func(testing.TB) *DB) {
 	const chunk = 1000
 	setup := func(b *testing.B) (*DB, []jixiao.StoredProject) {
-		d := openTest(b)
+		d := open(b)
 		return d, storeProjects(b, d, testProjects(2024, chunk, "住建局"))
 	}
 	chunkFor := func(stored []jixiao.StoredProject, i int) []jixiao.ScoreRecord {
@@ -73,7 +84,7 @@ func BenchmarkSaveChunk(b *testing.B) {
 			scores := chunkFor(stored, i)
 			b.StartTimer()
 			c0 := cpuTime()
-			if err := plainInsert(ctx, db, run.ID, scores); err != nil {
+			if err := plainInsert(ctx, d, db, run.ID, scores); err != nil {
 				b.Fatal(err)
 			}
 			cpu += cpuTime() - c0
@@ -104,7 +115,7 @@ func mustJSON(tb testing.TB, v any) []byte {
 
 // plainInsert is the hand-written baseline: multi-row INSERTs of the
 // scores with RETURNING id, then of the run's links, in one transaction.
-func plainInsert(ctx context.Context, db *sql.DB, runID int64, scores []jixiao.ScoreRecord) error {
+func plainInsert(ctx context.Context, d *DB, db *sql.DB, runID int64, scores []jixiao.ScoreRecord) error {
 	const batch = 500
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -133,7 +144,7 @@ func plainInsert(ctx context.Context, db *sql.DB, runID int64, scores []jixiao.S
 				string(result), s.InputHash, s.RuleSetID, s.RuleSetHash, s.EngineVersion, now)
 		}
 		q.WriteString(" RETURNING id")
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		rows, err := tx.QueryContext(ctx, d.rebind(q.String()), args...)
 		if err != nil {
 			return err
 		}
@@ -161,7 +172,7 @@ func plainInsert(ctx context.Context, db *sql.DB, runID int64, scores []jixiao.S
 			q.WriteString("(?,?,?)")
 			args = append(args, runID, ids[lo+i], part[i].ProjectKey)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, d.rebind(q.String()), args...); err != nil {
 			return err
 		}
 	}
