@@ -214,6 +214,9 @@ type Store interface {
 	MarkRuleSetActivated(ctx context.Context, id, hash string, at time.Time) error
 	FindRuleSetVersions(ctx context.Context, id string) ([]RuleSetVersion, error)
 	FindRuleSetVersion(ctx context.Context, hash string) (*RuleSetVersion, error)
+	// ActiveRuleSets returns the version of each rule set activated last,
+	// on any instance of the database.
+	ActiveRuleSets(ctx context.Context) ([]RuleSetVersion, error)
 
 	CreateRun(ctx context.Context, r *Run) error
 	FindRun(ctx context.Context, id int64) (*Run, error)

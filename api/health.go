@@ -41,6 +41,12 @@ func (s *Server) readyz(c *gin.Context) {
 		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "database unreachable: %v", err))
 		return
 	}
+	// An instance that shares its database (PostgreSQL) and cannot hear
+	// the others' rule activations could score with an old version.
+	if l, ok := s.store.(interface{ Listening() bool }); ok && !l.Listening() {
+		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "未连接到数据库的规则变更通知，正在重连"))
+		return
+	}
 	if !s.rules.Ready() {
 		s.fail(c, jixiao.Errorf(jixiao.EUNAVAILABLE, "规则文件正在加载，尚未就绪"))
 		return
@@ -67,5 +73,5 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 		problems = append(problems, p)
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "rulesets": len(s.rules.Snapshot().IDs()), "rule_problems": problems})
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": "ok", "listener": "ok", "rulesets": len(s.rules.Snapshot().IDs()), "rule_problems": problems})
 }

@@ -68,6 +68,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatus(statusClientClosed)
 		return
 	}
+	if u, ok := s.store.(interface{ Unavailable(error) bool }); ok && jixiao.ErrorCode(err) == jixiao.EINTERNAL && u.Unavailable(err) {
+		// The database is away (a restart, a network break): the pools
+		// reconnect by themselves, so the request may be tried again.
+		c.Header("Retry-After", "5")
+		err = jixiao.Errorf(jixiao.EUNAVAILABLE, "数据库暂时无法连接，请稍后再试（%v）", err)
+	}
 	code := jixiao.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {

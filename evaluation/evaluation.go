@@ -158,11 +158,10 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		size = DefaultChunkSize
 	}
 	if _, err := s.Store.PlanChunks(ctx, run.ID, sel.filter(), size); err != nil {
-		status := jixiao.RunFailed
-		if ctx.Err() != nil {
-			status = jixiao.RunInterrupted
+		if ctx.Err() != nil || s.Shared && away(err) {
+			return s.interrupted(ctx, run, err)
 		}
-		return s.finish(ctx, run, status, err)
+		return s.finish(ctx, run, jixiao.RunFailed, err)
 	}
 	ref := rs.Ref()
 	owner, lease := s.owner(), s.lease()
@@ -334,6 +333,10 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	// scoring error fails or interrupts it as ctx says, and a run whose
 	// every chunk was saved is done even if ctx was cancelled meanwhile.
 	switch {
+	case s.Shared && (away(readErr) || away(saveErr)):
+		// The database is away: the run is taken over, by this process
+		// or another, once it is back and the leases have ended.
+		return s.interrupted(ctx, run, errors.Join(readErr, saveErr))
 	case readErr != nil:
 		return s.finish(ctx, run, jixiao.RunFailed, readErr)
 	case saveErr != nil:
@@ -356,6 +359,9 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 	}
 	return s.interrupted(ctx, run, ctx.Err())
 }
+
+// away reports an error that says the database cannot be reached now.
+func away(err error) bool { return err != nil && jixiao.ErrorCode(err) == jixiao.EUNAVAILABLE }
 
 // interrupted ends this process's work on a run that was stopped: the run
 // is marked interrupted, to be resumed, unless other processes share it

@@ -153,6 +153,7 @@ func (r *Registry) write(id, path string, data []byte, who string, l *loaded) (*
 	f.gen++
 	l.source, l.path, l.who, l.loadedAt = jixiao.SourceAPI, path, who, now
 	f.good = l
+	r.unshareLocked(id)
 	return f, nil, nil
 }
 

@@ -86,6 +86,18 @@ type Options struct {
 	// only by New, for files whose id can be read. nil means no memory
 	// across restarts.
 	LastGood func(path, id string) (jixiao.RuleSetVersion, bool)
+	// Shared, for instances that share a database (PostgreSQL), gives the
+	// version of each rule set activated last on any of them. Load takes
+	// these over the built-ins and this instance's files, and Sync, called
+	// when another instance activates one, switches to them: an
+	// activation anywhere is active everywhere. A rule file that changes
+	// on this instance, or an upload to it, is activated and so becomes
+	// the shared version. nil: nothing is shared.
+	Shared func(ctx context.Context) ([]jixiao.RuleSetVersion, error)
+	// OnAdopt is called for every version taken from Shared as it
+	// becomes active here (OnActivate is not: it was recorded where it
+	// was activated). Same rules as OnActivate.
+	OnAdopt func(v jixiao.RuleSetVersion)
 
 	// noEvents disables the filesystem watcher, leaving the poll.
 	noEvents bool
@@ -104,6 +116,9 @@ type Registry struct {
 	onActivate   func(jixiao.RuleSetVersion) error
 	onReload     func(string, bool)
 	lastGood     func(path, id string) (jixiao.RuleSetVersion, bool)
+	sharedFn     func(ctx context.Context) ([]jixiao.RuleSetVersion, error)
+	onAdopt      func(jixiao.RuleSetVersion)
+	syncing      sync.Mutex // serialises Sync
 	buildHook    func(path string)
 	snap         atomic.Pointer[Snapshot]
 	status       atomic.Pointer[[]Status]
@@ -133,6 +148,10 @@ type Registry struct {
 	// rebuilding are the rule sets being built again on a new version of
 	// their parent without the lock, by id, with that version's hash.
 	rebuilding map[string]string
+	// shared are the versions taken from Options.Shared, by id: they
+	// come before the built-ins and files until a file or an upload of
+	// the id changes here.
+	shared map[string]*loaded
 }
 
 // KeepRetired is how many replaced versions stay compiled in memory.
@@ -173,6 +192,9 @@ type loaded struct {
 	// hash of the parent it was built on.
 	data       []byte
 	parentHash string
+	// adopted: activated by another instance of the shared database and
+	// taken from it; already recorded there.
+	adopted bool
 }
 
 // extends is the id of the rule set l was built on, or "".
@@ -235,6 +257,9 @@ func Open(opts Options) (*Registry, error) {
 		activateErrs: map[string]FileError{},
 		building:     map[string]string{},
 		rebuilding:   map[string]string{},
+		shared:       map[string]*loaded{},
+		sharedFn:     opts.Shared,
+		onAdopt:      opts.OnAdopt,
 	}
 	if opts.Dir != "" {
 		r.dir = filepath.Clean(opts.Dir)
@@ -320,6 +345,9 @@ func (r *Registry) Load(ctx context.Context) error {
 		}
 	}
 	r.rebuildChildren(ctx)
+	if err := r.adoptShared(ctx); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -605,6 +633,14 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 				"hash", jixiao.ShortHash(l.hash()), "source", l.source, "path", l.path)
 		default:
 			e := &entry{l: l, activatedAt: now}
+			if l.adopted {
+				sets[id] = e
+				changed = true
+				r.callAdopt(versionOf(l, &e.activatedAt))
+				r.log.Info("rule set activated on another instance is now active here", "id", id, "version", l.rs.Ref().Version,
+					"hash", jixiao.ShortHash(l.hash()), "source", l.source, "path", l.path)
+				continue
+			}
 			if err := r.callActivate(versionOf(l, &e.activatedAt)); err != nil {
 				fe := FileError{Path: l.path, At: now, Diagnostics: []rules.Diagnostic{{File: l.path,
 					Message: "this version could not be recorded, so it is not active: " + err.Error()}}}
@@ -679,6 +715,9 @@ func (r *Registry) wantLocked() (want map[string]*loaded, dups map[*fileState]*f
 		}
 		claimed[id] = f
 		want[id] = f.good
+	}
+	for id, l := range r.shared {
+		want[id] = l
 	}
 	return want, dups
 }
@@ -790,6 +829,18 @@ func (r *Registry) callActivate(v jixiao.RuleSetVersion) (err error) {
 		}
 	}()
 	return r.onActivate(v)
+}
+
+func (r *Registry) callAdopt(v jixiao.RuleSetVersion) {
+	if r.onAdopt == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("OnAdopt panicked", "id", v.RuleSetID, "panic", p)
+		}
+	}()
+	r.onAdopt(v)
 }
 
 func (r *Registry) callReload(id string, ok bool) {

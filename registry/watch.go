@@ -357,6 +357,8 @@ func (r *Registry) recordLoadLocked(f *fileState, data []byte, hash, source, who
 	f.err, f.failed, f.id = nil, nil, l.id()
 	l.source, l.path, l.who, l.loadedAt = source, f.path, who, now
 	f.good = l
+	// An edit here is an activation: it comes before the shared version.
+	r.unshareLocked(l.id())
 }
 
 // parentsLocked are the rule sets a file may extend: the active ones, and

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,7 +33,9 @@ type DB struct {
 	w, r       *gorm.DB
 	wsql, rsql *sql.DB
 	stmts      writerStmts
-	postgres   bool // else SQLite
+	postgres   bool        // else SQLite
+	url        string      // PostgreSQL's, for the listening connection
+	listening  atomic.Bool // the rule-set listener is connected
 
 	// Now gives the time for rows whose caller did not set one.
 	Now func() time.Time
@@ -173,6 +176,12 @@ func (d *DB) Close() error {
 	return errors.Join(errs...)
 }
 
+// Unavailable reports whether err means the database cannot be reached
+// for now, whichever method of the store returned it.
+func (d *DB) Unavailable(err error) bool {
+	return jixiao.ErrorCode(err) == jixiao.EUNAVAILABLE || isUnreachable(err)
+}
+
 // Ping checks both pools.
 func (d *DB) Ping(ctx context.Context) error {
 	if err := d.wsql.PingContext(ctx); err != nil {
@@ -184,7 +193,7 @@ func (d *DB) Ping(ctx context.Context) error {
 // write runs fn in one transaction on the writer connection. Inside fn,
 // use only tx: the writer has a single connection, which tx holds.
 func (d *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return storageFull(d.w.WithContext(ctx).Transaction(fn))
+	return unavailable(storageFull(d.w.WithContext(ctx).Transaction(fn)))
 }
 
 // storageFull turns the database's "disk full" into an error that says
@@ -205,7 +214,7 @@ func (d *DB) read(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		// PostgreSQL's default gives each statement its own snapshot.
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	return d.r.WithContext(ctx).Transaction(fn, opts)
+	return unavailable(d.r.WithContext(ctx).Transaction(fn, opts))
 }
 
 // now is the current time as stored.

@@ -3,17 +3,23 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgxlisten" // registers the "pgx" database/sql driver
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+
+	"jixiao"
 )
 
 // IsPostgresURL reports whether a --db value names a PostgreSQL database
@@ -36,7 +42,7 @@ func Open(ctx context.Context, db string) (*DB, error) {
 // date. As on SQLite, writes go through one connection of this process
 // and reads through a pool; other processes may write beside it.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
-	d := &DB{Now: time.Now, postgres: true}
+	d := &DB{Now: time.Now, postgres: true, url: url}
 	var err error
 	if d.wsql, err = sql.Open("pgx", url); err != nil {
 		return nil, fmt.Errorf("storage: open PostgreSQL: %w", err)
@@ -116,4 +122,88 @@ func DisplayName(db string) string {
 		return "postgres://…"
 	}
 	return u.Redacted()
+}
+
+// ListenRuleSets calls onChange whenever another instance of the
+// PostgreSQL database activates a rule-set version, and after every
+// (re)connection of its listening connection, since notifications sent
+// while it was disconnected are lost: onChange then re-reads every active
+// version. It listens on a connection of its own, reconnecting every
+// second while the database is away, until ctx ends. On SQLite, the only
+// process, it just waits for ctx.
+func (d *DB) ListenRuleSets(ctx context.Context, onChange func(context.Context), logError func(error)) error {
+	if !d.postgres {
+		<-ctx.Done()
+		return nil
+	}
+	l := &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, d.url) },
+		LogError: func(ctx context.Context, err error) {
+			d.listening.Store(false)
+			if ctx.Err() == nil && logError != nil {
+				logError(err)
+			}
+		},
+		ReconnectDelay: time.Second,
+	}
+	l.Handle(RuleSetsChannel, ruleSetHandler{d: d, onChange: onChange})
+	err := l.Listen(ctx)
+	d.listening.Store(false)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Listening reports whether the rule-set listener is connected (always
+// true on SQLite, which has no other instances to hear from).
+func (d *DB) Listening() bool { return !d.postgres || d.listening.Load() }
+
+type ruleSetHandler struct {
+	d        *DB
+	onChange func(context.Context)
+}
+
+func (h ruleSetHandler) HandleNotification(ctx context.Context, _ *pgconn.Notification, _ *pgx.Conn) error {
+	h.onChange(ctx)
+	return nil
+}
+
+// HandleBacklog runs once the connection listens, before any
+// notification: what changed while it was away is read again.
+func (h ruleSetHandler) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) error {
+	h.d.listening.Store(true)
+	h.onChange(ctx)
+	return nil
+}
+
+// unavailable turns an error that means the database cannot be reached
+// (a refused or broken connection, a server shutting down or starting)
+// into code unavailable, which the API answers with 503 and a shared run
+// waits out rather than failing. Other errors are returned as they are.
+func unavailable(err error) error {
+	if err == nil || !isUnreachable(err) {
+		return err
+	}
+	var e *jixiao.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return jixiao.Errorf(jixiao.EUNAVAILABLE, "数据库暂时无法连接，请稍后再试（%v）", err)
+}
+
+func isUnreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.Is(err, driver.ErrBadConn), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exceptions; 57P01–57P03: the server is
+		// shutting down or starting.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset")
 }

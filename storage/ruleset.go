@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"jixiao"
@@ -30,18 +31,47 @@ func (d *DB) SaveRuleSetVersion(ctx context.Context, v jixiao.RuleSetVersion) er
 	}).Create(&row).Error
 }
 
-// MarkRuleSetActivated records when a stored version was last activated.
+// RuleSetsChannel is the PostgreSQL notification channel of activations:
+// its payload is the rule-set id.
+const RuleSetsChannel = "jixiao_rulesets"
+
+// MarkRuleSetActivated records when a stored version was last activated,
+// and makes it the active version of its rule set for every instance of
+// the database; on PostgreSQL the others are notified when it commits.
 func (d *DB) MarkRuleSetActivated(ctx context.Context, id, hash string, at time.Time) error {
-	res := d.w.WithContext(ctx).Model(&ruleSetRow{}).
-		Where("ruleset_id = ? AND hash = ?", id, hash).
-		Update("activated_at", dbTime(at))
-	if res.Error != nil {
-		return res.Error
+	return d.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&ruleSetRow{}).Where("ruleset_id = ? AND hash = ?", id, hash).Update("activated_at", dbTime(at))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return jixiao.Errorf(jixiao.ENOTFOUND, "no version %s of rule set %q", hash, id)
+		}
+		err := tx.Exec(`INSERT INTO ruleset_active (ruleset_id, hash, generation, activated_at) VALUES (?, ?, 1, ?)
+			ON CONFLICT (ruleset_id) DO UPDATE SET hash = excluded.hash,
+			generation = ruleset_active.generation + 1, activated_at = excluded.activated_at`, id, hash, dbTime(at)).Error
+		if err != nil || !d.postgres {
+			return err
+		}
+		return tx.Exec("SELECT pg_notify(?, ?)", RuleSetsChannel, id).Error
+	})
+}
+
+// ActiveRuleSets returns the active version of every rule set, as the
+// last activation on any instance of the database left it.
+func (d *DB) ActiveRuleSets(ctx context.Context) ([]jixiao.RuleSetVersion, error) {
+	var rows []ruleSetRow
+	err := d.r.WithContext(ctx).Table("ruleset_active AS a").
+		Joins("JOIN ruleset_versions v ON v.ruleset_id = a.ruleset_id AND v.hash = a.hash").
+		Select("v.*").Order("a.ruleset_id").Scan(&rows).Error
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
-		return jixiao.Errorf(jixiao.ENOTFOUND, "no version %s of rule set %q", hash, id)
+	out := make([]jixiao.RuleSetVersion, len(rows))
+	for i := range rows {
+		out[i] = rows[i].version()
 	}
-	return nil
+	return out, nil
 }
 
 // FindRuleSetVersions returns the stored versions of rule set id, the

@@ -537,7 +537,7 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 	}
 	res, err := d.rsql.QueryContext(ctx, d.rebind(q.String()), args...)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	defer res.Close()
 	var rows []storedProjectRow

@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	// The built-ins now; the rule files in the background, after the
 	// listener is up: /readyz says not ready until they are active, and a
 	// SIGTERM stops their checks.
-	reg, err := registry.Open(registry.Options{
+	regOpts := registry.Options{
 		Dir:        cfg.rulesDir,
 		Logger:     logger,
 		OnActivate: api.RecordActivation(store, metrics, logger),
@@ -154,7 +154,14 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		LastGood: func(path, id string) (jixiao.RuleSetVersion, bool) {
 			return lastActive(ctx, store, path, id, logger)
 		},
-	})
+	}
+	if shared {
+		// The database holds the active versions: an activation on any
+		// instance is active on all.
+		regOpts.Shared = store.ActiveRuleSets
+		regOpts.OnAdopt = func(v jixiao.RuleSetVersion) { metrics.Activated(v.RuleSetID, v.Version, v.Hash) }
+	}
+	reg, err := registry.Open(regOpts)
 	if err != nil {
 		return err
 	}
@@ -187,6 +194,20 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 		}
 	}()
 	defer func() { stopReg(); <-regDone }()
+	// Other instances' activations, as PostgreSQL notifies them.
+	listenDone := make(chan struct{})
+	go func() {
+		defer close(listenDone)
+		err := store.ListenRuleSets(regCtx, func(ctx context.Context) {
+			if err := reg.Sync(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("taking the rule sets activated on other instances", "error", err)
+			}
+		}, func(err error) { logger.Warn("rule-set listener", "error", err) })
+		if err != nil {
+			logger.Error("rule-set listener stopped", "error", err)
+		}
+	}()
+	defer func() { stopReg(); <-listenDone }()
 
 	gin.SetMode(gin.ReleaseMode)
 	srvOpts := api.Options{

@@ -1075,3 +1075,168 @@ func TestServeKeyRevokedOnEveryInstance(t *testing.T) {
 		t.Logf("%s refuses the revoked key %v after the revocation", name, time.Since(revoked).Round(time.Millisecond))
 	}
 }
+
+// TestServeInstancesShareRules: three instances on one PostgreSQL
+// database, A watching a rules directory. A new version of a rule file on
+// A becomes the active version on B and C within seconds, without their
+// own files; a broken edit on A leaves the last good version active on
+// all three.
+func TestServeInstancesShareRules(t *testing.T) {
+	bin := buildForServeTest(t)
+	db := storagetest.PostgresURL(t)
+	rulesDir := t.TempDir()
+	national, err := os.ReadFile("../../rules/builtin/cn-mof-2020-self.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(rulesDir, "cn-mof-2020-self.yaml")
+	a := startBinary(t, bin, "--db", db, "--auth", "off", "--rules-dir", rulesDir)
+	b := startBinary(t, bin, "--db", db, "--auth", "off", "--rules-dir=")
+	c := startBinary(t, bin, "--db", db, "--auth", "off", "--rules-dir=")
+	activeHash := func(p *subprocess) string {
+		var v struct {
+			Hash string `json:"hash"`
+		}
+		p.must(t, "GET", "/api/v1/rulesets/cn-mof-2020-self", nil, http.StatusOK, &v)
+		return v.Hash
+	}
+	builtin := activeHash(a)
+	for _, p := range []*subprocess{b, c} {
+		if h := activeHash(p); h != builtin {
+			t.Fatalf("before any edit: %s, want the built-in %s", h, builtin)
+		}
+	}
+
+	good := replaceOnce(t, string(national), `version: "2024.1"`, `version: "2024.2"`)
+	writeRuleFile(t, file, good)
+	edited := time.Now()
+	want := sha256Hex(good)
+	for name, p := range map[string]*subprocess{"A": a, "B": b, "C": c} {
+		eventually(t, time.Minute, name+" on the edited version", func() (bool, string) {
+			h := activeHash(p)
+			return h == want, h
+		})
+		t.Logf("%s active on the edited version %v after the edit", name, time.Since(edited).Round(time.Millisecond))
+	}
+	broken := strings.Replace(good, "W * min(R, 100) / 100", "W * min(RR, 100) / 100", 1)
+	writeRuleFile(t, file, broken)
+	eventually(t, time.Minute, "A reporting the broken file", func() (bool, string) {
+		status, body, err := a.do("GET", "/api/v1/rulesets", nil)
+		return err == nil && status == http.StatusOK && strings.Contains(string(body), "unknown name: RR"), string(body)
+	})
+	time.Sleep(3 * time.Second) // what B and C would have heard by now
+	for name, p := range map[string]*subprocess{"A": a, "B": b, "C": c} {
+		if h := activeHash(p); h != want {
+			t.Errorf("%s after the broken edit: %s, want the last good %s", name, h, want)
+		}
+	}
+	for name, p := range map[string]*subprocess{"B": b, "C": c} {
+		var ready map[string]any
+		p.must(t, "GET", "/readyz", nil, http.StatusOK, &ready)
+		if ready["listener"] != "ok" {
+			t.Errorf("%s /readyz: %v", name, ready)
+		}
+	}
+}
+
+// privatePostgres starts a PostgreSQL cluster of the test's own with
+// .ci/postgres, so that restarting it disturbs no other test, and returns
+// its URL and a function that takes it down for a while and back.
+func privatePostgres(t *testing.T) (url string, restart func(down time.Duration)) {
+	t.Helper()
+	if _, err := exec.LookPath("runuser"); err != nil && os.Getuid() == 0 {
+		t.Skip("runuser not found")
+	}
+	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb"); len(m) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no PostgreSQL server under CI=true: apt-get install postgresql")
+		}
+		t.Skip("PostgreSQL server not installed: apt-get install postgresql")
+	}
+	state, err := os.MkdirTemp("", "jixiao-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	script, err := filepath.Abs("../../.ci/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		cmd := exec.Command(script, args...)
+		cmd.Env = append(os.Environ(), "JIXIAO_PG_STATE="+state, "JIXIAO_PG_PORT="+strconv.Itoa(port))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf(".ci/postgres %v: %v", args, err)
+		}
+		return string(out)
+	}
+	m := regexp.MustCompile(`JIXIAO_TEST_POSTGRES='([^']+)'`).FindStringSubmatch(run("start"))
+	if m == nil {
+		t.Fatal(".ci/postgres start printed no URL")
+	}
+	t.Cleanup(func() { run("stop"); os.RemoveAll(state) })
+	return m[1], func(down time.Duration) { run("restart", strconv.Itoa(int(down.Seconds()))) }
+}
+
+// TestServeBatchSurvivesDatabaseRestart: PostgreSQL restarts in the
+// middle of an official batch. The batch finishes by itself once the
+// database is back, with one score per project, nothing duplicated or
+// lost; meanwhile requests get 503 problems, not 500s.
+func TestServeBatchSurvivesDatabaseRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the command, runs its own PostgreSQL and evaluates 30,000 projects")
+	}
+	db, restart := privatePostgres(t)
+	bin := buildJixiao(t)
+	const n = 30_000
+	p := startBinary(t, bin, "--db", db, "--auth", "off", "--rules-dir=", "--workers", "1")
+	p.uploadProjects(t, n, 10_000)
+	run := p.startEvaluation(t, map[string]any{"year": 2024})
+	eventually(t, 5*time.Minute, "the evaluation passing its first chunk", func() (bool, string) {
+		seen := p.getRun(t, run.ID)
+		return seen.Scored > 0, seen.String()
+	})
+	down := make(chan struct{})
+	go func() { defer close(down); restart(3 * time.Second) }()
+	statuses := map[int]int{}
+	for {
+		select {
+		case <-down:
+		default:
+			status, _, err := p.do("GET", "/api/v1/evaluations/"+itoa(run.ID), nil)
+			if err == nil {
+				statuses[status]++
+			}
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	t.Logf("answers while the database restarted: %v", statuses)
+	if statuses[http.StatusInternalServerError] > 0 {
+		t.Errorf("%d answers were 500 while the database was away", statuses[http.StatusInternalServerError])
+	}
+	var got runView
+	eventually(t, 5*time.Minute, "the run finishing after the restart", func() (bool, string) {
+		status, body, err := p.do("GET", "/api/v1/evaluations/"+itoa(run.ID), nil)
+		if err != nil || status != http.StatusOK {
+			return false, fmt.Sprintf("%d %s %v", status, body, err)
+		}
+		got = runView{}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != jixiao.RunRunning && got.Status != jixiao.RunDone {
+			t.Fatalf("run after the restart: %v", got)
+		}
+		return got.Status == jixiao.RunDone, got.String()
+	})
+	t.Logf("after the restart: %v", got)
+	checkOneScoreEach(t, db, run.ID, got.RuleSetHash, n)
+}

@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"jixiao"
+)
+
+// Sync switches to the versions the shared database holds as active
+// (Options.Shared) wherever they differ from what is active here: another
+// instance activated them. Each is checked and tested as a file would be,
+// without the lock; one that does not pass here is reported and not
+// taken. Call it when another instance activates a version, and after
+// the notifications of that could have been missed. It does nothing
+// before Load has finished (Load takes the shared versions itself) or
+// without Options.Shared.
+func (r *Registry) Sync(ctx context.Context) error {
+	if r.sharedFn == nil || !r.ready.Load() {
+		return nil
+	}
+	r.syncing.Lock()
+	defer r.syncing.Unlock()
+	if err := r.adoptShared(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reconcileLocked(nil)
+	return nil
+}
+
+// adoptShared reads the shared active versions and records, as shared,
+// those that differ from what this instance would activate.
+func (r *Registry) adoptShared(ctx context.Context) error {
+	if r.sharedFn == nil {
+		return nil
+	}
+	versions, err := r.sharedFn(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the rule sets active in the shared database: %w", err)
+	}
+	r.mu.Lock()
+	want, _ := r.wantLocked()
+	r.mu.Unlock()
+	type adoption struct {
+		v jixiao.RuleSetVersion
+		l *loaded
+	}
+	var adopt []adoption
+	for _, v := range versions {
+		if cur := want[v.RuleSetID]; cur != nil && cur.hash() == v.Hash {
+			continue
+		}
+		rs, _, err := check(ctx, "shared/"+v.RuleSetID+".yaml", []byte(v.Body), nil)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && (rs.Ref().ID != v.RuleSetID || rs.Ref().Hash != v.Hash) {
+			err = fmt.Errorf("it reads back as %s@%s", rs.Ref().ID, jixiao.ShortHash(rs.Ref().Hash))
+		}
+		if err != nil {
+			r.log.Error("a rule-set version active on another instance does not load here; the version active here stays",
+				"id", v.RuleSetID, "hash", jixiao.ShortHash(v.Hash), "err", err.Error())
+			continue
+		}
+		adopt = append(adopt, adoption{v, &loaded{rs: rs, source: v.Source, path: v.Path, who: v.LoadedBy, loadedAt: time.Now(), adopted: true}})
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want, _ = r.wantLocked()
+	for _, a := range adopt {
+		if cur := want[a.v.RuleSetID]; cur != nil && cur.hash() == a.v.Hash {
+			continue // active here meanwhile
+		}
+		r.shared[a.v.RuleSetID] = a.l
+	}
+	return nil
+}
+
+// unshareLocked lets this instance's own version of id, and of the rule
+// sets here that extend it, come before the shared versions again: id
+// was edited or uploaded here, and its variants are to be built on the
+// new version, as for a single instance.
+func (r *Registry) unshareLocked(id string) {
+	delete(r.shared, id)
+	local := func(x string) *loaded {
+		for _, f := range r.files {
+			if f.good != nil && f.good.id() == x {
+				return f.good
+			}
+		}
+		return r.builtins[x]
+	}
+	for x := range r.shared {
+		if l := local(x); l != nil && l.extends() == id {
+			r.unshareLocked(x)
+		}
+	}
+}
