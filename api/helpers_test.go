@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +32,7 @@ import (
 	"jixiao/evaluation"
 	"jixiao/registry"
 	"jixiao/storage"
+	"jixiao/storage/storagetest"
 )
 
 func init() {
@@ -91,7 +95,7 @@ type stack struct {
 	metrics *api.Metrics
 	evals   *evaluation.Service
 	dir     string // the rules directory
-	dbPath  string // the SQLite file
+	dbPath  string // the SQLite file, or the PostgreSQL URL
 	keys    map[string]string
 	keyIDs  map[string]int64
 	host    string // of the requests: a loopback one for a server without keys
@@ -110,7 +114,11 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	loadSpec(t)
 	ctx := context.Background()
 	tmp := t.TempDir()
-	store, err := storage.OpenSQLite(ctx, filepath.Join(tmp, "jixiao.db"))
+	dbPath := filepath.Join(tmp, "jixiao.db")
+	if os.Getenv(stackDBEnv) == "postgres" {
+		dbPath = storagetest.PostgresURL(t)
+	}
+	store, err := storage.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,21 +141,42 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	if cfg.notLoaded {
 		open = registry.Open
 	}
-	reg, err := open(registry.Options{
+	regOpts := registry.Options{
 		Dir:          dir,
 		Logger:       logger,
 		PollInterval: -1,
 		OnActivate:   api.RecordActivation(store, metrics, logger),
 		OnReload:     metrics.Reloaded,
-	})
+	}
+	postgres := storage.IsPostgresURL(dbPath)
+	if postgres { // as serve wires it
+		regOpts.Shared = store.ActiveRuleSets
+	}
+	reg, err := open(regOpts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if postgres {
+		listenCtx, stopListening := context.WithCancel(context.Background())
+		listened := make(chan struct{})
+		go func() {
+			defer close(listened)
+			store.ListenRuleSets(listenCtx, func(ctx context.Context) { reg.Sync(ctx) }, nil)
+		}()
+		// Runs after the store is closed (cleanups run last first): the
+		// listener has a connection of its own.
+		t.Cleanup(func() { stopListening(); <-listened })
+		for deadline := time.Now().Add(30 * time.Second); !store.Listening(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the rule-set listener did not connect")
+			}
+		}
 	}
 	cfg.opts.Store, cfg.opts.Rules, cfg.opts.Logger, cfg.opts.Metrics = store, reg, logger, metrics
 	evals := &evaluation.Service{Store: store, Logger: logger, ChunkSize: cfg.chunkSize, Workers: 2, OnScored: metrics.Scored}
 	cfg.opts.Evaluations = evals
 	srv := api.New(cfg.opts)
-	st := &stack{t: t, srv: srv, handler: srv.Handler(), store: store, rules: reg, metrics: metrics, evals: evals, dir: dir, dbPath: filepath.Join(tmp, "jixiao.db"),
+	st := &stack{t: t, srv: srv, handler: srv.Handler(), store: store, rules: reg, metrics: metrics, evals: evals, dir: dir, dbPath: dbPath,
 		keys: map[string]string{}, keyIDs: map[string]int64{}, host: "jixiao.test"}
 	if cfg.opts.AuthOff {
 		st.host = "127.0.0.1:8080"
@@ -520,6 +549,61 @@ func project(id string, spent float64) map[string]any {
 func jsonRoundTrip(t testing.TB, v, out any) {
 	t.Helper()
 	if err := json.Unmarshal(jsonBody(t, v), out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stackDBEnv selects the database of newStack: unset, an SQLite file;
+// "postgres", a schema of the PostgreSQL test server. TestMain runs the
+// suite with each.
+const stackDBEnv = "JIXIAO_API_TEST_DB"
+
+// TestMain runs every test of the package on SQLite, then once more on
+// PostgreSQL, in a child process of this test binary with the same flags,
+// when the test server is there (storagetest). Without it the second pass
+// is skipped with a message, except under CI=true, where that fails.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code != 0 || os.Getenv(stackDBEnv) != "" {
+		os.Exit(code)
+	}
+	if os.Getenv(storagetest.EnvURL) == "" {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "the API tests on PostgreSQL cannot run under CI=true: %s is not set\n", storagetest.EnvURL)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "API tests on PostgreSQL skipped: set %s (see .ci/postgres)\n", storagetest.EnvURL)
+		os.Exit(code)
+	}
+	fmt.Fprintln(os.Stderr, "the API tests again, on PostgreSQL:")
+	child := exec.Command(os.Args[0], os.Args[1:]...)
+	child.Env = append(os.Environ(), stackDBEnv+"=postgres")
+	child.Stdout, child.Stderr = os.Stdout, os.Stderr
+	if err := child.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "on PostgreSQL:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// rawExec runs a statement on the stack's database without the store,
+// for a test that must put the database in a state the API cannot; ?
+// placeholders, on either database.
+func (st *stack) rawExec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	driver, dsn := "sqlite3", st.dbPath+"?_busy_timeout=5000"
+	if storage.IsPostgresURL(st.dbPath) {
+		driver, dsn = "pgx", st.dbPath
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -101,14 +100,7 @@ func TestScoreVerify(t *testing.T) {
 
 	// A score made by an older engine is shown beside the current
 	// engine's result, not reported as a mismatch.
-	db, err := sql.Open("sqlite3", st.dbPath+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE scores SET engine_version = '1' WHERE id = ?`, score.ID); err != nil {
-		t.Fatal(err)
-	}
+	st.rawExec(t, `UPDATE scores SET engine_version = '1' WHERE id = ?`, score.ID)
 	var old struct {
 		EngineVersion        string         `json:"engine_version"`
 		CurrentEngineVersion string         `json:"current_engine_version"`
