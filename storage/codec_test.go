@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/json"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -300,8 +301,9 @@ func FuzzEncodeResult(f *testing.F) {
 	})
 }
 
-// BenchmarkCodec compares the hand-written codec with encoding/json on a
-// canonical project body and on a result of the engine's size.
+// BenchmarkCodec compares the hand-written codec with encoding/json and
+// with github.com/go-json-experiment/json (the basis of encoding/json/v2)
+// on a canonical project body and on a result of the engine's size.
 func BenchmarkCodec(b *testing.B) {
 	bodies := make([]string, 256)
 	for i := range bodies {
@@ -316,6 +318,15 @@ func BenchmarkCodec(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			var p jixiao.Project
 			if err := json.Unmarshal([]byte(bodies[i%len(bodies)]), &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/json-v2", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			var p jixiao.Project
+			if err := jsonv2.Unmarshal([]byte(bodies[i%len(bodies)]), &p); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -344,6 +355,14 @@ func BenchmarkCodec(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := json.Marshal(&res); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/json-v2", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonv2.Marshal(&res); err != nil {
 				b.Fatal(err)
 			}
 		}
