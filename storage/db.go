@@ -26,9 +26,10 @@ import (
 
 var _ jixiao.Store = (*DB)(nil)
 
-// DB is the store. Writes go through one connection, so that SQLite never
-// has two writers of ours waiting on each other; reads go through a small
-// pool of read-only connections, which WAL lets run beside the writer.
+// DB is the store. On SQLite, writes go through one connection, so that
+// SQLite never has two writers of ours waiting on each other, and reads
+// through a small pool of read-only connections, which WAL lets run
+// beside the writer. On PostgreSQL the writers are a small pool too.
 type DB struct {
 	w, r       *gorm.DB
 	wsql, rsql *sql.DB
@@ -190,8 +191,9 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.rsql.PingContext(ctx)
 }
 
-// write runs fn in one transaction on the writer connection. Inside fn,
-// use only tx: the writer has a single connection, which tx holds.
+// write runs fn in one transaction on a writer connection. Inside fn,
+// use only tx: on SQLite the writer has a single connection, which tx
+// holds.
 func (d *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return unavailable(storageFull(d.w.WithContext(ctx).Transaction(fn)))
 }
@@ -268,7 +270,8 @@ type writerStmts struct {
 
 // prepareWriter prepares the queries on the writer connection, once. It
 // must be called outside a write transaction: preparing needs the
-// writer's only connection. The lock is not held while preparing, so that
+// writer's only connection (on SQLite; database/sql prepares again on
+// PostgreSQL's other writer connections as they are used). The lock is not held while preparing, so that
 // a transaction looking up a statement never waits for a preparation
 // that waits for the transaction's connection.
 func (d *DB) prepareWriter(ctx context.Context, queries ...string) error {

@@ -37,18 +37,24 @@ func Open(ctx context.Context, db string) (*DB, error) {
 	return OpenSQLite(ctx, db)
 }
 
+// postgresWriters is the size of the writer pool on PostgreSQL.
+const postgresWriters = 4
+
 // OpenPostgres opens the PostgreSQL database at url (postgres://…, with
 // libpq's parameters, search_path among them) and brings its schema up to
-// date. As on SQLite, writes go through one connection of this process
-// and reads through a pool; other processes may write beside it.
+// date. Writes go through a small pool of their own, reads through
+// another; other processes may write beside them.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	d := &DB{Now: time.Now, postgres: true, url: url}
 	var err error
 	if d.wsql, err = sql.Open("pgx", url); err != nil {
 		return nil, fmt.Errorf("storage: open PostgreSQL: %w", err)
 	}
-	d.wsql.SetMaxOpenConns(1)
-	d.wsql.SetMaxIdleConns(1)
+	// Unlike SQLite, PostgreSQL takes writers side by side (other
+	// instances write beside this one anyway): a run's two savers each
+	// commit on a connection of their own.
+	d.wsql.SetMaxOpenConns(postgresWriters)
+	d.wsql.SetMaxIdleConns(postgresWriters)
 	if err := d.wsql.PingContext(ctx); err != nil {
 		d.wsql.Close()
 		return nil, fmt.Errorf("storage: connect to PostgreSQL: %w", err)
