@@ -311,6 +311,20 @@ func (n Numeral) Decimal() (Decimal, error) {
 // Float64 is the float64 nearest to n; an error when n is beyond its
 // range.
 func (n Numeral) Float64() (float64, error) {
+	// strconv.ParseFloat misplaces the exponent of a mantissa of more than
+	// 800 digits written with an exponent ("1000…0444…4e-900" reads as
+	// 1e-21). 780 digits decide the rounding of a float64: the rest
+	// stands as one sticky digit 1 when it is not all zeros.
+	const keep = 780
+	if len(n.digits) > keep {
+		rest := n.digits[keep:]
+		m := n
+		m.digits, m.exp = n.digits[:keep], n.exp+len(rest)
+		if strings.Trim(rest, "0") != "" {
+			m.digits, m.exp = m.digits+"1", m.exp-1
+		}
+		n = m
+	}
 	return strconv.ParseFloat(n.scientific(), 64)
 }
 

@@ -785,3 +785,31 @@ func FuzzParseNumeral(f *testing.F) {
 		}
 	})
 }
+
+// A mantissa of more than 800 digits: strconv.ParseFloat misreads it in
+// the exponent form Float64 builds (a fuzzed "1000…0.444…4" gave 1e22
+// for 1e23), so Float64 keeps 780 digits and a sticky one. Compared with
+// strconv on the same number written with a decimal point.
+func TestNumeralFloat64LongMantissa(t *testing.T) {
+	tests := []string{
+		"100000000000000000000000." + strings.Repeat("4", 3000),
+		"100000000000000000000000." + strings.Repeat("4", 781),
+		"1." + strings.Repeat("0", 900) + "1",
+		// Just above the halfway point between two float64s, decided by
+		// the last digit: it must round up.
+		"9007199254740993" + strings.Repeat("0", 900) + "1." + "5",
+		"9007199254740993" + strings.Repeat("0", 900) + ".",
+		"-0." + strings.Repeat("0", 300) + strings.Repeat("7", 1200),
+	}
+	for _, s := range tests {
+		n, err := ParseNumeral(s)
+		if err != nil {
+			t.Fatalf("%.40s…: %v", s, err)
+		}
+		got, err := n.Float64()
+		want, werr := strconv.ParseFloat(s, 64)
+		if got != want || (err == nil) != (werr == nil) {
+			t.Errorf("%.40s… (%d bytes): Float64 %v, %v; strconv %v, %v", s, len(s), got, err, want, werr)
+		}
+	}
+}
