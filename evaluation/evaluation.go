@@ -147,11 +147,18 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 			return s.finish(ctx, run, jixiao.RunFailed, fmt.Errorf("run %d: bad selection: %w", run.ID, err))
 		}
 	}
-	done, err := s.Store.DoneKeys(ctx, run.ID)
-	if err != nil && ctx.Err() != nil {
-		return s.finish(ctx, run, jixiao.RunInterrupted, err)
-	} else if err != nil {
-		return s.finish(ctx, run, jixiao.RunFailed, err)
+	// A run that stored something before chunks were planned for it (one
+	// begun by an older version) leaves out what it did; chunks planned
+	// since are done whole or not at all.
+	var done map[int64]bool
+	if run.Scored+run.Rejected > 0 {
+		var err error
+		if done, err = s.Store.DoneKeys(ctx, run.ID); err != nil {
+			if ctx.Err() != nil || s.Shared && away(err) {
+				return s.interrupted(ctx, run, err)
+			}
+			return s.finish(ctx, run, jixiao.RunFailed, err)
+		}
 	}
 	size := s.ChunkSize
 	if size <= 0 {

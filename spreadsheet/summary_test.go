@@ -306,9 +306,6 @@ func TestSummaryEmpty(t *testing.T) {
 // 20,000 scores stream through and the workbook opens again; the grade
 // counts and the findings are all there.
 func TestSummaryLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large summary")
-	}
 	const n = 20000
 	projects, results := exScored(t, "cn-mof-2020-self")
 	base := exRecords(projects, results)

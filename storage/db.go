@@ -83,35 +83,55 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("storage: create %s: %w", path, err)
 	}
 	d := &DB{Now: time.Now}
-
-	var err error
-	if d.wsql, err = sql.Open(sqlite.DriverName, sqliteDSN(path, false)); err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	err := d.open(ctx, pools{
+		name: path, driver: sqlite.DriverName,
+		writerDSN: sqliteDSN(path, false), readerDSN: sqliteDSN(path, true),
+		writers: 1, dialector: func(db *sql.DB) gorm.Dialector { return sqlite.New(sqlite.Config{Conn: db}) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	d.wsql.SetMaxOpenConns(1)
-	d.wsql.SetMaxIdleConns(1)
-	// The schema is complete before the first reader opens.
-	if _, err := migrate(ctx, d.wsql, false); err != nil {
-		d.wsql.Close()
-		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
-	}
+	return d, nil
+}
 
-	if d.rsql, err = sql.Open(sqlite.DriverName, sqliteDSN(path, true)); err != nil {
-		d.wsql.Close()
-		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+// pools is how one kind of database is opened.
+type pools struct {
+	name                 string // for messages
+	driver               string
+	writerDSN, readerDSN string
+	writers              int
+	dialector            func(*sql.DB) gorm.Dialector
+}
+
+// open opens the writer pool, brings the schema up to date, then opens
+// the reader pool: the schema is complete before the first reader opens.
+// On error everything opened is closed again.
+func (d *DB) open(ctx context.Context, p pools) (err error) {
+	fail := func(what string, err error) error {
+		d.Close()
+		return fmt.Errorf("storage: %s %s: %w", what, p.name, err)
+	}
+	if d.wsql, err = sql.Open(p.driver, p.writerDSN); err != nil {
+		return fail("open", err)
+	}
+	d.wsql.SetMaxOpenConns(p.writers)
+	d.wsql.SetMaxIdleConns(p.writers)
+	if _, err := migrate(ctx, d.wsql, d.postgres); err != nil {
+		return fail("migrate", err)
+	}
+	if d.rsql, err = sql.Open(p.driver, p.readerDSN); err != nil {
+		return fail("open", err)
 	}
 	n := readers()
 	d.rsql.SetMaxOpenConns(n)
 	d.rsql.SetMaxIdleConns(n)
-
-	if d.w, err = openGorm(d.wsql); err == nil {
-		d.r, err = openGorm(d.rsql)
+	if d.w, err = gorm.Open(p.dialector(d.wsql), gormConfig()); err == nil {
+		d.r, err = gorm.Open(p.dialector(d.rsql), gormConfig())
 	}
 	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+		return fail("open", err)
 	}
-	return d, nil
+	return nil
 }
 
 // pageSize is the page size of a new database. A score row with its
@@ -145,10 +165,6 @@ func createSQLite(ctx context.Context, path string) error {
 	}
 	var mode string
 	return conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
-}
-
-func openGorm(db *sql.DB) (*gorm.DB, error) {
-	return gorm.Open(sqlite.New(sqlite.Config{Conn: db}), gormConfig())
 }
 
 func gormConfig() *gorm.Config {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"net"
 	neturl "net/url"
 	"strconv"
@@ -46,42 +45,17 @@ const postgresWriters = 4
 // another; other processes may write beside them.
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	d := &DB{Now: time.Now, postgres: true, url: url}
-	var err error
-	if d.wsql, err = sql.Open("pgx", url); err != nil {
-		return nil, fmt.Errorf("storage: open PostgreSQL: %w", err)
-	}
 	// Unlike SQLite, PostgreSQL takes writers side by side (other
 	// instances write beside this one anyway): a run's two savers each
 	// commit on a connection of their own.
-	d.wsql.SetMaxOpenConns(postgresWriters)
-	d.wsql.SetMaxIdleConns(postgresWriters)
-	if err := d.wsql.PingContext(ctx); err != nil {
-		d.wsql.Close()
-		return nil, fmt.Errorf("storage: connect to PostgreSQL: %w", err)
-	}
-	if _, err := migrate(ctx, d.wsql, true); err != nil {
-		d.wsql.Close()
-		return nil, fmt.Errorf("storage: migrate PostgreSQL: %w", err)
-	}
-	if d.rsql, err = sql.Open("pgx", url); err != nil {
-		d.wsql.Close()
-		return nil, fmt.Errorf("storage: open PostgreSQL: %w", err)
-	}
-	n := readers()
-	d.rsql.SetMaxOpenConns(n)
-	d.rsql.SetMaxIdleConns(n)
-	if d.w, err = openPostgresGorm(d.wsql); err == nil {
-		d.r, err = openPostgresGorm(d.rsql)
-	}
+	err := d.open(ctx, pools{
+		name: "PostgreSQL", driver: "pgx", writerDSN: url, readerDSN: url,
+		writers: postgresWriters, dialector: func(db *sql.DB) gorm.Dialector { return postgres.New(postgres.Config{Conn: db}) },
+	})
 	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("storage: open PostgreSQL: %w", err)
+		return nil, err
 	}
 	return d, nil
-}
-
-func openPostgresGorm(db *sql.DB) (*gorm.DB, error) {
-	return gorm.Open(postgres.New(postgres.Config{Conn: db}), gormConfig())
 }
 
 // rebind turns the ? placeholders of a query written for both databases
