@@ -1104,6 +1104,12 @@ func TestRetiredVersionsLetGo(t *testing.T) {
 	}
 }
 
+// uploadTimeout bounds an upload that must not wait for a build blocked
+// until the test releases it: the build never ends by itself, so the
+// bound can be generous for a loaded machine (an upload syncs its file to
+// disk) without letting a waiting upload pass.
+const uploadTimeout = time.Minute
+
 // blockedHarness runs a harness whose building of the files that match
 // blocks until release is called; entered is closed when the first one
 // begins. The test's end releases them.
@@ -1146,7 +1152,7 @@ func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(uploadTimeout):
 		t.Fatal("the upload waited for the slow file")
 	}
 	if h.activeHash(mofID) != hashOf(good) {
@@ -1229,7 +1235,7 @@ func TestChildRebuildDoesNotHoldUpPut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(waitTimeout):
+	case <-time.After(uploadTimeout):
 		t.Fatal("the upload waited for the rebuild of hubei-self")
 	}
 	if h.activeHash("district-2024") == "" {

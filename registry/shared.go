@@ -50,7 +50,7 @@ func (r *Registry) adoptShared(ctx context.Context) error {
 	}
 	var adopt []adoption
 	for _, v := range versions {
-		if cur := want[v.RuleSetID]; cur != nil && cur.hash() == v.Hash {
+		if r.skipShared(v, want) {
 			continue
 		}
 		rs, _, err := check(ctx, "shared/"+v.RuleSetID+".yaml", []byte(v.Body), nil)
@@ -71,12 +71,30 @@ func (r *Registry) adoptShared(ctx context.Context) error {
 	defer r.mu.Unlock()
 	want, _ = r.wantLocked()
 	for _, a := range adopt {
-		if cur := want[a.v.RuleSetID]; cur != nil && cur.hash() == a.v.Hash {
-			continue // active here meanwhile
+		if r.skipShared(a.v, want) {
+			continue // active here meanwhile, or changed here
 		}
 		r.shared[a.v.RuleSetID] = a.l
 	}
 	return nil
+}
+
+// skipShared reports whether shared version v is not to be taken: this
+// instance would activate it already, or it has a change of its own for
+// the id that is checked but not yet active (an edit or upload, or a
+// variant rebuilt on one). That change is about to be activated and so
+// to become the shared version; the database still holds the one before
+// it, which must not replace it. want is from wantLocked.
+func (r *Registry) skipShared(v jixiao.RuleSetVersion, want map[string]*loaded) bool {
+	cur := want[v.RuleSetID]
+	if cur == nil {
+		return false
+	}
+	if cur.hash() == v.Hash {
+		return true
+	}
+	active, ok := r.snap.Load().sets[v.RuleSetID]
+	return ok && active.l.hash() != cur.hash()
 }
 
 // unshareLocked lets this instance's own version of id, and of the rule

@@ -148,3 +148,44 @@ func TestSharedActivations(t *testing.T) {
 		t.Errorf("after C's edit: C %s, A %s, want %s", jixiao.ShortHash(hash(c, mofID)), jixiao.ShortHash(hash(a, mofID)), jixiao.ShortHash(hashOf(v4)))
 	}
 }
+
+// A Sync while an upload is being checked here does not bring back the
+// version the database still holds: the upload, about to be activated,
+// wins, and so do the variants rebuilt on it.
+func TestSyncDuringUpload(t *testing.T) {
+	ctx := context.Background()
+	db := &sharedDB{active: map[string]jixiao.RuleSetVersion{}}
+	var adopted []string
+	var synced sync.Once
+	var r *Registry
+	var err error
+	r, err = New(Options{Dir: t.TempDir(), PollInterval: -1, Logger: slog.New(slog.DiscardHandler),
+		OnActivate: db.activate, Shared: db.versions,
+		OnAdopt: func(v jixiao.RuleSetVersion) { adopted = append(adopted, v.RuleSetID) },
+		buildHook: func(path string) {
+			// The upload's file is written and its variants are being
+			// rebuilt: another instance's notification comes in.
+			if path == "builtin/hubei-self.yaml" {
+				synced.Do(func() {
+					if err := r.Sync(ctx); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := withVersion(t, builtinData(t, mofID), "2024.2")
+	if _, err := r.Put(ctx, mofID, v2, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := r.Snapshot().Get(mofID)
+	hubei, _ := r.Snapshot().Get("hubei-self")
+	if rs.Ref().Hash != hashOf(v2) || !strings.Contains(string(hubei.File().Body), "2024.2") || len(adopted) != 0 {
+		t.Errorf("after the upload: %s active, hubei-self on %.200s…, adopted %v; want the upload", jixiao.ShortHash(rs.Ref().Hash), hubei.File().Body, adopted)
+	}
+	if v := db.active[mofID]; v.Hash != hashOf(v2) {
+		t.Errorf("the shared database holds %s, want the upload", jixiao.ShortHash(v.Hash))
+	}
+}
