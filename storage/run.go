@@ -143,8 +143,16 @@ func (d *DB) saveChunk(ctx context.Context, runID int64, chunk *jixiao.RunChunk,
 		rejections[i] = rejectionRow{RunID: runID, ProjectKey: r.ProjectKey, ProjectID: r.ProjectID, Year: r.Year, Errors: string(b)}
 	}
 
-	if err := d.prepareWriter(ctx, fullScoreInsert, fullLinkInsert); err != nil {
-		return 0, err
+	if d.postgres && len(inserts) > 0 {
+		n, err := d.copyChunk(ctx, runID, chunk, inserts, rejections)
+		if !errors.Is(err, errScoresStored) {
+			return n, err
+		}
+	}
+	if !d.postgres { // PostgreSQL's array statements are prepared by pgx's cache
+		if err := d.prepareWriter(ctx, fullScoreInsert, fullLinkInsert); err != nil {
+			return 0, err
+		}
 	}
 	var added int
 	err = d.write(ctx, func(tx *gorm.DB) error {
@@ -286,6 +294,43 @@ var (
 	fullLinkInsert  = buildLinkInsert(linkBatch)
 )
 
+// postgresScoreInsert is scoreInsertSQL on PostgreSQL: the rows come as
+// one array per column (scoreColumnArrays), so that a whole chunk is one
+// small statement with twelve parameters instead of thousands. pgx sends
+// the arrays in binary; binding 6,000 single values copied each one
+// through a growing buffer, a fifth of a run's CPU time.
+const postgresScoreInsert = "INSERT INTO scores (" + scoreInsertColumns + ")" +
+	" SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[]," +
+	" $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamp[])" +
+	" ON CONFLICT DO NOTHING RETURNING id, project_key, input_hash, ruleset_hash, engine_version"
+
+// scoreColumnArrays returns the columns of rows as the parameters of
+// postgresScoreInsert.
+func scoreColumnArrays(rows []scoreInsert) []any {
+	n := len(rows)
+	var (
+		keys                                = make([]int64, n)
+		projectIDs, departments, grades     = make([]string, n), make([]string, n), make([]string, n)
+		years                               = make([]int32, n)
+		totals                              = make([]int64, n)
+		results, inputs                     = make([]string, n), make([]string, n)
+		ruleSetIDs, ruleSetHashes, versions = make([]string, n), make([]string, n), make([]string, n)
+		createdAt                           = make([]time.Time, n)
+	)
+	for i := range rows {
+		r := &rows[i]
+		keys[i], projectIDs[i], years[i], departments[i] = r.ProjectKey, r.ProjectID, int32(r.Year), r.Department
+		totals[i], grades[i], results[i], inputs[i] = r.TotalCents, r.Grade, r.Result, r.InputHash
+		ruleSetIDs[i], ruleSetHashes[i], versions[i], createdAt[i] = r.RuleSetID, r.RuleSetHash, r.EngineVersion, r.CreatedAt
+	}
+	return []any{keys, projectIDs, years, departments, totals, grades, results, inputs, ruleSetIDs, ruleSetHashes, versions, createdAt}
+}
+
+// postgresLinkInsert is linkInsertSQL on PostgreSQL, with arrays of
+// score ids and project keys, as postgresScoreInsert.
+const postgresLinkInsert = "INSERT INTO run_scores (run_id, score_id, project_key)" +
+	" SELECT $1, * FROM unnest($2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING"
+
 // saveScores inserts the scores not stored yet and returns the run's
 // links to all of them, new or not. The ids of the new ones come back
 // from the INSERT itself (RETURNING, which gives only the rows it
@@ -296,13 +341,22 @@ func saveScores(ctx context.Context, tx *gorm.DB, w writerTx, runID int64, inser
 	}
 	ids := make(map[scoreIdentity]int64, len(inserts))
 	var args []any
-	for lo := 0; lo < len(inserts); lo += scoreBatch {
-		part := inserts[lo:min(lo+scoreBatch, len(inserts))]
-		args = args[:0]
-		for i := range part {
-			args = part[i].appendArgs(args)
+	batch := scoreBatch
+	if w.d.postgres {
+		batch = len(inserts) // one statement of arrays
+	}
+	for lo := 0; lo < len(inserts); lo += batch {
+		part := inserts[lo:min(lo+batch, len(inserts))]
+		query := ""
+		if w.d.postgres {
+			query, args = postgresScoreInsert, scoreColumnArrays(part)
+		} else {
+			query, args = scoreInsertSQL(len(part)), args[:0]
+			for i := range part {
+				args = part[i].appendArgs(args)
+			}
 		}
-		rows, err := w.query(ctx, scoreInsertSQL(len(part)), args...)
+		rows, err := w.query(ctx, query, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -395,6 +449,17 @@ func saveScores(ctx context.Context, tx *gorm.DB, w writerTx, runID int64, inser
 // insertLinks inserts the run's links that are not stored yet and returns
 // how many it inserted.
 func insertLinks(ctx context.Context, w writerTx, links []runScoreRow) (int64, error) {
+	if w.d.postgres && len(links) > 0 {
+		scoreIDs, keys := make([]int64, len(links)), make([]int64, len(links))
+		for i, l := range links {
+			scoreIDs[i], keys[i] = l.ScoreID, l.ProjectKey
+		}
+		res, err := w.exec(ctx, postgresLinkInsert, links[0].RunID, scoreIDs, keys)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
 	var (
 		n    int64
 		args []any

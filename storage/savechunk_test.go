@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"jixiao"
@@ -46,4 +47,47 @@ func TestSaveChunkRepeats(t *testing.T) {
 			t.Errorf("run scored %d, want 3", r.Scored)
 		}
 	})
+}
+
+// TestCopyChunk: on PostgreSQL a chunk of new scores is written by COPY
+// (copyChunk), and one naming a score stored before is left to the
+// general path, with nothing of the attempt kept.
+func TestCopyChunk(t *testing.T) {
+	d := openPostgresTest(t)
+	ctx := context.Background()
+	stored := storeProjects(t, d, testProjects(2024, 4, "住建局"))
+	run := newRun(t, d, jixiao.RunOfficial)
+	scores := scoresFor(stored, "优", ruleHash)
+
+	inserts, err := scoreInserts(scores[:2], d.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.copyChunk(ctx, run.ID, nil, inserts, nil); err != nil || n != 2 {
+		t.Fatalf("copyChunk of new scores: %d, %v; want 2", n, err)
+	}
+	var compression string
+	if err := d.w.Raw("SELECT pg_column_compression(result) FROM scores LIMIT 1").Scan(&compression).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("results compressed with %q (empty: stored uncompressed, too short)", compression)
+
+	inserts, err = scoreInserts(scores[1:], d.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.copyChunk(ctx, run.ID, nil, inserts, nil); !errors.Is(err, errScoresStored) {
+		t.Fatalf("copyChunk naming a stored score: %v, want errScoresStored", err)
+	}
+	if n := count(t, d, "scores"); n != 2 {
+		t.Errorf("%d scores after the refused copy, want 2", n)
+	}
+	// The general path links the two new scores; the third was linked
+	// by the first copy.
+	if added, err := d.SaveChunk(ctx, run.ID, scores[1:], nil); err != nil || added != 2 {
+		t.Fatalf("SaveChunk after the refused copy: added %d (%v), want 2", added, err)
+	}
+	if r, _ := d.FindRun(ctx, run.ID); r.Scored != 4 {
+		t.Errorf("run scored %d, want 4", r.Scored)
+	}
 }
