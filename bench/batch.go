@@ -31,23 +31,23 @@ func since(wall0 time.Time, cpu0 time.Duration) Timing {
 type Executor func(ctx context.Context, s *evaluation.Service, run *jixiao.Run, rs *engine.RuleSet) error
 
 // Official runs an official evaluation of every project stored in the
-// database at path, as the service runs one: evaluation.Service Start,
-// then Execute (or exec, when not nil), on a store opened with
-// storage.OpenSQLite. Only Start and Execute are timed; opening the store
-// is not, nor is closing it (which checkpoints what is left in the WAL,
-// at most wal_autocheckpoint pages).
-func Official(ctx context.Context, path string, rs *engine.RuleSet, svc evaluation.Service, exec Executor) (*jixiao.Run, Timing, error) {
+// database db (an SQLite path or a postgres:// URL), as the service runs
+// one: evaluation.Service Start, then Execute (or exec, when not nil), on
+// a store opened with storage.Open. Only Start and Execute are timed;
+// opening the store is not, nor is closing it (which, on SQLite,
+// checkpoints what is left in the WAL, at most wal_autocheckpoint pages).
+func Official(ctx context.Context, db string, rs *engine.RuleSet, svc evaluation.Service, exec Executor) (*jixiao.Run, Timing, error) {
 	if exec == nil {
 		exec = func(ctx context.Context, s *evaluation.Service, run *jixiao.Run, rs *engine.RuleSet) error {
 			return s.Execute(ctx, run, rs)
 		}
 	}
-	db, err := storage.OpenSQLite(ctx, path)
+	store, err := storage.Open(ctx, db)
 	if err != nil {
 		return nil, Timing{}, err
 	}
-	defer db.Close()
-	svc.Store = db
+	defer store.Close()
+	svc.Store = store
 	wall0, cpu0 := time.Now(), CPUTime()
 	run, err := svc.Start(ctx, rs, evaluation.Selection{}, "bench")
 	if err != nil {
@@ -57,7 +57,7 @@ func Official(ctx context.Context, path string, rs *engine.RuleSet, svc evaluati
 		return nil, Timing{}, err
 	}
 	t := since(wall0, cpu0)
-	if err := db.Close(); err != nil {
+	if err := store.Close(); err != nil {
 		return nil, Timing{}, err
 	}
 	return run, t, nil
@@ -79,17 +79,28 @@ type ScoreRow struct {
 	CreatedAt     time.Time
 }
 
+// appendInsertArgs appends the values of the score's columns, in the
+// plain inserts' column order.
+func (s *ScoreRow) appendInsertArgs(args []any) []any {
+	return append(args, s.ProjectKey, s.ProjectID, s.Year, s.Department, s.TotalCents, s.Grade,
+		s.Result, s.InputHash, s.RuleSetID, s.RuleSetHash, s.EngineVersion, s.CreatedAt)
+}
+
 // ReadScores reads the scores run runID linked, in project key order,
-// from the closed database at path.
-func ReadScores(ctx context.Context, path string, runID int64) ([]ScoreRow, error) {
-	db, err := sql.Open(sqlite.DriverName, WriterDSN(path))
+// from database db (a closed SQLite file, or a postgres:// URL).
+func ReadScores(ctx context.Context, db string, runID int64) ([]ScoreRow, error) {
+	driver, dsn, param := sqlite.DriverName, WriterDSN(db), "?"
+	if storage.IsPostgresURL(db) {
+		driver, dsn, param = "pgx", db, "$1"
+	}
+	conn, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT s.project_key, s.project_id, s.year, s.department, s.total_cents, s.grade,
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT s.project_key, s.project_id, s.year, s.department, s.total_cents, s.grade,
 		s.result, s.input_hash, s.ruleset_id, s.ruleset_hash, s.engine_version, s.created_at
-		FROM run_scores rs JOIN scores s ON s.id = rs.score_id WHERE rs.run_id = ? ORDER BY rs.project_key`, runID)
+		FROM run_scores rs JOIN scores s ON s.id = rs.score_id WHERE rs.run_id = `+param+` ORDER BY rs.project_key`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +139,21 @@ const (
 )
 
 // PlainInsert is the floor an official run is measured against: the same
-// score rows, with the same result JSON already encoded, inserted into the
-// database at path with database/sql alone: for every chunk of 1000 rows,
-// one transaction of multi-row INSERTs into scores (RETURNING id) and into
+// score rows, with the same result JSON already encoded, inserted into
+// database db with the driver alone: for every chunk of 1000 rows, one
+// transaction of multi-row INSERTs into scores (RETURNING id) and into
 // run_scores, through statements prepared once; nothing read, nothing
 // checked, no ORM. The run row it links to is created first, untimed.
-// Opening and closing are not timed either.
-func PlainInsert(ctx context.Context, path string, scores []ScoreRow) (Timing, error) {
+// Opening and closing are not timed either. On PostgreSQL it is
+// PlainPostgres with plainInsert.
+func PlainInsert(ctx context.Context, db string, scores []ScoreRow) (Timing, error) {
+	if storage.IsPostgresURL(db) {
+		return PlainPostgres(ctx, db, scores, false)
+	}
+	return plainSQLite(ctx, db, scores)
+}
+
+func plainSQLite(ctx context.Context, path string, scores []ScoreRow) (Timing, error) {
 	db, err := sql.Open(sqlite.DriverName, WriterDSN(path))
 	if err != nil {
 		return Timing{}, err
@@ -230,9 +249,7 @@ func (p *plain) chunk(ctx context.Context, runID int64, scores []ScoreRow) error
 		part := scores[lo:min(lo+plainBatch, len(scores))]
 		args = args[:0]
 		for i := range part {
-			s := &part[i]
-			args = append(args, s.ProjectKey, s.ProjectID, s.Year, s.Department, s.TotalCents, s.Grade,
-				s.Result, s.InputHash, s.RuleSetID, s.RuleSetHash, s.EngineVersion, s.CreatedAt)
+			args = part[i].appendInsertArgs(args)
 		}
 		rows, err := tx.StmtContext(ctx, insertScores[k]).QueryContext(ctx, args...)
 		if err != nil {
@@ -265,4 +282,26 @@ func (p *plain) chunk(ctx context.Context, runID int64, scores []ScoreRow) error
 		return err
 	}
 	return tx.Commit()
+}
+
+// Join works on the running official run runID of database db as another
+// instance of the service does: evaluation.Service.Execute with Shared set,
+// claiming the run's free chunks beside whoever else works on it, until
+// none is left. It returns how many projects this process scored.
+func Join(ctx context.Context, db string, runID int64, rs *engine.RuleSet) (int, error) {
+	store, err := storage.Open(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	run, err := store.FindRun(ctx, runID)
+	if err != nil {
+		return 0, err
+	}
+	scoredBefore := run.Scored
+	svc := evaluation.Service{Store: store, Shared: true}
+	if err := svc.Execute(ctx, run, rs); err != nil {
+		return 0, err
+	}
+	return run.Scored - scoredBefore, store.Close()
 }

@@ -31,8 +31,11 @@ const seedBatch = 2000
 // from seed in it, through the store, as an import would. It closes the
 // database, which checkpoints the WAL: the file is then complete by
 // itself and can be copied.
+//
+// On PostgreSQL (path a postgres:// URL) it stores them in the database,
+// or the schema its search_path names, which must have no projects yet.
 func Seed(ctx context.Context, path string, count int, seed uint64) error {
-	db, err := storage.OpenSQLite(ctx, path)
+	db, err := storage.Open(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -43,7 +46,7 @@ func Seed(ctx context.Context, path string, count int, seed uint64) error {
 		if len(batch) == seedBatch || n == count {
 			if _, err := db.UpsertProjects(ctx, batch); err != nil {
 				db.Close()
-				return fmt.Errorf("seeding %s: %w", path, err)
+				return fmt.Errorf("seeding %s: %w", storage.DisplayName(path), err)
 			}
 			batch = batch[:0]
 		}

@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"jixiao"
+	"jixiao/engine"
 	"jixiao/evaluation"
 	"jixiao/storage"
+	"jixiao/storage/storagetest"
 )
 
 // TestGen checks that generated projects are what the measurements
@@ -91,35 +93,67 @@ func TestGen(t *testing.T) {
 	}
 }
 
-// TestBatchHarness runs the batch measurement on a tiny database: the
-// service run stores a score per project, the plain insert stores the
-// same rows, and both agree.
+// TestBatchHarness runs the batch measurement on a tiny database, on
+// SQLite and on PostgreSQL: the service run stores a score per project,
+// each plain insert stores the same rows, and they agree.
 func TestBatchHarness(t *testing.T) {
 	const n = 2500 // three chunks, the last one short
 	ctx := context.Background()
-	dir := t.TempDir()
-	tmpl := filepath.Join(dir, "template.db")
-	if err := Seed(ctx, tmpl, n, 3); err != nil {
-		t.Fatal(err)
-	}
 	rs, err := LoadRules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, plain := filepath.Join(dir, "service.db"), filepath.Join(dir, "plain.db")
-	for _, p := range []string{svc, plain} {
-		if err := CopyFile(tmpl, p); err != nil {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		tmpl := filepath.Join(dir, "template.db")
+		if err := Seed(ctx, tmpl, n, 3); err != nil {
 			t.Fatal(err)
 		}
-	}
-	run, timing, err := Official(ctx, svc, rs, evaluation.Service{}, nil)
+		svc, plain := filepath.Join(dir, "service.db"), filepath.Join(dir, "plain.db")
+		for _, p := range []string{svc, plain} {
+			if err := CopyFile(tmpl, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := harnessService(t, svc, rs, n, false)
+		if _, err := PlainInsert(ctx, plain, rows); err != nil {
+			t.Fatal(err)
+		}
+		// The plain insert made the only run of its copy, run 1.
+		harnessSame(t, plain, 1, rows)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db := storagetest.PostgresURL(t)
+		if err := Seed(ctx, db, n, 3); err != nil {
+			t.Fatal(err)
+		}
+		rows := harnessService(t, db, rs, n, true)
+		for _, useCopy := range []bool{false, true} {
+			if err := ClearRuns(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := PlainPostgres(ctx, db, rows, useCopy); err != nil {
+				t.Fatalf("copy %v: %v", useCopy, err)
+			}
+			// Cleared with its identities: the plain run is run 1.
+			harnessSame(t, db, 1, rows)
+		}
+	})
+}
+
+// harnessService runs the measured official batch over the n projects of
+// db and returns its score rows, checked.
+func harnessService(t *testing.T, db string, rs *engine.RuleSet, n int, shared bool) []ScoreRow {
+	t.Helper()
+	ctx := context.Background()
+	run, timing, err := Official(ctx, db, rs, evaluation.Service{Shared: shared}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Scored != n || run.Rejected != 0 || timing.Wall <= 0 {
-		t.Fatalf("run scored %d, rejected %d in %v", run.Scored, run.Rejected, timing.Wall)
+	if run.Scored != n || run.Rejected != 0 || run.Status != jixiao.RunDone || timing.Wall <= 0 {
+		t.Fatalf("run %s, scored %d, rejected %d in %v", run.Status, run.Scored, run.Rejected, timing.Wall)
 	}
-	rows, err := ReadScores(ctx, svc, run.ID)
+	rows, err := ReadScores(ctx, db, run.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,16 +164,18 @@ func TestBatchHarness(t *testing.T) {
 	if err := json.Unmarshal([]byte(rows[0].Result), &res); err != nil || res.ProjectID != rows[0].ProjectID {
 		t.Fatalf("result of %s: %v, %+v", rows[0].ProjectID, err, res.ProjectID)
 	}
-	if _, err := PlainInsert(ctx, plain, rows); err != nil {
-		t.Fatal(err)
-	}
-	// The plain insert made the only run of its copy, run 1.
-	again, err := ReadScores(ctx, plain, 1)
+	return rows
+}
+
+// harnessSame checks that run runID of db linked exactly rows.
+func harnessSame(t *testing.T, db string, runID int64, rows []ScoreRow) {
+	t.Helper()
+	again, err := ReadScores(context.Background(), db, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(again, rows) {
-		t.Error("the plain insert stored different rows")
+		t.Errorf("the plain insert stored different rows (%d rows, want %d)", len(again), len(rows))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,9 +42,12 @@ func runChild(spec string) int {
 	if path, ok := strings.CutPrefix(spec, "serve:"); ok {
 		return serveChild(path)
 	}
+	if rest, ok := strings.CutPrefix(spec, "join:"); ok {
+		return joinChild(rest)
+	}
 	path, ok := strings.CutPrefix(spec, "official:")
 	if !ok {
-		fmt.Fprintf(os.Stderr, "%s=%q: want official:<path> or serve:<path>\n", childEnv, spec)
+		fmt.Fprintf(os.Stderr, "%s=%q: want official:<path>, serve:<path> or join:<run id>:<database>\n", childEnv, spec)
 		return 2
 	}
 	rs, err := LoadRules()
@@ -105,6 +109,29 @@ func runChild(spec string) int {
 	return 0
 }
 
+// joinChild works on a run another process started (spec "<run id>:<database>",
+// see Join) and prints how many projects it scored.
+func joinChild(spec string) int {
+	id, db, ok := strings.Cut(spec, ":")
+	runID, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil {
+		fmt.Fprintf(os.Stderr, "join:%s: want join:<run id>:<database>\n", spec)
+		return 2
+	}
+	rs, err := LoadRules()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	n, err := Join(context.Background(), db, runID, rs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(n)
+	return 0
+}
+
 // batchInChild runs an official batch of the database at path in a new
 // process (this test binary) and returns its report.
 func batchInChild(tb testing.TB, path string) childReport {
@@ -133,30 +160,54 @@ func batchInChild(tb testing.TB, path string) childReport {
 // projects, and with JIXIAO_BENCH_1M=1 also 1,000,000 (seeding that takes
 // a few minutes and about 3 GB of disk in JIXIAO_BENCH_DIR).
 func BenchmarkOfficialBatchMemory(b *testing.B) {
+	memoryBench(b, func(b *testing.B, n int) (string, func()) {
+		tmpl := template(b, n)
+		path := filepath.Join(b.TempDir(), "run.db")
+		if err := CopyFile(tmpl, path); err != nil {
+			b.Fatal(err)
+		}
+		return path, func() {
+			if err := RemoveDB(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkOfficialBatchMemoryPostgres is BenchmarkOfficialBatchMemory on
+// the PostgreSQL server of BenchmarkOfficialBatchPostgres, with its
+// seeded schemas (1,000,000 projects take about 2 minutes to seed there).
+func BenchmarkOfficialBatchMemoryPostgres(b *testing.B) {
+	memoryBench(b, func(b *testing.B, n int) (string, func()) {
+		db := postgresTemplate(b, n)
+		if err := ClearRuns(context.Background(), db); err != nil {
+			b.Fatal(err)
+		}
+		return db, func() {}
+	})
+}
+
+// memoryBench measures batches in a child process, on a database fresh
+// gives for each size (with what to do after the measurement).
+func memoryBench(b *testing.B, fresh func(b *testing.B, n int) (string, func())) {
 	sizes := []int{10_000, 100_000}
 	if os.Getenv("JIXIAO_BENCH_1M") == "1" {
 		sizes = append(sizes, 1_000_000)
 	}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			tmpl := template(b, n)
-			path := filepath.Join(b.TempDir(), "run.db")
 			var rep childReport
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				if err := CopyFile(tmpl, path); err != nil {
-					b.Fatal(err)
-				}
+				db, done := fresh(b, n)
 				b.StartTimer()
-				rep = batchInChild(b, path)
+				rep = batchInChild(b, db)
 				b.StopTimer()
 				if rep.Scored != n {
 					b.Fatalf("child scored %d, want %d", rep.Scored, n)
 				}
-				if err := RemoveDB(path); err != nil {
-					b.Fatal(err)
-				}
+				done()
 			}
 			const mb = 1 << 20
 			var tenths []string
