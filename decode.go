@@ -273,20 +273,30 @@ func (f *fieldReader) str(field string, raw json.RawMessage, required bool) stri
 // "/" either, since ids go into paths and file names.
 func (f *fieldReader) label(field string, raw json.RawMessage, required, id bool) string {
 	s := f.str(field, raw, required)
+	if msg := LabelProblem(s); msg != "" {
+		f.fail(field, "%s", msg)
+		return ""
+	}
+	if id && strings.ContainsRune(s, '/') {
+		f.fail(field, "不能含“/”")
+		return ""
+	}
+	return s
+}
+
+// LabelProblem says, in Chinese, why s may not name something (a
+// project, a person), or returns "": it may not hold control characters
+// or bidirectional-text controls.
+func LabelProblem(s string) string {
 	for _, r := range s {
 		switch {
 		case unicode.IsControl(r):
-			f.fail(field, "不能含控制字符（发现 %U）", r)
-			return ""
+			return fmt.Sprintf("不能含控制字符（发现 %U）", r)
 		case isBidiControl(r):
-			f.fail(field, "不能含改变文字方向的控制字符（发现 %U）", r)
-			return ""
-		case id && r == '/':
-			f.fail(field, "不能含“/”")
-			return ""
+			return fmt.Sprintf("不能含改变文字方向的控制字符（发现 %U）", r)
 		}
 	}
-	return s
+	return ""
 }
 
 // isBidiControl reports the characters that reorder text on screen.

@@ -18,7 +18,8 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	EUNSUPPORTED  = "unsupported_media_type"
-	EFULL         = "storage_full" // the disk (or the database's size limit) is full
+	EFULL         = "storage_full"      // the disk (or the database's size limit) is full
+	ETOOMANY      = "too_many_requests" // too many attempts: wait and try again
 )
 
 // Error is the application's error: a code, a message for the user, and

@@ -264,6 +264,26 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id int64, at time.Time) (revoked bool, err error)
 	CountAPIKeys(ctx context.Context) (int, error)
 
+	// People and their sessions. Changing a user's password, or
+	// disabling them, ends their sessions in the same transaction.
+	CreateUser(ctx context.Context, u *User) error
+	FindUser(ctx context.Context, id int64) (*User, error)
+	FindUserByName(ctx context.Context, name string) (*User, error)
+	FindUsers(ctx context.Context) ([]User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	CountUsers(ctx context.Context) (int, error)
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns the session with this token hash and its user,
+	// or ENOTFOUND.
+	FindSession(ctx context.Context, tokenHash string) (*Session, *User, error)
+	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// FailedLogin counts a failed login under name and returns the new
+	// state; lockFor says how long a name with so many failures is locked.
+	FailedLogin(ctx context.Context, name string, at time.Time, lockFor func(failures int) time.Duration) (LoginThrottle, error)
+	FindLoginThrottle(ctx context.Context, name string) (LoginThrottle, error)
+	ClearLoginThrottle(ctx context.Context, name string) error
+
 	SaveScenario(ctx context.Context, s *Scenario) error
 	FindScenario(ctx context.Context, id int64) (*Scenario, error)
 	FindScenarios(ctx context.Context, offset, limit int) ([]Scenario, int, error)

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,6 +19,10 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *jixiao.APIKey) error {
 	}
 	if jixiao.RoleRank(k.Role) == 0 {
 		return jixiao.Errorf(jixiao.EINVALID, "unknown role %q", k.Role)
+	}
+	if strings.HasPrefix(k.Name, jixiao.UserActorPrefix) {
+		// The audit log names people so.
+		return jixiao.Errorf(jixiao.EINVALID, "an API key's name may not start with %q", jixiao.UserActorPrefix)
 	}
 	k.CreatedAt = d.orNow(k.CreatedAt)
 	k.RevokedAt = dbTimePtr(k.RevokedAt)
