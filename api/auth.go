@@ -30,8 +30,12 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 		}
 		secret, ok := bearer(c.GetHeader("Authorization"))
 		if !ok {
+			if _, err := c.Cookie(sessionCookie); err == nil {
+				s.authenticateSession(c, role)
+				return
+			}
 			c.Header("WWW-Authenticate", `Bearer realm="jixiao"`)
-			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>"))
+			s.fail(c, jixiao.Errorf(jixiao.EUNAUTHORIZED, "an API key or a login is required: send Authorization: Bearer <key>, or log in (POST /api/v1/session)"))
 			return
 		}
 		key, err := s.keys.find(c.Request.Context(), secret)
@@ -51,6 +55,27 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 		c.Set(keyRoleKey, key.Role)
 		c.Next()
 	}
+}
+
+// authenticateSession admits a request of a logged-in user with at least
+// role, who has no temporary password left to change.
+func (s *Server) authenticateSession(c *gin.Context, role string) {
+	_, user, err := s.fromSession(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if user.MustChangePassword {
+		s.fail(c, errMustChange)
+		return
+	}
+	if jixiao.RoleRank(user.Role) < jixiao.RoleRank(role) {
+		s.fail(c, jixiao.Errorf(jixiao.EFORBIDDEN, "this needs the %s role; the user %s has %s", role, user.Name, user.Role))
+		return
+	}
+	c.Set(keyNameKey, jixiao.UserActorPrefix+user.Name)
+	c.Set(keyRoleKey, user.Role)
+	c.Next()
 }
 
 // bearer returns the token of an Authorization header of the Bearer

@@ -30,6 +30,7 @@ import (
 	"jixiao/api"
 	"jixiao/demo"
 	"jixiao/evaluation"
+	"jixiao/passwords"
 	"jixiao/registry"
 	"jixiao/storage"
 	"jixiao/storage/storagetest"
@@ -101,6 +102,9 @@ type stack struct {
 	host    string // of the requests: a loopback one for a server without keys
 }
 
+// fastPasswords hashes with tiny argon2id costs: tests log in often.
+var fastPasswords = passwords.New(passwords.Params{Memory: 64, Time: 1, Threads: 1}, 4)
+
 // config is what a test may change before the stack is built.
 type config struct {
 	opts       api.Options
@@ -132,6 +136,9 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	}
 	if cfg.noRulesDir {
 		dir = ""
+	}
+	if cfg.opts.Passwords == nil {
+		cfg.opts.Passwords = fastPasswords // the same format and checks, quickly
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	metrics := api.NewMetrics()
@@ -246,6 +253,12 @@ func truncate(s string, n int) string {
 }
 
 func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecuritySchemeName == "cookieAuth" {
+		if _, err := in.RequestValidationInput.Request.Cookie("jixiao_session"); err != nil {
+			return errors.New("no session cookie")
+		}
+		return nil
+	}
 	scheme, token, _ := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(token) == "" {
 		return errors.New("no bearer token")

@@ -79,21 +79,26 @@ func TestRoutesMatchSpec(t *testing.T) {
 	}
 }
 
-// Every operation but the public ones needs a key, and its description
-// names the role.
+// Every operation but the public ones needs a key or a login, and its
+// description names the role; the session's own routes need a login.
 func TestSpecStatesRoles(t *testing.T) {
 	doc, _ := loadSpec(t)
-	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/openapi.yaml": true}
-	role := regexp.MustCompile(`Role: (viewer|scorer|admin)\.`)
+	public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /api/v1/openapi.yaml": true,
+		"POST /api/v1/session": true}
+	role := regexp.MustCompile(`Role: (viewer|scorer|admin|any logged-in user)\.`)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if public[path] {
+			if public[method+" "+path] {
 				if op.Security == nil || len(*op.Security) != 0 {
 					t.Errorf("%s %s: should need no key", method, path)
 				}
 				continue
 			}
-			if op.Security != nil {
+			if strings.HasPrefix(path, "/api/v1/session") {
+				if op.Security == nil || len(*op.Security) != 1 || (*op.Security)[0]["cookieAuth"] == nil {
+					t.Errorf("%s %s: should need a login", method, path)
+				}
+			} else if op.Security != nil {
 				t.Errorf("%s %s: should use the document's security", method, path)
 			}
 			if !role.MatchString(op.Description) {

@@ -36,6 +36,7 @@ var statusOf = map[string]int{
 	jixiao.EINTERNAL:     http.StatusInternalServerError,
 	jixiao.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	jixiao.EFULL:         http.StatusInsufficientStorage,
+	jixiao.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 var titleOf = map[string]string{
@@ -50,6 +51,7 @@ var titleOf = map[string]string{
 	jixiao.EINTERNAL:     "Internal error",
 	jixiao.EUNAVAILABLE:  "Service unavailable",
 	jixiao.EFULL:         "Storage full",
+	jixiao.ETOOMANY:      "Too many requests",
 }
 
 const problemContentType = "application/problem+json"
@@ -94,6 +96,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	if code == jixiao.EINTERNAL {
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "path", c.Request.URL.Path, "error", err)
+	}
+	if status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="jixiao"`) // RFC 9110: every 401 names a scheme
 	}
 	c.Header("Content-Type", problemContentType)
 	c.AbortWithStatusJSON(status, p)

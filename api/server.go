@@ -16,6 +16,7 @@ import (
 
 	"jixiao"
 	"jixiao/evaluation"
+	"jixiao/passwords"
 	"jixiao/registry"
 )
 
@@ -41,6 +42,13 @@ type Options struct {
 	// process on the same database that stopped or died, once their leases
 	// have ended (PostgreSQL). They take evaluation slots like any other.
 	SharedRuns time.Duration
+	// Passwords hashes and checks people's passwords; by default argon2id
+	// with passwords.Recommended, two at a time.
+	Passwords *passwords.Hasher
+	// SessionIdle and SessionMaxAge end a login session after so long
+	// without a request, and so long after the login
+	// (DefaultSessionIdle, DefaultSessionMaxAge when 0).
+	SessionIdle, SessionMaxAge time.Duration
 	// Starting, if set, tells whether start-up work other than loading the
 	// rule files is still going on (loading the demo data): a non-nil
 	// error, shown by /readyz, until it is done.
@@ -49,19 +57,23 @@ type Options struct {
 
 // Server holds the API's dependencies.
 type Server struct {
-	store        jixiao.Store
-	rules        *registry.Registry
-	evals        *evaluation.Service
-	logger       *slog.Logger
-	defaultRules string
-	authOff      bool
-	maxBody      int64
-	syncLimit    int
-	metrics      *Metrics
-	starting     func() error
-	keys         *keyCache
-	requestLog   *requestLog
-	router       *gin.Engine
+	store         jixiao.Store
+	rules         *registry.Registry
+	evals         *evaluation.Service
+	logger        *slog.Logger
+	defaultRules  string
+	authOff       bool
+	maxBody       int64
+	syncLimit     int
+	metrics       *Metrics
+	starting      func() error
+	keys          *keyCache
+	passwords     *passwords.Hasher
+	addresses     addressThrottle
+	sessionIdle   time.Duration
+	sessionMaxAge time.Duration
+	requestLog    *requestLog
+	router        *gin.Engine
 
 	// background evaluation jobs, waited for on shutdown
 	jobsCtx    context.Context
@@ -98,19 +110,22 @@ func (s *Server) busy(c *gin.Context, what string, n int) {
 // New builds the server and its routes.
 func New(o Options) *Server {
 	s := &Server{
-		store:        o.Store,
-		rules:        o.Rules,
-		evals:        o.Evaluations,
-		logger:       o.Logger,
-		defaultRules: o.DefaultRules,
-		authOff:      o.AuthOff,
-		maxBody:      o.MaxBodyBytes,
-		syncLimit:    o.SyncLimit,
-		metrics:      o.Metrics,
-		starting:     o.Starting,
-		jobsActive:   map[int64]bool{},
-		evaluations:  make(slots, max(o.MaxEvaluations, 0)),
-		simulations:  make(slots, max(o.MaxSimulations, 0)),
+		store:         o.Store,
+		rules:         o.Rules,
+		evals:         o.Evaluations,
+		logger:        o.Logger,
+		defaultRules:  o.DefaultRules,
+		authOff:       o.AuthOff,
+		maxBody:       o.MaxBodyBytes,
+		syncLimit:     o.SyncLimit,
+		metrics:       o.Metrics,
+		starting:      o.Starting,
+		passwords:     o.Passwords,
+		sessionIdle:   o.SessionIdle,
+		sessionMaxAge: o.SessionMaxAge,
+		jobsActive:    map[int64]bool{},
+		evaluations:   make(slots, max(o.MaxEvaluations, 0)),
+		simulations:   make(slots, max(o.MaxSimulations, 0)),
 	}
 	if o.MaxEvaluations <= 0 {
 		s.evaluations = make(slots, 2)
@@ -129,6 +144,15 @@ func New(o Options) *Server {
 	}
 	if s.syncLimit <= 0 {
 		s.syncLimit = 1000
+	}
+	if s.passwords == nil {
+		s.passwords = passwords.New(passwords.Recommended, 2)
+	}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = DefaultSessionIdle
+	}
+	if s.sessionMaxAge <= 0 {
+		s.sessionMaxAge = DefaultSessionMaxAge
 	}
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
@@ -312,6 +336,17 @@ func (s *Server) routes() *gin.Engine {
 	viewer.GET("/simulations", s.listScenarios)
 	viewer.GET("/simulations/:scenario", s.getScenario)
 	viewer.POST("/simulations/goal-seek", s.goalSeek)
+
+	v1.POST("/session", s.login)
+	session := v1.Group("/session", s.sessionOnly)
+	session.GET("", s.getSession)
+	session.DELETE("", s.logout)
+	session.PUT("/password", s.changePassword)
+
+	admin.GET("/users", s.listUsers)
+	admin.POST("/users", s.createUser)
+	admin.PATCH("/users/:user", s.updateUser)
+	admin.POST("/users/:user/password", s.resetPassword)
 
 	admin.GET("/keys", s.listKeys)
 	admin.POST("/keys", s.createKey)
