@@ -10,6 +10,7 @@
 //	jixiao rules show [--yaml] ID|FILE
 //	jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]
 //	jixiao keys create --role viewer|scorer|admin [--name NAME] [--db jixiao.db]
+//	jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--db jixiao.db]
 //	jixiao template [-o FILE]
 //	jixiao import [--db jixiao.db] [--partial] [--marked OUT.xlsx] FILE
 //	jixiao export form|summary [flags]
@@ -76,6 +77,7 @@ func verbs() []verb {
 		{"rules", "check, test or show rule files (rules check|test|show)", runRules},
 		{"serve", "run the HTTP service with its database and watched rule files", runServe},
 		{"keys", "create an API key (keys create --role viewer|scorer|admin)", runKeys},
+		{"users", "create a user who logs in with a password, or reset one's password (users create|reset-password)", runUsers},
 		{"template", "write the Excel import template", runTemplate},
 		{"import", "import projects from an .xlsx workbook, CSV or JSON file into the database", runImport},
 		{"export", "write a project's 自评表 or a summary workbook from the database", runExport},

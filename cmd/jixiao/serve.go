@@ -18,6 +18,7 @@ import (
 	"jixiao/demo"
 	"jixiao/engine"
 	"jixiao/evaluation"
+	"jixiao/passwords"
 	"jixiao/registry"
 	"jixiao/storage"
 	"jixiao/web"
@@ -169,6 +170,11 @@ func serve(ctx context.Context, cfg serveConfig, s *streams, logger *slog.Logger
 	if cfg.auth == "on" {
 		if err := bootstrapKey(ctx, store, s, cfg.db); err != nil {
 			return err
+		}
+		if cfg.demo {
+			if err := demoLogin(ctx, store, s); err != nil {
+				return err
+			}
 		}
 	}
 	evals := &evaluation.Service{Store: store, Logger: logger, Workers: cfg.workers, OnScored: metrics.Scored, Shared: shared}
@@ -346,6 +352,27 @@ func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams, db string
 	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "key.create", Subject: key.Name, Detail: []byte(`{"role":"admin","bootstrap":true}`)})
 	fmt.Fprintf(s.stdout, "No API keys yet: created an admin key. It is shown only this once:\n\n    %s\n\n", secret)
 	fmt.Fprintf(s.stdout, "More keys, or a new admin key if this one is lost: jixiao keys create --role admin --db %s\n", storage.DisplayName(db))
+	return nil
+}
+
+// demoLogin makes, on a database without users, a bureau admin who logs
+// in to the web interface with the password printed once. It is a demo's
+// login: no change of password is asked for.
+func demoLogin(ctx context.Context, store jixiao.Store, s *streams) error {
+	n, err := store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password, hash, err := passwords.New(passwords.Recommended, 1).Temporary(ctx)
+	if err != nil {
+		return err
+	}
+	u := jixiao.User{Name: "demo.bureau", DisplayName: "财政局（演示）", Role: jixiao.RoleAdmin, PasswordHash: hash}
+	if err := store.CreateUser(ctx, &u); err != nil {
+		return err
+	}
+	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "user.create", Subject: u.Name, Detail: []byte(`{"role":"admin","demo":true}`)})
+	fmt.Fprintf(s.stdout, "Demo login for the web interface (bureau, admin), shown only this once:\n\n    用户名 %s  密码 %s\n\n", u.Name, password)
 	return nil
 }
 

@@ -1240,3 +1240,36 @@ func TestServeBatchSurvivesDatabaseRestart(t *testing.T) {
 	t.Logf("after the restart: %v", got)
 	checkOneScoreEach(t, db, run.ID, got.RuleSetHash, n)
 }
+
+// demoLoginLine is what serve --demo prints of its demo login.
+var demoLoginLine = regexp.MustCompile(`用户名 (\S+)  密码 (\S+)`)
+
+// TestServeDemoLogin: the first serve --demo prints a bureau login once,
+// which logs in to the real service; the next start prints none.
+func TestServeDemoLogin(t *testing.T) {
+	bin := buildForServeTest(t)
+	db := filepath.Join(t.TempDir(), "demo.db")
+	p := startBinary(t, bin, "--db", db, "--rules-dir=", "--demo")
+	m := demoLoginLine.FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("no demo login printed:\n%s", p.stdout.String())
+	}
+	var session struct {
+		User      jixiao.User `json:"user"`
+		CSRFToken string      `json:"csrf_token"`
+	}
+	p.must(t, "POST", "/api/v1/session", map[string]string{"name": m[1], "password": m[2]}, http.StatusOK, &session)
+	if session.User.Role != jixiao.RoleAdmin || session.User.MustChangePassword || session.CSRFToken == "" {
+		t.Errorf("demo session: %+v", session)
+	}
+	p.must(t, "POST", "/api/v1/session", map[string]string{"name": m[1], "password": m[2] + "x"}, http.StatusUnauthorized, nil)
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, time.Minute); code != 0 {
+		t.Fatalf("serve exited with %d after SIGTERM", code)
+	}
+
+	again := startBinary(t, bin, "--db", db, "--rules-dir=", "--demo")
+	if demoLoginLine.MatchString(again.stdout.String()) {
+		t.Errorf("the second start printed a demo login:\n%s", again.stdout.String())
+	}
+}
