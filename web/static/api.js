@@ -1,12 +1,17 @@
-// Calls of the public API with the key kept for this browser tab.
+// Calls of the public API, as a logged-in user (the session cookie, and
+// its CSRF token kept for this browser tab) or with an API key kept for
+// this tab.
 
 const KEY = 'jixiao.apiKey';
+const CSRF = 'jixiao.csrf';
 
 export const session = {
-  has: () => sessionStorage.getItem(KEY) !== null,
+  has: () => sessionStorage.getItem(KEY) !== null || sessionStorage.getItem(CSRF) !== null,
   key: () => sessionStorage.getItem(KEY) || '',
+  csrf: () => sessionStorage.getItem(CSRF) || '',
   set: (key) => sessionStorage.setItem(KEY, key),
-  clear: () => sessionStorage.removeItem(KEY),
+  setLogin: (csrf) => { sessionStorage.removeItem(KEY); sessionStorage.setItem(CSRF, csrf); },
+  clear: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(CSRF); },
 };
 
 // A problem answer (RFC 9457) or a network failure.
@@ -26,6 +31,7 @@ export class LoggedOut extends Error {}
 function headers(extra) {
   const h = { Accept: 'application/json', ...extra };
   if (session.key()) h.Authorization = 'Bearer ' + session.key();
+  else if (session.csrf()) h['X-CSRF-Token'] = session.csrf();
   return h;
 }
 

@@ -63,9 +63,53 @@ function showNav(on) {
 function login(query) {
   const message = sessionStorage.getItem('jixiao.loginMessage');
   sessionStorage.removeItem('jixiao.loginMessage');
-  const input = h('input#api-key', { type: 'password', autocomplete: 'off', spellcheck: 'false', placeholder: 'jx_…' });
   const out = h('div', message ? note('请重新登录：' + message, 'warning') : null);
-  const button = h('button.primary#login-button', { type: 'submit' }, '登录');
+  const enter = () => {
+    forget();
+    const next = query.get('next');
+    location.hash = next && !next.startsWith('#/login') ? next : '#/projects';
+  };
+
+  // A person: name and password; a temporary password is changed first.
+  const name = h('input#login-name', { type: 'text', autocomplete: 'username', spellcheck: 'false' });
+  const password = h('input#login-password', { type: 'password', autocomplete: 'current-password' });
+  const passwordButton = h('button.primary#password-login-button', { type: 'submit' }, '登录');
+  const passwordForm = h('form.login', {
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      passwordButton.disabled = true;
+      try {
+        const res = await fetch('/api/v1/session', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ name: name.value.trim(), password: password.value }),
+        });
+        const body = await res.json().catch(() => ({}));
+        if (!res.ok) {
+          clear(out, problemBox({ status: res.status, message: body.detail || res.statusText, errors: body.errors || [] }, '无法登录'));
+          return;
+        }
+        session.setLogin(body.csrf_token);
+        if (body.user.must_change_password) {
+          clear(out, changePassword(password.value, enter));
+          return;
+        }
+        enter();
+      } catch (e) {
+        clear(out, problemBox({ message: e.message }, '无法连接服务器'));
+      } finally {
+        passwordButton.disabled = false;
+      }
+    },
+  },
+  field('用户名', name, null),
+  field('密码', password, ['连续输错 5 次后须等待一段时间再试。']),
+  passwordButton, out);
+
+  // A machine's API key, or none when the service runs with --auth off.
+  const input = h('input#api-key', { type: 'password', autocomplete: 'off', spellcheck: 'false', placeholder: 'jx_…' });
+  const button = h('button#login-button', { type: 'submit' }, '使用密钥登录');
+  const keyOut = h('div');
   const form = h('form.login', {
     onsubmit: async (ev) => {
       ev.preventDefault();
@@ -75,28 +119,70 @@ function login(query) {
         const res = await fetch('/api/v1/rulesets', { headers: key ? { Authorization: 'Bearer ' + key } : {} });
         if (!res.ok) {
           const body = await res.json().catch(() => ({}));
-          clear(out, problemBox({ status: res.status, message: body.detail || res.statusText, errors: [] }, '无法登录'));
+          clear(keyOut, problemBox({ status: res.status, message: body.detail || res.statusText, errors: [] }, '无法登录'));
           return;
         }
         session.set(key);
-        forget();
-        const next = query.get('next');
-        location.hash = next && !next.startsWith('#/login') ? next : '#/projects';
+        enter();
       } catch (e) {
-        clear(out, problemBox({ message: e.message }, '无法连接服务器'));
+        clear(keyOut, problemBox({ message: e.message }, '无法连接服务器'));
       } finally {
         button.disabled = false;
       }
     },
   },
   field('API 密钥', input, ['由管理员发放；仅保存在本浏览器标签页中，关闭后需重新输入。服务以 ', h('code', '--auth off'), ' 运行时可留空。']),
-  button, out);
-  const view = h('div.view.narrow', { data: { page: 'login', ready: 'true' } }, card('登录', form));
-  queueMicrotask(() => input.focus());
+  button, keyOut);
+  const view = h('div.view.narrow', { data: { page: 'login', ready: 'true' } },
+    card('登录', passwordForm), card('使用 API 密钥', form));
+  queueMicrotask(() => name.focus());
   return view;
 }
 
-logout.addEventListener('click', () => {
+// changePassword asks a user logged in with a temporary password for a
+// password of their own, then goes on.
+function changePassword(current, then) {
+  const next = h('input#new-password', { type: 'password', autocomplete: 'new-password' });
+  const again = h('input#new-password-again', { type: 'password', autocomplete: 'new-password' });
+  const out = h('div');
+  const button = h('button.primary#change-password-button', { type: 'submit' }, '修改密码并继续');
+  return h('form.login', {
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (next.value !== again.value) {
+        clear(out, note('两次输入的新密码不一致', 'warning'));
+        return;
+      }
+      button.disabled = true;
+      try {
+        const res = await fetch('/api/v1/session/password', {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': session.csrf() },
+          body: JSON.stringify({ current_password: current, new_password: next.value }),
+        });
+        const body = await res.json().catch(() => ({}));
+        if (!res.ok) {
+          clear(out, problemBox({ status: res.status, message: body.detail || res.statusText, errors: body.errors || [] }, '无法修改密码'));
+          return;
+        }
+        session.setLogin(body.csrf_token);
+        then();
+      } finally {
+        button.disabled = false;
+      }
+    },
+  },
+  note('这是管理员设置的临时密码，请先设置自己的密码（至少 8 个字符）。', 'warning'),
+  field('新密码', next, null),
+  field('再次输入新密码', again, null),
+  button, out);
+}
+
+logout.addEventListener('click', async () => {
+  if (!session.key() && session.csrf()) {
+    // Ends the session on the server too; an ended one is fine.
+    await fetch('/api/v1/session', { method: 'DELETE', headers: { 'X-CSRF-Token': session.csrf() } }).catch(() => {});
+  }
   session.clear();
   forget();
   location.hash = '#/login';
