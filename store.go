@@ -284,6 +284,15 @@ type Store interface {
 	FindLoginThrottle(ctx context.Context, name string) (LoginThrottle, error)
 	ClearLoginThrottle(ctx context.Context, name string) error
 
+	// Departments. UpsertProjects matches each project's department by
+	// name, creating the ones it does not know.
+	FindDepartments(ctx context.Context) ([]Department, error)
+	CreateDepartment(ctx context.Context, d *Department) error
+	UpdateDepartment(ctx context.Context, d *Department) error
+	// MergeDepartment moves the projects and subordinate units of from
+	// to into; from's name leads to into from then on.
+	MergeDepartment(ctx context.Context, from, into string) (moved int, err error)
+
 	SaveScenario(ctx context.Context, s *Scenario) error
 	FindScenario(ctx context.Context, id int64) (*Scenario, error)
 	FindScenarios(ctx context.Context, offset, limit int) ([]Scenario, int, error)

@@ -76,3 +76,30 @@ func NewSecretToken(n int) string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Department is a 主管部门 or 预算单位. Projects belong to one by code;
+// importing matches departments by name and creates those it does not
+// know. A merged department's name still leads to the one it was merged
+// into.
+type Department struct {
+	Code       string    `json:"code"`
+	Name       string    `json:"name"`
+	ParentCode string    `json:"parent_code,omitempty"` // a subordinate unit's department
+	MergedInto string    `json:"merged_into,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	Projects   int       `json:"projects"` // how many projects belong to it
+}
+
+// ValidDepartmentCode reports why a department code is refused, or "":
+// 1 to 32 letters, digits, . _ -.
+func ValidDepartmentCode(code string) string {
+	if n := utf8.RuneCountInString(code); n < 1 || n > 32 {
+		return "部门编码须为 1 至 32 个字符"
+	}
+	for _, r := range code {
+		if r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '_' && r != '-' {
+			return "部门编码只能包含英文字母、数字和 . _ -"
+		}
+	}
+	return ""
+}

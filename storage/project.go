@@ -85,6 +85,25 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 	err := d.write(ctx, func(tx *gorm.DB) error {
 		now := d.now()
 
+		// Each department name leads to a department, made if new.
+		var names []string
+		named := map[string]bool{}
+		for _, it := range items {
+			if n := it.row.Department; n != "" && !named[n] {
+				named[n] = true
+				names = append(names, n)
+			}
+		}
+		codes, err := departmentCodes(tx, names, now)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			if code, ok := codes[items[i].row.Department]; ok {
+				items[i].row.DepartmentCode = &code
+			}
+		}
+
 		// Inputs by content: an input stored before is kept as it is.
 		inputs := make([]inputRow, 0, len(items))
 		hashes := make(map[string]bool, len(items))
@@ -100,7 +119,10 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 
 		// What is stored now decides created, updated or unchanged. The
 		// write lock is held, so nothing changes in between.
-		current := make(map[yearID]string, len(items))
+		// A project whose department now leads elsewhere (a merge, a
+		// department made since) is stored again, unchanged as input.
+		type stored struct{ hash, department string }
+		current := make(map[yearID]stored, len(items))
 		byYear := make(map[int][]string)
 		for _, it := range items {
 			byYear[it.row.Year] = append(byYear[it.row.Year], it.row.ProjectID)
@@ -110,13 +132,13 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 			// a row-value IN list would scan the table in SQLite.
 			for lo := 0; lo < len(ids); lo += keyBatch {
 				var rows []projectRow
-				if err := tx.Select("year", "project_id", "input_hash").
+				if err := tx.Select("year", "project_id", "input_hash", "department_code").
 					Where("year = ? AND project_id IN ?", year, ids[lo:min(lo+keyBatch, len(ids))]).
 					Find(&rows).Error; err != nil {
 					return err
 				}
 				for _, r := range rows {
-					current[yearID{r.Year, r.ProjectID}] = r.InputHash
+					current[yearID{r.Year, r.ProjectID}] = stored{r.InputHash, deref(r.DepartmentCode)}
 				}
 			}
 		}
@@ -127,8 +149,10 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 			switch {
 			case !ok:
 				up.Created++
-			case old != it.row.InputHash:
+			case old.hash != it.row.InputHash:
 				up.Updated++
+			case old.department != deref(it.row.DepartmentCode):
+				up.Unchanged++ // the input is the same; only its department's code is set
 			default:
 				up.Unchanged++
 				continue
@@ -144,7 +168,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 		// ones; created_at of an existing project is kept.
 		return tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "year"}, {Name: "project_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"department", "name", "input_hash", "updated_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"department", "department_code", "name", "input_hash", "updated_at"}),
 		}).CreateInBatches(&changed, 500).Error
 	})
 	if err != nil {

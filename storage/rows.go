@@ -21,14 +21,17 @@ type inputRow struct {
 func (inputRow) TableName() string { return "project_inputs" }
 
 type projectRow struct {
-	ID         int64     `gorm:"column:id;primaryKey"`
-	Year       int       `gorm:"column:year"`
-	ProjectID  string    `gorm:"column:project_id"`
-	Department string    `gorm:"column:department"`
-	Name       string    `gorm:"column:name"`
-	InputHash  string    `gorm:"column:input_hash"`
-	CreatedAt  time.Time `gorm:"column:created_at"`
-	UpdatedAt  time.Time `gorm:"column:updated_at"`
+	ID         int64  `gorm:"column:id;primaryKey"`
+	Year       int    `gorm:"column:year"`
+	ProjectID  string `gorm:"column:project_id"`
+	Department string `gorm:"column:department"`
+	// DepartmentCode is the department the project belongs to, matched
+	// by its name at each upsert; nil without a department.
+	DepartmentCode *string   `gorm:"column:department_code"`
+	Name           string    `gorm:"column:name"`
+	InputHash      string    `gorm:"column:input_hash"`
+	CreatedAt      time.Time `gorm:"column:created_at"`
+	UpdatedAt      time.Time `gorm:"column:updated_at"`
 }
 
 func (projectRow) TableName() string { return "projects" }
