@@ -343,6 +343,11 @@ func (s *Server) routes() *gin.Engine {
 	session.DELETE("", s.logout)
 	session.PUT("/password", s.changePassword)
 
+	viewer.GET("/departments", s.listDepartments)
+	admin.POST("/departments", s.createDepartment)
+	admin.PATCH("/departments/:code", s.updateDepartment)
+	admin.POST("/departments/:code/merge", s.mergeDepartment)
+
 	admin.GET("/users", s.listUsers)
 	admin.POST("/users", s.createUser)
 	admin.PATCH("/users/:user", s.updateUser)
