@@ -25,11 +25,15 @@ type ProjectFilter struct {
 	IDs        []string // project ids (with Year, or in any year)
 	// Refs selects projects by year and id together: a selection across
 	// years that names only its own projects.
-	Refs     []ProjectRef
-	AfterKey int64 // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
-	MaxKey   int64 // only projects stored with a key up to this one; 0: no bound, -1: none
-	Offset   int
-	Limit    int // 0: no limit
+	Refs []ProjectRef
+	// DepartmentCodes selects the projects of these departments (a run
+	// started by a scoped account); the store also limits every filter
+	// to the scope of the call's context (jixiao.ScopeOf).
+	DepartmentCodes []string
+	AfterKey        int64 // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
+	MaxKey          int64 // only projects stored with a key up to this one; 0: no bound, -1: none
+	Offset          int
+	Limit           int // 0: no limit
 }
 
 // ProjectRef names one stored project: its year and id.
@@ -178,13 +182,15 @@ func RoleRank(role string) int {
 
 // APIKey is a stored key; only the SHA-256 of the secret is kept.
 type APIKey struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	Prefix    string     `json:"prefix"` // first characters, to recognise a key
-	Hash      string     `json:"-"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Department scopes the key as a user's (User.Department).
+	Department string     `json:"department_code,omitempty"`
+	Prefix     string     `json:"prefix"` // first characters, to recognise a key
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // Scenario is a saved what-if simulation.
@@ -287,6 +293,9 @@ type Store interface {
 	// Departments. UpsertProjects matches each project's department by
 	// name, creating the ones it does not know.
 	FindDepartments(ctx context.Context) ([]Department, error)
+	// DepartmentScope is the scope of an account of department code: it
+	// and its subordinate units, at any depth.
+	DepartmentScope(ctx context.Context, code string) (Scope, error)
 	CreateDepartment(ctx context.Context, d *Department) error
 	UpdateDepartment(ctx context.Context, d *Department) error
 	// MergeDepartment moves the projects and subordinate units of from

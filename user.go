@@ -12,10 +12,13 @@ import (
 // User is a person who logs in with a name and a password (API keys are
 // for machines). Only the password's argon2id hash is kept.
 type User struct {
-	ID           int64  `json:"id"`
-	Name         string `json:"name"` // the login name, lower case
-	DisplayName  string `json:"display_name"`
-	Role         string `json:"role"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"` // the login name, lower case
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	// Department scopes the user to one department (and its subordinate
+	// units); "" is bureau-wide.
+	Department   string `json:"department_code,omitempty"`
 	PasswordHash string `json:"-"`
 	// MustChangePassword is set by an admin's reset (and for new users):
 	// until the user sets a password of their own, their session serves

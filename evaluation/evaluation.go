@@ -38,13 +38,17 @@ type Selection struct {
 	// Projects names the projects by year and id, for a selection across
 	// years (inline projects of several years).
 	Projects []jixiao.ProjectRef `json:"projects,omitempty"`
+	// DepartmentCodes limits the run to these departments' projects: a
+	// run started by an account scoped to a department.
+	DepartmentCodes []string `json:"department_codes,omitempty"`
 	// MaxKey is set when a run starts: projects stored afterwards are not
 	// part of it, even when it is resumed later.
 	MaxKey int64 `json:"max_key,omitempty"`
 }
 
 func (s Selection) filter() jixiao.ProjectFilter {
-	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, Refs: s.Projects, MaxKey: s.MaxKey}
+	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, Refs: s.Projects, MaxKey: s.MaxKey,
+		DepartmentCodes: s.DepartmentCodes}
 }
 
 // Service starts, executes and resumes runs.

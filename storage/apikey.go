@@ -26,8 +26,14 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *jixiao.APIKey) error {
 	}
 	k.CreatedAt = d.orNow(k.CreatedAt)
 	k.RevokedAt = dbTimePtr(k.RevokedAt)
-	row := apiKeyRow{Hash: k.Hash, Prefix: k.Prefix, Name: k.Name, Role: k.Role, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
-	if err := d.w.WithContext(ctx).Create(&row).Error; err != nil {
+	row := apiKeyRow{Hash: k.Hash, Prefix: k.Prefix, Name: k.Name, Role: k.Role, DepartmentCode: optional(k.Department), CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	err := d.write(ctx, func(tx *gorm.DB) error {
+		if err := checkAccountDepartment(tx, k.Department, k.Role); err != nil {
+			return err
+		}
+		return tx.Create(&row).Error
+	})
+	if err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return jixiao.Errorf(jixiao.ECONFLICT, "an API key with this secret exists")
 		}

@@ -45,10 +45,10 @@ func autoDepartmentCode(name string) string {
 	return "D" + hex.EncodeToString(sum[:4])
 }
 
-// departmentCodes returns the code each name leads to, creating the
-// departments of names not known yet, and following merges. It runs in
-// the caller's write transaction.
-func departmentCodes(tx *gorm.DB, names []string, now time.Time) (map[string]string, error) {
+// departmentCodes returns the code each name leads to, following merges,
+// and creating (if create) the departments of names not known yet; it
+// leaves those out otherwise. It runs in the caller's write transaction.
+func departmentCodes(tx *gorm.DB, names []string, now time.Time, create bool) (map[string]string, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
@@ -75,7 +75,7 @@ func departmentCodes(tx *gorm.DB, names []string, now time.Time) (map[string]str
 			missing = append(missing, departmentRow{Code: autoDepartmentCode(n), Name: n, CreatedAt: now})
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 && create {
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&missing, 500).Error; err != nil {
 			return nil, err
 		}
@@ -86,6 +86,9 @@ func departmentCodes(tx *gorm.DB, names []string, now time.Time) (map[string]str
 	codes := make(map[string]string, len(names))
 	for _, n := range names {
 		r, ok := known[n]
+		if !ok && !create {
+			continue // the caller refuses it
+		}
 		if !ok {
 			// Another department has the code made from this name.
 			return nil, jixiao.Errorf(jixiao.ECONFLICT, "部门“%s”的编码 %s 已被其他部门使用，请先在部门管理中建立该部门", n, autoDepartmentCode(n))
@@ -119,7 +122,7 @@ func finalDepartment(tx *gorm.DB, r departmentRow) (string, error) {
 // code, with the number of projects of each.
 func (d *DB) FindDepartments(ctx context.Context) ([]jixiao.Department, error) {
 	var rows []departmentRow
-	if err := d.r.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
+	if err := inScope(ctx, d.r.WithContext(ctx), "code").Order("code").Find(&rows).Error; err != nil {
 		return nil, unavailable(err)
 	}
 	type count struct {
@@ -247,4 +250,59 @@ func (d *DB) MergeDepartment(ctx context.Context, from, into string) (int, error
 		return tx.Model(&departmentRow{}).Where("code = ?", from).Updates(map[string]any{"merged_into": into, "parent_code": nil}).Error
 	})
 	return int(moved), err
+}
+
+// DepartmentScope returns the scope of an account of department code:
+// the department and its subordinate units at any depth. A merged or
+// unknown department has an empty scope: the account sees nothing.
+func (d *DB) DepartmentScope(ctx context.Context, code string) (jixiao.Scope, error) {
+	s := jixiao.Scope{Department: code}
+	if code == "" {
+		return jixiao.Scope{}, nil
+	}
+	var rows []departmentRow
+	if err := d.r.WithContext(ctx).Where("merged_into IS NULL").Find(&rows).Error; err != nil {
+		return s, unavailable(err)
+	}
+	children := map[string][]string{}
+	exists := false
+	for _, r := range rows {
+		if r.Code == code {
+			exists = true
+		}
+		if r.ParentCode != nil {
+			children[*r.ParentCode] = append(children[*r.ParentCode], r.Code)
+		}
+	}
+	if !exists {
+		return s, nil
+	}
+	for queue := []string{code}; len(queue) > 0; queue = queue[1:] {
+		c := queue[0]
+		s.Departments = append(s.Departments, c)
+		queue = append(queue, children[c]...)
+	}
+	return s, nil
+}
+
+// checkAccountDepartment refuses a scoped account of a department that
+// does not exist or was merged, or with the admin role (rule sets, users
+// and keys are the bureau's).
+func checkAccountDepartment(tx *gorm.DB, code, role string) error {
+	if code == "" {
+		return nil
+	}
+	if role == jixiao.RoleAdmin {
+		return jixiao.Errorf(jixiao.EINVALID, "管理员账户须为全局账户，不能限于部门 %s", code)
+	}
+	var r departmentRow
+	if err := tx.Where("code = ?", code).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return jixiao.Errorf(jixiao.EINVALID, "部门 %s 不存在", code)
+	} else if err != nil {
+		return err
+	}
+	if r.MergedInto != nil {
+		return jixiao.Errorf(jixiao.EINVALID, "部门 %s 已合并到 %s", code, *r.MergedInto)
+	}
+	return nil
 }

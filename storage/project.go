@@ -94,13 +94,22 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 				names = append(names, n)
 			}
 		}
-		codes, err := departmentCodes(tx, names, now)
+		// A scoped account stores projects of its departments only, and
+		// makes no department.
+		scope := jixiao.ScopeOf(ctx)
+		codes, err := departmentCodes(tx, names, now, !scope.Limited())
 		if err != nil {
 			return err
 		}
+		var outside []jixiao.FieldError
 		for i := range items {
-			if code, ok := codes[items[i].row.Department]; ok {
+			code, ok := codes[items[i].row.Department]
+			if ok {
 				items[i].row.DepartmentCode = &code
+			}
+			if scope.Limited() && !scope.Allows(code) {
+				outside = append(outside, jixiao.FieldError{Project: items[i].row.ProjectID, Field: "department",
+					Message: fmt.Sprintf("“%s”不是本账户的部门（%s）或其下级单位", items[i].row.Department, scope.Department)})
 			}
 		}
 
@@ -141,6 +150,18 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 					current[yearID{r.Year, r.ProjectID}] = stored{r.InputHash, deref(r.DepartmentCode)}
 				}
 			}
+		}
+
+		if scope.Limited() {
+			for _, it := range items {
+				if old, ok := current[yearID{it.row.Year, it.row.ProjectID}]; ok && !scope.Allows(old.department) {
+					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
+						Message: fmt.Sprintf("%d 年的这个项目编号已由其他部门使用", it.row.Year)})
+				}
+			}
+		}
+		if len(outside) > 0 {
+			return &jixiao.Error{Code: jixiao.EINVALID, Message: fmt.Sprintf("%d 个项目不属于本账户的部门，均未保存", len(outside)), Details: outside}
 		}
 
 		changed := make([]projectRow, 0, len(items))
@@ -199,12 +220,16 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
 		return nil, 0, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
+	f = scopeFilter(ctx, f)
 	var (
 		rows  []storedProjectRow
 		total int64
 	)
 	err := d.read(ctx, func(tx *gorm.DB) error {
 		q := tx.Table("projects AS p")
+		if len(f.DepartmentCodes) > 0 {
+			q = q.Where("p.department_code IN ?", f.DepartmentCodes)
+		}
 		if f.Year != 0 {
 			q = q.Where("p.year = ?", f.Year)
 		}
@@ -301,9 +326,10 @@ const latestOfficialGrade = `SELECT s.grade FROM run_scores rs
 // FindProject returns the project with the given year and id.
 func (d *DB) FindProject(ctx context.Context, year int, id string) (*jixiao.StoredProject, error) {
 	var row storedProjectRow
-	err := d.r.WithContext(ctx).Table("projects AS p").Select(projectColumns).
+	q := d.r.WithContext(ctx).Table("projects AS p").Select(projectColumns).
 		Joins("JOIN project_inputs i ON i.hash = p.input_hash").
-		Where("p.year = ? AND p.project_id = ?", year, id).Take(&row).Error
+		Where("p.year = ? AND p.project_id = ?", year, id)
+	err := inScope(ctx, q, "p.department_code").Take(&row).Error
 	if err != nil {
 		return nil, notFound(err, "no project %q in %d", id, year)
 	}

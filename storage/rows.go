@@ -88,6 +88,9 @@ type runRow struct {
 	StartedAt   time.Time  `gorm:"column:started_at"`
 	FinishedAt  *time.Time `gorm:"column:finished_at"`
 	Error       string     `gorm:"column:error"`
+	// DepartmentCode is the department of the scoped account that
+	// started the run; nil for the bureau's.
+	DepartmentCode *string `gorm:"column:department_code"`
 }
 
 func (runRow) TableName() string { return "runs" }
@@ -169,19 +172,20 @@ type auditRow struct {
 func (auditRow) TableName() string { return "audit_log" }
 
 type apiKeyRow struct {
-	ID        int64      `gorm:"column:id;primaryKey"`
-	Hash      string     `gorm:"column:key_hash"`
-	Prefix    string     `gorm:"column:prefix"`
-	Name      string     `gorm:"column:name"`
-	Role      string     `gorm:"column:role"`
-	CreatedAt time.Time  `gorm:"column:created_at"`
-	RevokedAt *time.Time `gorm:"column:revoked_at"`
+	ID             int64      `gorm:"column:id;primaryKey"`
+	Hash           string     `gorm:"column:key_hash"`
+	Prefix         string     `gorm:"column:prefix"`
+	Name           string     `gorm:"column:name"`
+	Role           string     `gorm:"column:role"`
+	DepartmentCode *string    `gorm:"column:department_code"`
+	CreatedAt      time.Time  `gorm:"column:created_at"`
+	RevokedAt      *time.Time `gorm:"column:revoked_at"`
 }
 
 func (apiKeyRow) TableName() string { return "api_keys" }
 
 func (r *apiKeyRow) key() jixiao.APIKey {
-	return jixiao.APIKey{ID: r.ID, Name: r.Name, Role: r.Role, Prefix: r.Prefix, Hash: r.Hash, CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
+	return jixiao.APIKey{ID: r.ID, Name: r.Name, Role: r.Role, Department: deref(r.DepartmentCode), Prefix: r.Prefix, Hash: r.Hash, CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
 }
 
 type scenarioRow struct {
@@ -191,6 +195,9 @@ type scenarioRow struct {
 	CreatedAt time.Time `gorm:"column:created_at"`
 	Request   string    `gorm:"column:request"`
 	Summary   string    `gorm:"column:summary"`
+	// DepartmentCode is the department of the scoped account that saved
+	// the scenario; nil for the bureau's.
+	DepartmentCode *string `gorm:"column:department_code"`
 }
 
 func (scenarioRow) TableName() string { return "scenarios" }

@@ -46,7 +46,7 @@ func (d *DB) CreateRun(ctx context.Context, r *jixiao.Run) error {
 	row := runRow{
 		Kind: r.Kind, RuleSetID: r.RuleSetID, RuleSetHash: r.RuleSetHash, RequestedBy: r.RequestedBy,
 		Status: r.Status, Selection: nullJSON(r.Selection), Total: r.Total, Scored: r.Scored, Rejected: r.Rejected,
-		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Error: r.Error,
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Error: r.Error, DepartmentCode: scopeDepartment(ctx),
 	}
 	if err := d.w.WithContext(ctx).Create(&row).Error; err != nil {
 		return err
@@ -58,7 +58,7 @@ func (d *DB) CreateRun(ctx context.Context, r *jixiao.Run) error {
 // FindRun returns the run with the given id.
 func (d *DB) FindRun(ctx context.Context, id int64) (*jixiao.Run, error) {
 	var row runRow
-	if err := d.r.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := inScope(ctx, d.r.WithContext(ctx).Where("id = ?", id), "department_code").Take(&row).Error; err != nil {
 		return nil, notFound(err, "no run %d", id)
 	}
 	r := row.run()
@@ -73,7 +73,7 @@ func (d *DB) FindRuns(ctx context.Context, kind string, offset, limit int) ([]ji
 		total int64
 	)
 	err := d.read(ctx, func(tx *gorm.DB) error {
-		q := tx.Model(&runRow{})
+		q := inScope(ctx, tx.Model(&runRow{}), "department_code")
 		if kind != "" {
 			q = q.Where("kind = ?", kind)
 		}
@@ -581,6 +581,7 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 		out, _, err := d.FindProjects(ctx, f)
 		return out, err
 	}
+	f = scopeFilter(ctx, f)
 	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
 		return nil, jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
@@ -628,12 +629,13 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 // FindRunRejections returns the projects run runID rejected, in (year,
 // id) order.
 func (d *DB) FindRunRejections(ctx context.Context, runID int64) ([]jixiao.RunRejection, error) {
+	if _, err := d.FindRun(ctx, runID); err != nil { // in the scope, too
+		return nil, err
+	}
 	var rows []rejectionRow
 	err := d.read(ctx, func(tx *gorm.DB) error {
-		if err := runExists(tx, runID); err != nil {
-			return err
-		}
-		return tx.Where("run_id = ?", runID).Order("year, project_id").Find(&rows).Error
+		q := tx.Table("run_rejections AS rr").Select("rr.*").Joins("JOIN projects p ON p.id = rr.project_key").Where("rr.run_id = ?", runID)
+		return inScope(ctx, q, "p.department_code").Order("rr.year, rr.project_id").Find(&rows).Error
 	})
 	if err != nil {
 		return nil, err

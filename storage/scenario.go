@@ -16,14 +16,15 @@ func (d *DB) SaveScenario(ctx context.Context, s *jixiao.Scenario) error {
 	}
 	if s.ID == 0 {
 		s.CreatedAt = d.orNow(s.CreatedAt)
-		row := scenarioRow{Name: s.Name, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, Request: string(s.Request), Summary: string(s.Summary)}
+		row := scenarioRow{Name: s.Name, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, Request: string(s.Request), Summary: string(s.Summary),
+			DepartmentCode: scopeDepartment(ctx)}
 		if err := d.w.WithContext(ctx).Create(&row).Error; err != nil {
 			return err
 		}
 		s.ID = row.ID
 		return nil
 	}
-	res := d.w.WithContext(ctx).Model(&scenarioRow{}).Where("id = ?", s.ID).Updates(map[string]any{
+	res := inScope(ctx, d.w.WithContext(ctx).Model(&scenarioRow{}).Where("id = ?", s.ID), "department_code").Updates(map[string]any{
 		"name": s.Name, "request": string(s.Request), "summary": string(s.Summary),
 	})
 	if res.Error != nil {
@@ -38,7 +39,7 @@ func (d *DB) SaveScenario(ctx context.Context, s *jixiao.Scenario) error {
 // FindScenario returns the scenario with the given id.
 func (d *DB) FindScenario(ctx context.Context, id int64) (*jixiao.Scenario, error) {
 	var row scenarioRow
-	if err := d.r.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := inScope(ctx, d.r.WithContext(ctx).Where("id = ?", id), "department_code").Take(&row).Error; err != nil {
 		return nil, notFound(err, "no scenario %d", id)
 	}
 	s := row.scenario()
@@ -53,10 +54,11 @@ func (d *DB) FindScenarios(ctx context.Context, offset, limit int) ([]jixiao.Sce
 		total int64
 	)
 	err := d.read(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&scenarioRow{}).Count(&total).Error; err != nil {
+		q := inScope(ctx, tx.Model(&scenarioRow{}), "department_code").Session(&gorm.Session{})
+		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(tx.Order("id DESC"), offset, limit).Find(&rows).Error
+		return page(q.Order("id DESC"), offset, limit).Find(&rows).Error
 	})
 	if err != nil {
 		return nil, 0, err

@@ -36,8 +36,14 @@ func (d *DB) FindScores(ctx context.Context, f jixiao.ScoreFilter) ([]jixiao.Sco
 		var q *gorm.DB
 		if f.RunID != 0 {
 			q = tx.Table("run_scores AS rs").Where("rs.run_id = ?", f.RunID)
+			if jixiao.ScopeOf(ctx).Limited() {
+				q = inScope(ctx, q.Joins("JOIN projects p ON p.id = rs.project_key"), "p.department_code")
+			}
 		} else {
 			q = tx.Table("scores AS s")
+			if jixiao.ScopeOf(ctx).Limited() {
+				q = inScope(ctx, q.Joins("JOIN projects p ON p.id = s.project_key"), "p.department_code")
+			}
 		}
 		var where []string
 		var args []any
@@ -89,8 +95,9 @@ func (d *DB) FindScores(ctx context.Context, f jixiao.ScoreFilter) ([]jixiao.Sco
 // FindScore returns the score with the given id.
 func (d *DB) FindScore(ctx context.Context, id int64) (*jixiao.ScoreRecord, error) {
 	var row scoreRow
-	err := d.r.WithContext(ctx).Table("scores AS s").Select(scoreColumns+", "+firstRun).
-		Where("s.id = ?", id).Take(&row).Error
+	q := d.r.WithContext(ctx).Table("scores AS s").Select(scoreColumns+", "+firstRun).
+		Joins("JOIN projects p ON p.id = s.project_key").Where("s.id = ?", id)
+	err := inScope(ctx, q, "p.department_code").Take(&row).Error
 	if err != nil {
 		return nil, notFound(err, "no score %d", id)
 	}
@@ -101,11 +108,12 @@ func (d *DB) FindScore(ctx context.Context, id int64) (*jixiao.ScoreRecord, erro
 // project gave it.
 func (d *DB) LatestScore(ctx context.Context, projectKey int64) (*jixiao.ScoreRecord, error) {
 	var row scoreRow
-	err := d.r.WithContext(ctx).Table("run_scores AS rs").Select(scoreColumns+", rs.run_id").
+	q := d.r.WithContext(ctx).Table("run_scores AS rs").Select(scoreColumns+", rs.run_id").
 		Joins("JOIN runs r ON r.id = rs.run_id").
 		Joins("JOIN scores s ON s.id = rs.score_id").
-		Where("rs.project_key = ? AND r.kind = ?", projectKey, jixiao.RunOfficial).
-		Order("rs.run_id DESC").Take(&row).Error
+		Joins("JOIN projects p ON p.id = rs.project_key").
+		Where("rs.project_key = ? AND r.kind = ?", projectKey, jixiao.RunOfficial)
+	err := inScope(ctx, q, "p.department_code").Order("rs.run_id DESC").Take(&row).Error
 	if err != nil {
 		return nil, notFound(err, "project %d has no official score", projectKey)
 	}

@@ -25,6 +25,7 @@ const DefaultStreamChunk = 2000
 // Each chunk is its own read transaction: a project stored while the
 // stream runs may or may not be in it, unless f.MaxKey excludes it.
 func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk int, fn func([]jixiao.StoredProject) error) error {
+	f = scopeFilter(ctx, f)
 	if len(f.IDs) > maxFilterIDs || len(f.Refs) > maxFilterIDs {
 		return jixiao.Errorf(jixiao.EINVALID, "at most %d project ids in one selection, got %d", maxFilterIDs, max(len(f.IDs), len(f.Refs)))
 	}
@@ -256,20 +257,26 @@ func projectWhere(f jixiao.ProjectFilter, after int64) (string, []any) {
 		where.WriteString(" AND p.year = ?")
 		args = append(args, f.Year)
 	}
+	in := func(column string, values []string) {
+		where.WriteString(" AND " + column + " IN (")
+		for i, v := range values {
+			if i > 0 {
+				where.WriteByte(',')
+			}
+			where.WriteByte('?')
+			args = append(args, v)
+		}
+		where.WriteByte(')')
+	}
+	if len(f.DepartmentCodes) > 0 {
+		in("p.department_code", f.DepartmentCodes)
+	}
 	if f.Department != "" {
 		where.WriteString(" AND p.department = ?")
 		args = append(args, f.Department)
 	}
 	if len(f.IDs) > 0 {
-		where.WriteString(" AND p.project_id IN (")
-		for i, id := range f.IDs {
-			if i > 0 {
-				where.WriteByte(',')
-			}
-			where.WriteByte('?')
-			args = append(args, id)
-		}
-		where.WriteByte(')')
+		in("p.project_id", f.IDs)
 	}
 	if len(f.Refs) > 0 {
 		cond, refArgs := refsWhere(f.Refs)

@@ -16,6 +16,7 @@ type userRow struct {
 	Name               string     `gorm:"column:name"`
 	DisplayName        string     `gorm:"column:display_name"`
 	Role               string     `gorm:"column:role"`
+	DepartmentCode     *string    `gorm:"column:department_code"`
 	PasswordHash       string     `gorm:"column:password_hash"`
 	MustChangePassword bool       `gorm:"column:must_change_password"`
 	CreatedAt          time.Time  `gorm:"column:created_at"`
@@ -26,7 +27,7 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 func (r *userRow) user() jixiao.User {
-	return jixiao.User{ID: r.ID, Name: r.Name, DisplayName: r.DisplayName, Role: r.Role, PasswordHash: r.PasswordHash,
+	return jixiao.User{ID: r.ID, Name: r.Name, DisplayName: r.DisplayName, Role: r.Role, Department: deref(r.DepartmentCode), PasswordHash: r.PasswordHash,
 		MustChangePassword: r.MustChangePassword, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DisabledAt: r.DisabledAt}
 }
 
@@ -72,9 +73,15 @@ func (d *DB) CreateUser(ctx context.Context, u *jixiao.User) error {
 	u.CreatedAt = d.orNow(u.CreatedAt)
 	u.UpdatedAt = u.CreatedAt
 	u.DisabledAt = dbTimePtr(u.DisabledAt)
-	row := userRow{Name: u.Name, DisplayName: u.DisplayName, Role: u.Role, PasswordHash: u.PasswordHash,
+	row := userRow{Name: u.Name, DisplayName: u.DisplayName, Role: u.Role, DepartmentCode: optional(u.Department), PasswordHash: u.PasswordHash,
 		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, DisabledAt: u.DisabledAt}
-	if err := d.write(ctx, func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
+	err := d.write(ctx, func(tx *gorm.DB) error {
+		if err := checkAccountDepartment(tx, u.Department, u.Role); err != nil {
+			return err
+		}
+		return tx.Create(&row).Error
+	})
+	if err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return jixiao.Errorf(jixiao.ECONFLICT, "用户名 %s 已存在", u.Name)
 		}
@@ -138,14 +145,17 @@ func (d *DB) UpdateUser(ctx context.Context, u *jixiao.User) error {
 		if err := tx.Where("id = ?", u.ID).Take(&old).Error; err != nil {
 			return notFound(err, "no user %d", u.ID)
 		}
+		if err := checkAccountDepartment(tx, u.Department, u.Role); err != nil {
+			return err
+		}
 		err := tx.Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
-			"display_name": u.DisplayName, "role": u.Role, "password_hash": u.PasswordHash,
+			"display_name": u.DisplayName, "role": u.Role, "department_code": optional(u.Department), "password_hash": u.PasswordHash,
 			"must_change_password": u.MustChangePassword, "updated_at": u.UpdatedAt, "disabled_at": u.DisabledAt,
 		}).Error
 		if err != nil {
 			return err
 		}
-		if old.PasswordHash != u.PasswordHash || u.DisabledAt != nil {
+		if old.PasswordHash != u.PasswordHash || u.DisabledAt != nil || deref(old.DepartmentCode) != u.Department {
 			return tx.Where("user_id = ?", u.ID).Delete(&sessionRow{}).Error
 		}
 		return nil
