@@ -53,8 +53,27 @@ func (s *Server) authenticate(role string) gin.HandlerFunc {
 		}
 		c.Set(keyNameKey, key.Name)
 		c.Set(keyRoleKey, key.Role)
+		if !s.setScope(c, key.Department) {
+			return
+		}
 		c.Next()
 	}
+}
+
+// setScope limits the rest of the request to the account's department
+// (none: bureau-wide), through its context, which the store reads. It
+// reports whether the request may go on.
+func (s *Server) setScope(c *gin.Context, department string) bool {
+	if department == "" {
+		return true
+	}
+	scope, err := s.store.DepartmentScope(c.Request.Context(), department)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	c.Request = c.Request.WithContext(jixiao.WithScope(c.Request.Context(), scope))
+	return true
 }
 
 // authenticateSession admits a request of a logged-in user with at least
@@ -75,6 +94,9 @@ func (s *Server) authenticateSession(c *gin.Context, role string) {
 	}
 	c.Set(keyNameKey, jixiao.UserActorPrefix+user.Name)
 	c.Set(keyRoleKey, user.Role)
+	if !s.setScope(c, user.Department) {
+		return
+	}
 	c.Next()
 }
 

@@ -65,6 +65,10 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		}
 	}()
 	sel := evaluation.Selection{ProjectIDs: req.ProjectIDs, Year: req.Year, Department: req.Department}
+	if scope := jixiao.ScopeOf(c.Request.Context()); scope.Limited() {
+		// Scored later, outside this request: the run keeps its limit.
+		sel.DepartmentCodes = scope.Departments
+	}
 	var rejectedInline []jixiao.RunRejection
 	if len(req.Projects) > 0 {
 		if len(req.ProjectIDs) > 0 || req.Department != "" {

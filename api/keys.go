@@ -26,8 +26,9 @@ func (s *Server) listKeys(c *gin.Context) {
 
 func (s *Server) createKey(c *gin.Context) {
 	var req struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
+		Name       string `json:"name"`
+		Role       string `json:"role"`
+		Department string `json:"department_code"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
@@ -43,11 +44,12 @@ func (s *Server) createKey(c *gin.Context) {
 		return
 	}
 	secret, key := jixiao.NewAPIKey(req.Name, req.Role, time.Now())
+	key.Department = strings.TrimSpace(req.Department)
 	if err := s.store.CreateAPIKey(c.Request.Context(), &key); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, "key.create", key.Name, gin.H{"role": key.Role, "prefix": key.Prefix, "id": key.ID})
+	s.audit(c, "key.create", key.Name, gin.H{"role": key.Role, "prefix": key.Prefix, "id": key.ID, "department_code": key.Department})
 	c.JSON(http.StatusCreated, gin.H{"key": key, "secret": secret})
 }
 

@@ -31,6 +31,7 @@ func (s *Server) createUser(c *gin.Context) {
 		Name        string `json:"name"`
 		DisplayName string `json:"display_name"`
 		Role        string `json:"role"`
+		Department  string `json:"department_code"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
@@ -55,12 +56,12 @@ func (s *Server) createUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u := jixiao.User{Name: name, DisplayName: display, Role: req.Role, PasswordHash: hash, MustChangePassword: true}
+	u := jixiao.User{Name: name, DisplayName: display, Role: req.Role, Department: strings.TrimSpace(req.Department), PasswordHash: hash, MustChangePassword: true}
 	if err := s.store.CreateUser(c.Request.Context(), &u); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, "user.create", u.Name, gin.H{"role": u.Role, "id": u.ID})
+	s.audit(c, "user.create", u.Name, gin.H{"role": u.Role, "id": u.ID, "department_code": u.Department})
 	c.JSON(http.StatusCreated, gin.H{"user": u, "password": password})
 }
 
@@ -96,6 +97,7 @@ func (s *Server) updateUser(c *gin.Context) {
 	var req struct {
 		DisplayName *string `json:"display_name"`
 		Role        *string `json:"role"`
+		Department  *string `json:"department_code"`
 		Disabled    *bool   `json:"disabled"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
@@ -123,6 +125,10 @@ func (s *Server) updateUser(c *gin.Context) {
 		}
 		u.Role = *req.Role
 		changes["role"] = u.Role
+	}
+	if req.Department != nil {
+		u.Department = strings.TrimSpace(*req.Department)
+		changes["department_code"] = u.Department
 	}
 	if req.Disabled != nil {
 		if *req.Disabled && u.Name == strings.TrimPrefix(actor(c), jixiao.UserActorPrefix) {
