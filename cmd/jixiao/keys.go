@@ -10,9 +10,10 @@ import (
 )
 
 func runKeys(ctx context.Context, s *streams, args []string) int {
-	fs := newFlagSet(s, "keys", "jixiao keys create --role viewer|scorer|admin [--name NAME] [--db jixiao.db]")
+	fs := newFlagSet(s, "keys", "jixiao keys create --role viewer|scorer|admin [--department CODE] [--name NAME] [--db jixiao.db]")
 	role := fs.String("role", "", "viewer, scorer or admin")
 	name := fs.String("name", "", "who or what the key is for (default: the role and date)")
+	department := fs.String("department", "", "limit the key to this department's projects, by code (viewer or scorer)")
 	db := fs.String("db", defaultDB(), dbUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -34,6 +35,7 @@ func runKeys(ctx context.Context, s *streams, args []string) int {
 	}
 	defer store.Close()
 	secret, key := jixiao.NewAPIKey(*name, *role, time.Now())
+	key.Department = *department
 	if err := store.CreateAPIKey(ctx, &key); err != nil {
 		fmt.Fprintf(s.stderr, "jixiao keys: %v\n", err)
 		return exitUsage

@@ -9,8 +9,8 @@
 //	jixiao rules test FILE|DIR|ID...
 //	jixiao rules show [--yaml] ID|FILE
 //	jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]
-//	jixiao keys create --role viewer|scorer|admin [--name NAME] [--db jixiao.db]
-//	jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--db jixiao.db]
+//	jixiao keys create --role viewer|scorer|admin [--department CODE] [--name NAME] [--db jixiao.db]
+//	jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--department CODE] [--db jixiao.db]
 //	jixiao template [-o FILE]
 //	jixiao import [--db jixiao.db] [--partial] [--marked OUT.xlsx] FILE
 //	jixiao export form|summary [flags]

@@ -15,10 +15,11 @@ import (
 // password gets in again. The temporary password is printed once; the
 // user must change it at the first login.
 func runUsers(ctx context.Context, s *streams, args []string) int {
-	fs := newFlagSet(s, "users", "jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--display-name TEXT] [--db jixiao.db]")
+	fs := newFlagSet(s, "users", "jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--department CODE] [--display-name TEXT] [--db jixiao.db]")
 	name := fs.String("name", "", "the login name (letters, digits, . _ -)")
 	role := fs.String("role", "", "viewer, scorer or admin (create)")
 	display := fs.String("display-name", "", "the name shown, for example 张三 (create)")
+	department := fs.String("department", "", "limit the user to this department's projects, by code (create; viewer or scorer)")
 	db := fs.String("db", defaultDB(), dbUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -51,7 +52,7 @@ func runUsers(ctx context.Context, s *streams, args []string) int {
 	action := "user.create"
 	var user *jixiao.User
 	if pos[0] == "create" {
-		user = &jixiao.User{Name: login, DisplayName: *display, Role: *role, PasswordHash: hash, MustChangePassword: true}
+		user = &jixiao.User{Name: login, DisplayName: *display, Role: *role, Department: *department, PasswordHash: hash, MustChangePassword: true}
 		err = store.CreateUser(ctx, user)
 	} else {
 		action = "user.password_reset"

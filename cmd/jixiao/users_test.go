@@ -61,6 +61,7 @@ func TestUsersCommand(t *testing.T) {
 		{"users", "create", "--name", "x", "--role", "admin", "--db", db},            // too short
 		{"users", "create", "--name", "new.one", "--role", "root", "--db", db},
 		{"users", "reset-password", "--name", "nobody", "--db", db},
+		{"users", "create", "--name", "dept.user", "--role", "scorer", "--department", "NOPE", "--db", db}, // no such department
 		{"users", "delete", "--name", "bureau.admin", "--db", db},
 	} {
 		if _, errOut, code := jixiaoRun(t, "", args...); code != exitUsage {
