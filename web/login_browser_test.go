@@ -110,3 +110,51 @@ func (st *stack) count(t *testing.T, path string) int {
 	}
 	return page.Total
 }
+
+// TestBrowserPeople: an admin creates a department and a user of it on
+// 用户与部门; the user logs in with the temporary password shown once and
+// sees only that department's projects (none, here), while the admin
+// sees the demo's 26.
+func TestBrowserPeople(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser tests need Chromium; run them without -short")
+	}
+	chromium := needChromium(t)
+	st := newStack(t)
+	b := newBrowser(t, st.url, chromium)
+	b.use(t)
+	b.do(chromedp.Navigate(st.url + "/"))
+	b.ready("login")
+	b.login(st.keys[jixiao.RoleAdmin])
+	b.goTo("#/people", "people")
+	if n := b.count("#departments-table tbody tr"); n != 1 {
+		t.Errorf("departments: %d rows, want the demo's one", n)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#new-department-code"), "C01"), chromedp.SendKeys(chromedp.CSS("#new-department-name"), "丙局"))
+	b.do(chromedp.Click(chromedp.CSS("#create-department")))
+	b.waitText("#people-out", "已新建部门 丙局")
+	b.do(chromedp.SendKeys(chromedp.CSS("#new-user-name"), "bing.user"), chromedp.SendKeys(chromedp.CSS("#new-user-display"), "丙局用户"),
+		chromedp.SetValue(chromedp.CSS("#new-user-department"), "C01"))
+	b.do(chromedp.Click(chromedp.CSS("#create-user")))
+	b.waitText("#people-out", "已新建用户")
+	temp := b.text("#temporary-password")
+	if len(temp) != 16 {
+		t.Fatalf("temporary password %q", temp)
+	}
+	if !strings.Contains(b.text("#users-table"), "丙局") {
+		t.Errorf("the users table does not show the user's department: %s", b.text("#users-table"))
+	}
+
+	b.follow(chromedp.Click(chromedp.CSS("#logout")), "login")
+	b.do(chromedp.SendKeys(chromedp.CSS("#login-name"), "bing.user"), chromedp.SendKeys(chromedp.CSS("#login-password"), temp),
+		chromedp.Click(chromedp.CSS("#password-login-button")))
+	b.wait("#new-password")
+	b.do(chromedp.SendKeys(chromedp.CSS("#new-password"), "丙局用户的密码 1"), chromedp.SendKeys(chromedp.CSS("#new-password-again"), "丙局用户的密码 1"))
+	b.follow(chromedp.Click(chromedp.CSS("#change-password-button")), "projects")
+	if page := run(b, chromedp.Evaluate[string](`document.querySelector('#main').innerText`)); strings.Contains(page, "HH2024") || strings.Contains(page, "住房公积金") {
+		t.Errorf("a 丙局 user sees the demo's projects:\n%s", page)
+	}
+	// The admin page is not theirs.
+	b.goTo("#/people", "people")
+	b.waitText(".alert.error", "admin")
+}

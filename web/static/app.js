@@ -8,6 +8,7 @@ import * as project from './project.js';
 import * as rulesets from './rulesets.js';
 import * as whatif from './whatif.js';
 import * as importer from './import.js';
+import * as people from './people.js';
 
 const routes = [
   [/^projects\/(\d+)\/(.+)$/, project.render, 'projects'],
@@ -16,6 +17,7 @@ const routes = [
   [/^rulesets$/, rulesets.render, 'rulesets'],
   [/^whatif$/, whatif.render, 'whatif'],
   [/^import$/, importer.render, 'import'],
+  [/^people$/, people.render, 'people'],
 ];
 
 const main = document.getElementById('main');
