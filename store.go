@@ -162,9 +162,10 @@ type AuditEntry struct {
 
 // Roles, in increasing power.
 const (
-	RoleViewer = "viewer"
-	RoleScorer = "scorer"
-	RoleAdmin  = "admin"
+	RoleViewer   = "viewer"
+	RoleScorer   = "scorer"
+	RoleReviewer = "reviewer" // the bureau's: returns and approves submissions
+	RoleAdmin    = "admin"
 )
 
 // RoleRank orders roles; an unknown role ranks below viewer.
@@ -174,11 +175,17 @@ func RoleRank(role string) int {
 		return 1
 	case RoleScorer:
 		return 2
-	case RoleAdmin:
+	case RoleReviewer:
 		return 3
+	case RoleAdmin:
+		return 4
 	}
 	return 0
 }
+
+// BureauRole reports the roles an account scoped to a department may not
+// have: reviewing, rules, users and keys are the bureau's.
+func BureauRole(role string) bool { return RoleRank(role) >= RoleRank(RoleReviewer) }
 
 // APIKey is a stored key; only the SHA-256 of the secret is kept.
 type APIKey struct {
@@ -301,6 +308,15 @@ type Store interface {
 	// MergeDepartment moves the projects and subordinate units of from
 	// to into; from's name leads to into from then on.
 	MergeDepartment(ctx context.Context, from, into string) (moved int, err error)
+
+	// The review of a project's self-evaluation. Review records r (an
+	// action on the version r.InputHash names, "" for the current one)
+	// if the project's status allows it, and returns the new state:
+	// draft or returned → submitted → approved or returned. An approval
+	// or return must name the version submitted, which is the current
+	// one, and may not be by the one who submitted it.
+	Review(ctx context.Context, year int, id string, r Review) (ReviewState, error)
+	FindReviews(ctx context.Context, year int, id string) (ReviewState, error)
 
 	SaveScenario(ctx context.Context, s *Scenario) error
 	FindScenario(ctx context.Context, id int64) (*Scenario, error)

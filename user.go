@@ -106,3 +106,38 @@ func ValidDepartmentCode(code string) string {
 	}
 	return ""
 }
+
+// Statuses of a project's self-evaluation.
+const (
+	StatusDraft     = "draft"     // 草稿
+	StatusSubmitted = "submitted" // 已提交
+	StatusApproved  = "approved"  // 已审核
+	StatusReturned  = "returned"  // 已退回
+)
+
+// Review actions.
+const (
+	ReviewSubmit  = "submit"
+	ReviewApprove = "approve"
+	ReviewReturn  = "return"
+)
+
+// Review is one step of a project's review: a submission by its
+// department, or an approval or return by the bureau, about one input
+// version of the project.
+type Review struct {
+	ID                int64             `json:"id"`
+	Action            string            `json:"action"`
+	InputHash         string            `json:"input_hash"`
+	Actor             string            `json:"actor"`
+	Comment           string            `json:"comment,omitempty"`
+	IndicatorComments map[string]string `json:"indicator_comments,omitempty"` // by indicator name
+	At                time.Time         `json:"at"`
+}
+
+// ReviewState is a project's status and its reviews, oldest first.
+type ReviewState struct {
+	Status    string   `json:"status"`
+	InputHash string   `json:"input_hash"` // the version stored now
+	Reviews   []Review `json:"reviews"`
+}

@@ -292,8 +292,8 @@ func checkAccountDepartment(tx *gorm.DB, code, role string) error {
 	if code == "" {
 		return nil
 	}
-	if role == jixiao.RoleAdmin {
-		return jixiao.Errorf(jixiao.EINVALID, "管理员账户须为全局账户，不能限于部门 %s", code)
+	if jixiao.BureauRole(role) {
+		return jixiao.Errorf(jixiao.EINVALID, "%s 账户须为全局账户，不能限于部门 %s", role, code)
 	}
 	var r departmentRow
 	if err := tx.Where("code = ?", code).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {

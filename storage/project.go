@@ -130,7 +130,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 		// write lock is held, so nothing changes in between.
 		// A project whose department now leads elsewhere (a merge, a
 		// department made since) is stored again, unchanged as input.
-		type stored struct{ hash, department string }
+		type stored struct{ hash, department, status string }
 		current := make(map[yearID]stored, len(items))
 		byYear := make(map[int][]string)
 		for _, it := range items {
@@ -141,27 +141,35 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 			// a row-value IN list would scan the table in SQLite.
 			for lo := 0; lo < len(ids); lo += keyBatch {
 				var rows []projectRow
-				if err := tx.Select("year", "project_id", "input_hash", "department_code").
+				if err := tx.Select("year", "project_id", "input_hash", "department_code", "status").
 					Where("year = ? AND project_id IN ?", year, ids[lo:min(lo+keyBatch, len(ids))]).
 					Find(&rows).Error; err != nil {
 					return err
 				}
 				for _, r := range rows {
-					current[yearID{r.Year, r.ProjectID}] = stored{r.InputHash, deref(r.DepartmentCode)}
+					current[yearID{r.Year, r.ProjectID}] = stored{r.InputHash, deref(r.DepartmentCode), r.Status}
 				}
 			}
 		}
 
 		if scope.Limited() {
 			for _, it := range items {
-				if old, ok := current[yearID{it.row.Year, it.row.ProjectID}]; ok && !scope.Allows(old.department) {
+				old, ok := current[yearID{it.row.Year, it.row.ProjectID}]
+				switch {
+				case !ok:
+				case !scope.Allows(old.department):
 					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
 						Message: fmt.Sprintf("%d 年的这个项目编号已由其他部门使用", it.row.Year)})
+				case old.hash != it.row.InputHash && (old.status == jixiao.StatusSubmitted || old.status == jixiao.StatusApproved):
+					// A department edits its self-evaluation before it
+					// submits it, or after the bureau returns it.
+					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
+						Message: fmt.Sprintf("项目%s，部门不能再修改", statusName[old.status])})
 				}
 			}
 		}
 		if len(outside) > 0 {
-			return &jixiao.Error{Code: jixiao.EINVALID, Message: fmt.Sprintf("%d 个项目不属于本账户的部门，均未保存", len(outside)), Details: outside}
+			return &jixiao.Error{Code: jixiao.EINVALID, Message: fmt.Sprintf("%d 个项目不能由本账户保存，均未保存", len(outside)), Details: outside}
 		}
 
 		changed := make([]projectRow, 0, len(items))

@@ -28,6 +28,7 @@ type projectRow struct {
 	// DepartmentCode is the department the project belongs to, matched
 	// by its name at each upsert; nil without a department.
 	DepartmentCode *string   `gorm:"column:department_code"`
+	Status         string    `gorm:"column:status;->"` // read only: written by reviews
 	Name           string    `gorm:"column:name"`
 	InputHash      string    `gorm:"column:input_hash"`
 	CreatedAt      time.Time `gorm:"column:created_at"`

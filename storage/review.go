@@ -1,0 +1,142 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"jixiao"
+)
+
+type reviewRow struct {
+	ID                int64     `gorm:"column:id;primaryKey"`
+	ProjectKey        int64     `gorm:"column:project_key"`
+	Action            string    `gorm:"column:action"`
+	InputHash         string    `gorm:"column:input_hash"`
+	Actor             string    `gorm:"column:actor"`
+	Comment           string    `gorm:"column:comment"`
+	IndicatorComments string    `gorm:"column:indicator_comments"`
+	At                time.Time `gorm:"column:at"`
+}
+
+func (reviewRow) TableName() string { return "project_reviews" }
+
+// reviewedProject is what a review reads of its project.
+type reviewedProject struct {
+	ID        int64  `gorm:"column:id"`
+	Status    string `gorm:"column:status"`
+	InputHash string `gorm:"column:input_hash"`
+}
+
+// statusName is how the messages name a status.
+var statusName = map[string]string{
+	jixiao.StatusDraft: "草稿", jixiao.StatusSubmitted: "已提交", jixiao.StatusApproved: "已审核", jixiao.StatusReturned: "已退回",
+}
+
+// transitions: the statuses an action may start from, and where it leads.
+var transitions = map[string]struct {
+	from []string
+	to   string
+}{
+	jixiao.ReviewSubmit:  {[]string{jixiao.StatusDraft, jixiao.StatusReturned}, jixiao.StatusSubmitted},
+	jixiao.ReviewApprove: {[]string{jixiao.StatusSubmitted}, jixiao.StatusApproved},
+	jixiao.ReviewReturn:  {[]string{jixiao.StatusSubmitted}, jixiao.StatusReturned},
+}
+
+// findReviewed reads the project (in the scope of ctx), locked for the
+// transaction on PostgreSQL (SQLite's one writer serialises anyway).
+func (d *DB) findReviewed(ctx context.Context, tx *gorm.DB, year int, id string, lock bool) (reviewedProject, error) {
+	var p reviewedProject
+	q := tx.Table("projects AS p").Select("p.id, p.status, p.input_hash").Where("p.year = ? AND p.project_id = ?", year, id)
+	if lock && d.postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := inScope(ctx, q, "p.department_code").Take(&p).Error
+	return p, notFound(err, "no project %q in %d", id, year)
+}
+
+// Review records one step of a project's review.
+func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (jixiao.ReviewState, error) {
+	t, ok := transitions[r.Action]
+	if !ok {
+		return jixiao.ReviewState{}, jixiao.Errorf(jixiao.EINVALID, "unknown review action %q", r.Action)
+	}
+	if r.Action == jixiao.ReviewReturn && r.Comment == "" {
+		return jixiao.ReviewState{}, jixiao.Errorf(jixiao.EINVALID, "退回须填写意见")
+	}
+	comments, err := json.Marshal(r.IndicatorComments)
+	if err != nil || r.IndicatorComments == nil {
+		comments = []byte("{}")
+	}
+	err = d.write(ctx, func(tx *gorm.DB) error {
+		p, err := d.findReviewed(ctx, tx, year, id, true)
+		if err != nil {
+			return err
+		}
+		allowed := false
+		for _, s := range t.from {
+			allowed = allowed || p.Status == s
+		}
+		if !allowed {
+			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 当前为“%s”，不能%s", id, statusName[p.Status], actionName[r.Action])
+		}
+		if r.InputHash != "" && r.InputHash != p.InputHash {
+			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 已有新版本（%.12s），不是所审核的版本 %.12s：请刷新后重新审核", id, p.InputHash, r.InputHash)
+		}
+		if r.Action != jixiao.ReviewSubmit {
+			var last reviewRow
+			err := tx.Where("project_key = ? AND action = ?", p.ID, jixiao.ReviewSubmit).Order("id DESC").Take(&last).Error
+			if err != nil {
+				return err
+			}
+			if last.InputHash != p.InputHash {
+				return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 提交后又被修改，须由部门重新提交", id)
+			}
+			if last.Actor == r.Actor {
+				return jixiao.Errorf(jixiao.EFORBIDDEN, "不能审核自己提交的项目 %s", id)
+			}
+		}
+		row := reviewRow{ProjectKey: p.ID, Action: r.Action, InputHash: p.InputHash, Actor: r.Actor, Comment: r.Comment,
+			IndicatorComments: string(comments), At: d.orNow(r.At)}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return tx.Table("projects").Where("id = ?", p.ID).Update("status", t.to).Error
+	})
+	if err != nil {
+		return jixiao.ReviewState{}, err
+	}
+	return d.FindReviews(ctx, year, id)
+}
+
+var actionName = map[string]string{jixiao.ReviewSubmit: "提交", jixiao.ReviewApprove: "审核通过", jixiao.ReviewReturn: "退回"}
+
+// FindReviews returns a project's status and reviews.
+func (d *DB) FindReviews(ctx context.Context, year int, id string) (jixiao.ReviewState, error) {
+	var out jixiao.ReviewState
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		p, err := d.findReviewed(ctx, tx, year, id, false)
+		if err != nil {
+			return err
+		}
+		var rows []reviewRow
+		if err := tx.Where("project_key = ?", p.ID).Order("id").Find(&rows).Error; err != nil {
+			return err
+		}
+		out = jixiao.ReviewState{Status: p.Status, InputHash: p.InputHash, Reviews: make([]jixiao.Review, len(rows))}
+		for i, r := range rows {
+			out.Reviews[i] = jixiao.Review{ID: r.ID, Action: r.Action, InputHash: r.InputHash, Actor: r.Actor, Comment: r.Comment, At: r.At}
+			if err := json.Unmarshal([]byte(r.IndicatorComments), &out.Reviews[i].IndicatorComments); err != nil {
+				return err
+			}
+			if len(out.Reviews[i].IndicatorComments) == 0 {
+				out.Reviews[i].IndicatorComments = nil
+			}
+		}
+		return nil
+	})
+	return out, err
+}
