@@ -33,6 +33,9 @@ func mutating(t *testing.T) []struct {
 		{http.MethodPost, "/api/v1/simulations/goal-seek", jixiao.RoleViewer, jsonBody(t, map[string]any{"year": 2024, "project_id": "HH2024-01", "field": "spent", "goal": map[string]any{"grade": "优"}}), "application/json"},
 		{http.MethodPost, "/api/v1/keys", jixiao.RoleAdmin, jsonBody(t, map[string]any{"name": "x", "role": "admin"}), "application/json"},
 		{http.MethodDelete, "/api/v1/keys/1", jixiao.RoleAdmin, nil, ""},
+		{http.MethodPost, "/api/v1/projects/2024/HH2024-01/submit", jixiao.RoleScorer, nil, ""},
+		{http.MethodPost, "/api/v1/projects/2024/HH2024-01/approve", jixiao.RoleReviewer, jsonBody(t, map[string]any{"input_hash": "x"}), "application/json"},
+		{http.MethodPost, "/api/v1/projects/2024/HH2024-01/return", jixiao.RoleReviewer, jsonBody(t, map[string]any{"input_hash": "x", "comment": "意见"}), "application/json"},
 		{http.MethodPost, "/api/v1/departments", jixiao.RoleAdmin, jsonBody(t, map[string]any{"code": "X1", "name": "某局"}), "application/json"},
 		{http.MethodPatch, "/api/v1/departments/X1", jixiao.RoleAdmin, jsonBody(t, map[string]any{"name": "某某局"}), "application/json"},
 		{http.MethodPost, "/api/v1/departments/X1/merge", jixiao.RoleAdmin, jsonBody(t, map[string]any{"into": "X2"}), "application/json"},
@@ -80,7 +83,7 @@ func TestMutatingOperationsRefuseUnauthorised(t *testing.T) {
 						t.Errorf("%s: WWW-Authenticate %q, want %q", tt.name, got, tt.challenge)
 					}
 				}
-				for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer} {
+				for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer, jixiao.RoleReviewer} {
 					if jixiao.RoleRank(role) >= jixiao.RoleRank(op.role) {
 						continue
 					}
@@ -96,7 +99,7 @@ func TestMutatingOperationsRefuseUnauthorised(t *testing.T) {
 	// own, which answer to a login rather than a key (session_test.go).
 	for _, r := range st.srv.Router().Routes() {
 		path := ginParam.ReplaceAllString(r.Path, "{$1}")
-		path = strings.NewReplacer("{id}", "cn-mof-2020-self", "{run}", "1", "{key}", "1", "{user}", "1", "{code}", "X1").Replace(path)
+		path = strings.NewReplacer("{year}/{id}", "2024/HH2024-01", "{id}", "cn-mof-2020-self", "{run}", "1", "{key}", "1", "{user}", "1", "{code}", "X1").Replace(path)
 		if strings.HasPrefix(path, "/api/v1/session") {
 			continue
 		}

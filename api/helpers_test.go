@@ -196,7 +196,7 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 		}
 		store.Close()
 	})
-	for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer, jixiao.RoleAdmin} {
+	for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer, jixiao.RoleReviewer, jixiao.RoleAdmin} {
 		st.keys[role], st.keyIDs[role] = st.newKey(role+"-key", role)
 	}
 	return st

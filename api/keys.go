@@ -40,7 +40,7 @@ func (s *Server) createKey(c *gin.Context) {
 		return
 	}
 	if jixiao.RoleRank(req.Role) == 0 {
-		s.fail(c, invalidField("role", "must be viewer, scorer or admin, got %q", req.Role))
+		s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", req.Role))
 		return
 	}
 	secret, key := jixiao.NewAPIKey(req.Name, req.Role, time.Now())

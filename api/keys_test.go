@@ -16,7 +16,7 @@ func TestKeys(t *testing.T) {
 	}
 	res := st.get(jixiao.RoleAdmin, "/api/v1/keys").want(t, http.StatusOK)
 	res.decode(t, &keys)
-	if len(keys.Items) != 3 || keys.Items[0].Name != "viewer-key" || keys.Items[2].Role != jixiao.RoleAdmin {
+	if len(keys.Items) != 4 || keys.Items[0].Name != "viewer-key" || keys.Items[3].Role != jixiao.RoleAdmin {
 		t.Errorf("keys %+v", keys.Items)
 	}
 	for _, secret := range st.keys {
@@ -56,7 +56,7 @@ func TestKeys(t *testing.T) {
 	st.do(request{method: http.MethodDelete, path: "/api/v1/keys/abc", role: jixiao.RoleAdmin, specInvalid: true}).problem(t, http.StatusNotFound, "not_found")
 
 	st.get(jixiao.RoleAdmin, "/api/v1/keys").want(t, http.StatusOK).decode(t, &keys)
-	if len(keys.Items) != 4 || keys.Items[3].RevokedAt == nil || keys.Items[0].RevokedAt != nil {
+	if len(keys.Items) != 5 || keys.Items[4].RevokedAt == nil || keys.Items[0].RevokedAt != nil {
 		t.Errorf("keys %+v", keys.Items)
 	}
 

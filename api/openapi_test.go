@@ -85,7 +85,7 @@ func TestSpecStatesRoles(t *testing.T) {
 	doc, _ := loadSpec(t)
 	public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /api/v1/openapi.yaml": true,
 		"POST /api/v1/session": true}
-	role := regexp.MustCompile(`Role: (viewer|scorer|admin|any logged-in user)\.`)
+	role := regexp.MustCompile(`Role: (viewer|scorer|reviewer|admin|any logged-in user)\.`)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if public[method+" "+path] {

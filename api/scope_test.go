@@ -47,11 +47,12 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 		p["department"] = dept
 		return p
 	}
-	st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{proj("JA-1", "甲局"), proj("JA-2", "甲局下属单位"), proj("JB-1", "乙局")}).want(t, http.StatusOK)
+	st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{proj("JA-1", "甲局"), proj("JA-2", "甲局下属单位"), proj("JB-1", "乙局"), proj("JB-2", "乙局")}).want(t, http.StatusOK)
 
 	f := &scopeFixture{st: st, runs: map[string]int64{}, scenarios: map[string]int64{}}
 	for _, p := range []principal{
-		{name: "bureau-viewer", role: jixiao.RoleViewer}, {name: "bureau-scorer", role: jixiao.RoleScorer}, {name: "bureau-admin", role: jixiao.RoleAdmin},
+		{name: "bureau-viewer", role: jixiao.RoleViewer}, {name: "bureau-scorer", role: jixiao.RoleScorer},
+		{name: "bureau-reviewer", role: jixiao.RoleReviewer}, {name: "bureau-admin", role: jixiao.RoleAdmin},
 		{name: "A-viewer", role: jixiao.RoleViewer, department: "DEPT-A"}, {name: "A-scorer", role: jixiao.RoleScorer, department: "DEPT-A"},
 		{name: "B-viewer", role: jixiao.RoleViewer, department: "DEPT-B"}, {name: "B-scorer", role: jixiao.RoleScorer, department: "DEPT-B"},
 	} {
@@ -83,7 +84,7 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 			res.want(t, http.StatusCreated).decode(t, &ev)
 		}
 		f.runs[owner] = ev.Run.ID
-		wantScored := map[string]int{"bureau": 3, "A": 2, "B": 1}[owner]
+		wantScored := map[string]int{"bureau": 4, "A": 2, "B": 2}[owner]
 		if ev.Run.Scored != wantScored || ev.Run.Total != wantScored {
 			t.Errorf("the run of %s scored %d of %d, want %d", owner, ev.Run.Scored, ev.Run.Total, wantScored)
 		}
@@ -94,6 +95,9 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 			body: []byte(`{"year": 2024, "save_as": "方案-` + owner + `"}`)}).want(t, http.StatusOK).decode(t, &sim)
 		f.scenarios[owner] = sim.ScenarioID
 	}
+	// JB-2 is submitted: every review call the matrix makes conflicts
+	// with its state, and changes nothing.
+	st.do(request{method: http.MethodPost, path: "/api/v1/projects/2024/JB-2/submit", auth: by("B-scorer").auth}).want(t, http.StatusOK)
 	var scores struct {
 		Items []jixiao.ScoreRecord `json:"items"`
 	}
@@ -108,7 +112,7 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 // markers are what an account of a department must never see of the
 // other: its project ids, names and code.
 var markers = map[string][]string{
-	"DEPT-A": {"JB-1", "乙局", "DEPT-B", "方案-B", "方案-bureau"},
+	"DEPT-A": {"JB-1", "JB-2", "乙局", "DEPT-B", "方案-B", "方案-bureau"},
 	"DEPT-B": {"JA-1", "JA-2", "甲局", "DEPT-A", "方案-A", "方案-bureau"},
 }
 
@@ -143,6 +147,10 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/projects/2024/JA-2", "", "viewer", "A", 200, 404, "", false},
 		{"GET", "/api/v1/projects/2024/JB-1", "", "viewer", "B", 200, 404, "", false},
 		{"GET", "/api/v1/projects/2024/JB-1/form.xlsx", "", "viewer", "B", 200, 404, "", false},
+		{"GET", "/api/v1/projects/2024/JB-2/review", "", "viewer", "B", 200, 404, "", false},
+		{"POST", "/api/v1/projects/2024/JB-2/submit", "", "scorer", "B", 409, 404, "", false},
+		{"POST", "/api/v1/projects/2024/JB-2/approve", `{"input_hash": "x"}`, "reviewer", "B", 409, 404, "application/json", false},
+		{"POST", "/api/v1/projects/2024/JB-2/return", `{"input_hash": "x", "comment": "意见"}`, "reviewer", "B", 409, 404, "application/json", false},
 		{"GET", "/api/v1/exports/summary.xlsx?year=2024", "", "viewer", "", 200, 0, "", false},
 		{"GET", "/api/v1/evaluations", "", "viewer", "", 200, 0, "", false},
 		{"GET", "/api/v1/evaluations/" + run("A"), "", "viewer", "A", 200, 404, "", false},

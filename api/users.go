@@ -48,7 +48,7 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	if jixiao.RoleRank(req.Role) == 0 {
-		s.fail(c, invalidField("role", "must be viewer, scorer or admin, got %q", req.Role))
+		s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", req.Role))
 		return
 	}
 	password, hash, err := s.passwords.Temporary(c.Request.Context())
@@ -120,7 +120,7 @@ func (s *Server) updateUser(c *gin.Context) {
 	}
 	if req.Role != nil {
 		if jixiao.RoleRank(*req.Role) == 0 {
-			s.fail(c, invalidField("role", "must be viewer, scorer or admin, got %q", *req.Role))
+			s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", *req.Role))
 			return
 		}
 		u.Role = *req.Role

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"jixiao"
+)
+
+// pathYear is the route's :year, or a 404 problem.
+func (s *Server) pathYear(c *gin.Context) (int, bool) {
+	year, err := strconv.Atoi(c.Param("year"))
+	if err != nil {
+		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
+		return 0, false
+	}
+	return year, true
+}
+
+// getReview answers a project's review status and history.
+func (s *Server) getReview(c *gin.Context) {
+	year, ok := s.pathYear(c)
+	if !ok {
+		return
+	}
+	state, err := s.store.FindReviews(c.Request.Context(), year, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, state)
+}
+
+// review is one step of the review: submit (a department's, or the
+// bureau's on its behalf), approve or return (a reviewer's).
+func (s *Server) review(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var req struct {
+			InputHash         string            `json:"input_hash"`
+			Comment           string            `json:"comment"`
+			IndicatorComments map[string]string `json:"indicator_comments"`
+		}
+		if action != jixiao.ReviewSubmit || c.Request.ContentLength > 0 {
+			if err := decodeJSON(c, &req); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		year, ok := s.pathYear(c)
+		if !ok {
+			return
+		}
+		if action != jixiao.ReviewSubmit && req.InputHash == "" {
+			s.fail(c, invalidField("input_hash", "须给出所审核版本的 input_hash"))
+			return
+		}
+		r := jixiao.Review{Action: action, InputHash: req.InputHash, Actor: actor(c), Comment: strings.TrimSpace(req.Comment),
+			IndicatorComments: req.IndicatorComments}
+		for _, text := range append([]string{r.Comment}, values(r.IndicatorComments)...) {
+			if len([]rune(text)) > 2000 {
+				s.fail(c, invalidField("comment", "意见至多 2000 个字符"))
+				return
+			}
+		}
+		state, err := s.store.Review(c.Request.Context(), year, c.Param("id"), r)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.audit(c, "project."+action, strconv.Itoa(year)+"/"+c.Param("id"), gin.H{"input_hash": state.InputHash, "status": state.Status})
+		c.JSON(http.StatusOK, state)
+	}
+}
+
+func values(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
