@@ -10,8 +10,8 @@ import (
 )
 
 func runKeys(ctx context.Context, s *streams, args []string) int {
-	fs := newFlagSet(s, "keys", "jixiao keys create --role viewer|scorer|admin [--department CODE] [--name NAME] [--db jixiao.db]")
-	role := fs.String("role", "", "viewer, scorer or admin")
+	fs := newFlagSet(s, "keys", "jixiao keys create --role viewer|scorer|reviewer|admin [--department CODE] [--name NAME] [--db jixiao.db]")
+	role := fs.String("role", "", "viewer, scorer, reviewer or admin")
 	name := fs.String("name", "", "who or what the key is for (default: the role and date)")
 	department := fs.String("department", "", "limit the key to this department's projects, by code (viewer or scorer)")
 	db := fs.String("db", defaultDB(), dbUsage)
@@ -23,7 +23,7 @@ func runKeys(ctx context.Context, s *streams, args []string) int {
 		return usageError(fs, "the only keys command is create")
 	}
 	if jixiao.RoleRank(*role) == 0 {
-		return usageError(fs, "--role must be viewer, scorer or admin, got %q", *role)
+		return usageError(fs, "--role must be viewer, scorer, reviewer or admin, got %q", *role)
 	}
 	if *name == "" {
 		*name = *role + "-" + time.Now().Format("20060102-150405")

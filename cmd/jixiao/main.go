@@ -9,8 +9,8 @@
 //	jixiao rules test FILE|DIR|ID...
 //	jixiao rules show [--yaml] ID|FILE
 //	jixiao serve [--addr :8080] [--db jixiao.db] [--rules-dir DIR] [--demo] [--auth on|off]
-//	jixiao keys create --role viewer|scorer|admin [--department CODE] [--name NAME] [--db jixiao.db]
-//	jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--department CODE] [--db jixiao.db]
+//	jixiao keys create --role viewer|scorer|reviewer|admin [--department CODE] [--name NAME] [--db jixiao.db]
+//	jixiao users create|reset-password --name NAME [--role viewer|scorer|reviewer|admin] [--department CODE] [--db jixiao.db]
 //	jixiao template [-o FILE]
 //	jixiao import [--db jixiao.db] [--partial] [--marked OUT.xlsx] FILE
 //	jixiao export form|summary [flags]
@@ -76,7 +76,7 @@ func verbs() []verb {
 		{"score", "score projects against a rule set and print a table, JSON or CSV", runScore},
 		{"rules", "check, test or show rule files (rules check|test|show)", runRules},
 		{"serve", "run the HTTP service with its database and watched rule files", runServe},
-		{"keys", "create an API key (keys create --role viewer|scorer|admin)", runKeys},
+		{"keys", "create an API key (keys create --role viewer|scorer|reviewer|admin)", runKeys},
 		{"users", "create a user who logs in with a password, or reset one's password (users create|reset-password)", runUsers},
 		{"template", "write the Excel import template", runTemplate},
 		{"import", "import projects from an .xlsx workbook, CSV or JSON file into the database", runImport},

@@ -15,9 +15,9 @@ import (
 // password gets in again. The temporary password is printed once; the
 // user must change it at the first login.
 func runUsers(ctx context.Context, s *streams, args []string) int {
-	fs := newFlagSet(s, "users", "jixiao users create|reset-password --name NAME [--role viewer|scorer|admin] [--department CODE] [--display-name TEXT] [--db jixiao.db]")
+	fs := newFlagSet(s, "users", "jixiao users create|reset-password --name NAME [--role viewer|scorer|reviewer|admin] [--department CODE] [--display-name TEXT] [--db jixiao.db]")
 	name := fs.String("name", "", "the login name (letters, digits, . _ -)")
-	role := fs.String("role", "", "viewer, scorer or admin (create)")
+	role := fs.String("role", "", "viewer, scorer, reviewer or admin (create)")
 	display := fs.String("display-name", "", "the name shown, for example 张三 (create)")
 	department := fs.String("department", "", "limit the user to this department's projects, by code (create; viewer or scorer)")
 	db := fs.String("db", defaultDB(), dbUsage)
@@ -33,7 +33,7 @@ func runUsers(ctx context.Context, s *streams, args []string) int {
 		return usageError(fs, "--name %q: %s", *name, msg)
 	}
 	if pos[0] == "create" && jixiao.RoleRank(*role) == 0 {
-		return usageError(fs, "--role must be viewer, scorer or admin, got %q", *role)
+		return usageError(fs, "--role must be viewer, scorer, reviewer or admin, got %q", *role)
 	}
 	if msg := jixiao.LabelProblem(*display); msg != "" {
 		return usageError(fs, "--display-name: %s", msg)
