@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { h, add, clear, card, table, note, busy, time, field, select } from './ui.js';
 
-const roles = [['viewer', '查看（viewer）'], ['scorer', '评分（scorer）'], ['admin', '管理员（admin）']];
+const roles = [['viewer', '查看（viewer）'], ['scorer', '填报与评分（scorer）'], ['reviewer', '审核（reviewer）'], ['admin', '管理员（admin）']];
 const roleName = Object.fromEntries(roles);
 
 export function render(view) {
@@ -41,7 +41,7 @@ async function page(view, message) {
       });
     },
   }, field('用户名', name, '字母、数字和 . _ -'), field('姓名', display), field('角色', role),
-  field('部门', dep, '部门账户只能看到本部门及下级单位的项目，不能是管理员'), create);
+  field('部门', dep, '部门账户只能看到本部门及下级单位的项目，不能是审核员或管理员'), create);
 
   const userRows = table([
     { label: '用户名', value: (u) => u.name, cell: (u) => h('code', u.name) },
