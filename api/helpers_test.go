@@ -158,6 +158,7 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	postgres := storage.IsPostgresURL(dbPath)
 	if postgres { // as serve wires it
 		regOpts.Shared = store.ActiveRuleSets
+		regOpts.OnAdopt = func(v jixiao.RuleSetVersion) { metrics.Activated(v.RuleSetID, v.Version, v.Hash) }
 	}
 	reg, err := open(regOpts)
 	if err != nil {
