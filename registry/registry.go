@@ -152,6 +152,10 @@ type Registry struct {
 	// come before the built-ins and files until a file or an upload of
 	// the id changes here.
 	shared map[string]*loaded
+	// activations counts the versions activated here (not adopted): a
+	// reading of the shared versions begun before one of them may be
+	// older than it, and is dropped (see adoptShared).
+	activations uint64
 }
 
 // KeepRetired is how many replaced versions stay compiled in memory.
@@ -654,6 +658,7 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 				continue
 			}
 			delete(r.activateErrs, id)
+			r.activations++
 			sets[id] = e
 			changed = true
 			args := []any{"id", id, "version", l.rs.Ref().Version, "hash", jixiao.ShortHash(l.hash()), "source", l.source, "path", l.path}

@@ -37,6 +37,9 @@ func (r *Registry) adoptShared(ctx context.Context) error {
 	if r.sharedFn == nil {
 		return nil
 	}
+	r.mu.Lock()
+	activations := r.activations
+	r.mu.Unlock()
 	versions, err := r.sharedFn(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the rule sets active in the shared database: %w", err)
@@ -69,6 +72,12 @@ func (r *Registry) adoptShared(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.activations != activations {
+		// A version was activated here while the database was read: what
+		// was read may be older than it, and would bring back the version
+		// it replaced. Its own notification brings another Sync.
+		return nil
+	}
 	want, _ = r.wantLocked()
 	for _, a := range adopt {
 		if r.skipShared(a.v, want) {

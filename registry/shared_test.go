@@ -189,3 +189,47 @@ func TestSyncDuringUpload(t *testing.T) {
 		t.Errorf("the shared database holds %s, want the upload", jixiao.ShortHash(v.Hash))
 	}
 }
+
+// A Sync that read the database before a version was activated here does
+// not bring back, with what it read, the version that activation
+// replaced (seen on PostgreSQL as a variant briefly back on the old
+// version of its parent after an upload).
+func TestSyncReadBeforeActivation(t *testing.T) {
+	ctx := context.Background()
+	db := &sharedDB{active: map[string]jixiao.RuleSetVersion{}}
+	var adopted []string
+	read, proceed := make(chan struct{}), make(chan struct{})
+	var armed sync.Once
+	arm := false
+	r, err := New(Options{Dir: t.TempDir(), PollInterval: -1, Logger: slog.New(slog.DiscardHandler),
+		OnActivate: db.activate,
+		Shared: func(ctx context.Context) ([]jixiao.RuleSetVersion, error) {
+			v, err := db.versions(ctx)
+			if arm {
+				armed.Do(func() { close(read); <-proceed }) // read now, answered after the upload
+			}
+			return v, err
+		},
+		OnAdopt: func(v jixiao.RuleSetVersion) { adopted = append(adopted, v.RuleSetID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm = true
+	synced := make(chan error, 1)
+	go func() { synced <- r.Sync(ctx) }()
+	<-read
+	v2 := withVersion(t, builtinData(t, mofID), "2024.2")
+	if _, err := r.Put(ctx, mofID, v2, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := r.Snapshot().Get(mofID)
+	hubei, _ := r.Snapshot().Get("hubei-self")
+	if rs.Ref().Hash != hashOf(v2) || !strings.Contains(string(hubei.File().Body), "2024.2") || len(adopted) != 0 {
+		t.Errorf("after a Sync that read before the upload: %s active, hubei-self on %.120s…, adopted %v; want the upload",
+			jixiao.ShortHash(rs.Ref().Hash), hubei.File().Body, adopted)
+	}
+}
