@@ -63,11 +63,15 @@ func (d *DB) StreamProjects(ctx context.Context, f jixiao.ProjectFilter, chunk i
 		}
 	}()
 	for r := range next {
-		if r.err != nil {
-			return r.err
-		}
+		// Cancelled, the reader's query may fail otherwise first (its
+		// transaction rolled back under it): the cancellation is the
+		// cause, and the caller's answer (a 499, an interrupted run)
+		// depends on seeing it.
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.err != nil {
+			return r.err
 		}
 		if len(r.projects) > 0 {
 			if err := fn(r.projects); err != nil {
