@@ -19,11 +19,12 @@ func NewAPIKey(name, role string, now time.Time) (secret string, key APIKey) {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	secret = apiKeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-	return secret, APIKey{Name: name, Role: role, Prefix: secret[:8], Hash: HashAPIKey(secret), CreatedAt: now.UTC()}
+	return secret, APIKey{Name: name, Role: role, Prefix: secret[:8], Hash: HashSecret(secret), CreatedAt: now.UTC()}
 }
 
-// HashAPIKey returns the stored form of a key: hex SHA-256.
-func HashAPIKey(secret string) string {
+// HashSecret returns the stored form of a secret, an API key or a
+// session's token: hex SHA-256.
+func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }

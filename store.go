@@ -300,6 +300,7 @@ type Store interface {
 	// Departments. UpsertProjects matches each project's department by
 	// name, creating the ones it does not know.
 	FindDepartments(ctx context.Context) ([]Department, error)
+	FindDepartment(ctx context.Context, code string) (*Department, error)
 	// DepartmentScope is the scope of an account of department code: it
 	// and its subordinate units, at any depth.
 	DepartmentScope(ctx context.Context, code string) (Scope, error)

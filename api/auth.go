@@ -173,7 +173,7 @@ func (kc *keyCache) find(ctx context.Context, secret string) (jixiao.APIKey, err
 	// while the store was being asked is not undone by remembering what
 	// it answered before.
 	asked := time.Now()
-	key, err := kc.lookup(ctx, jixiao.HashAPIKey(secret))
+	key, err := kc.lookup(ctx, jixiao.HashSecret(secret))
 	if err != nil {
 		return jixiao.APIKey{}, err
 	}

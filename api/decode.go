@@ -304,6 +304,29 @@ func queryInt(c *gin.Context, name string) (int, error) {
 	return n, nil
 }
 
+// items answers a whole list as {"items": [...]}, an empty list as [],
+// or err.
+func items[T any](s *Server, c *gin.Context, list []T, err error) {
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if list == nil {
+		list = []T{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": list})
+}
+
+// pathYear is the route's :year, or a 404 problem.
+func (s *Server) pathYear(c *gin.Context) (int, bool) {
+	year, err := strconv.Atoi(c.Param("year"))
+	if err != nil {
+		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
+		return 0, false
+	}
+	return year, true
+}
+
 func pathInt64(c *gin.Context, name string) (int64, error) {
 	n, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || n < 1 {

@@ -10,32 +10,8 @@ import (
 )
 
 func (s *Server) listDepartments(c *gin.Context) {
-	deps, err := s.store.FindDepartments(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if deps == nil {
-		deps = []jixiao.Department{}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": deps})
-}
-
-// findDepartment is the department the route's :code names, or a 404
-// problem.
-func (s *Server) findDepartment(c *gin.Context) (*jixiao.Department, bool) {
-	deps, err := s.store.FindDepartments(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return nil, false
-	}
-	for i := range deps {
-		if deps[i].Code == c.Param("code") {
-			return &deps[i], true
-		}
-	}
-	s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no department %q", c.Param("code")))
-	return nil, false
+	list, err := s.store.FindDepartments(c.Request.Context())
+	items(s, c, list, err)
 }
 
 func (s *Server) createDepartment(c *gin.Context) {
@@ -86,8 +62,9 @@ func (s *Server) updateDepartment(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	dep, ok := s.findDepartment(c)
-	if !ok {
+	dep, err := s.store.FindDepartment(c.Request.Context(), c.Param("code"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if req.Name != nil {

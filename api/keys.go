@@ -13,15 +13,8 @@ import (
 )
 
 func (s *Server) listKeys(c *gin.Context) {
-	keys, err := s.store.FindAPIKeys(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if keys == nil {
-		keys = []jixiao.APIKey{}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": keys})
+	list, err := s.store.FindAPIKeys(c.Request.Context())
+	items(s, c, list, err)
 }
 
 func (s *Server) createKey(c *gin.Context) {

@@ -20,7 +20,7 @@ func TestKeys(t *testing.T) {
 		t.Errorf("keys %+v", keys.Items)
 	}
 	for _, secret := range st.keys {
-		if strings.Contains(string(res.body), secret) || strings.Contains(string(res.body), jixiao.HashAPIKey(secret)) {
+		if strings.Contains(string(res.body), secret) || strings.Contains(string(res.body), jixiao.HashSecret(secret)) {
 			t.Error("the key list shows a secret or its hash")
 		}
 	}

@@ -128,9 +128,8 @@ func (s *Server) listProjects(c *gin.Context) {
 }
 
 func (s *Server) getProject(c *gin.Context) {
-	year, err := strconv.Atoi(c.Param("year"))
-	if err != nil {
-		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
+	year, ok := s.pathYear(c)
+	if !ok {
 		return
 	}
 	sp, err := s.store.FindProject(c.Request.Context(), year, c.Param("id"))

@@ -10,16 +10,6 @@ import (
 	"jixiao"
 )
 
-// pathYear is the route's :year, or a 404 problem.
-func (s *Server) pathYear(c *gin.Context) (int, bool) {
-	year, err := strconv.Atoi(c.Param("year"))
-	if err != nil {
-		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
-		return 0, false
-	}
-	return year, true
-}
-
 // getReview answers a project's review status and history.
 func (s *Server) getReview(c *gin.Context) {
 	year, ok := s.pathYear(c)

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -96,11 +94,6 @@ func (a *addressThrottle) fail(addr string, now time.Time) {
 		clear(a.failures)
 	}
 	a.failures[addr] = append(a.recent(addr, now), now)
-}
-
-func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // tooMany refuses a login attempt for wait.
@@ -201,17 +194,28 @@ func (s *Server) login(c *gin.Context) {
 			}
 		}
 	}
-	token := jixiao.NewSecretToken(32)
-	sess := &jixiao.Session{TokenHash: tokenHash(token), UserID: user.ID, CSRFToken: jixiao.NewSecretToken(32),
-		CreatedAt: now, SeenAt: now, ExpiresAt: now.Add(s.sessionMaxAge)}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
+	sess, err := s.startSession(c, user.ID, now.Add(s.sessionMaxAge))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, token, sess.ExpiresAt)
 	c.Set(keyNameKey, jixiao.UserActorPrefix+user.Name)
 	s.audit(c, "session.login", user.Name, gin.H{"address": addr})
 	c.JSON(http.StatusOK, s.sessionView(sess, user))
+}
+
+// startSession stores a new session of the user, ending at expires, and
+// sets its cookie.
+func (s *Server) startSession(c *gin.Context, userID int64, expires time.Time) (*jixiao.Session, error) {
+	now := time.Now()
+	token := jixiao.NewSecretToken(32)
+	sess := &jixiao.Session{TokenHash: jixiao.HashSecret(token), UserID: userID, CSRFToken: jixiao.NewSecretToken(32),
+		CreatedAt: now, SeenAt: now, ExpiresAt: expires}
+	if err := s.store.CreateSession(c.Request.Context(), sess); err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(c, token, sess.ExpiresAt)
+	return sess, nil
 }
 
 func (s *Server) sessionView(sess *jixiao.Session, u *jixiao.User) sessionView {
@@ -246,7 +250,7 @@ func (s *Server) fromSession(c *gin.Context) (*jixiao.Session, *jixiao.User, err
 		return nil, nil, errNoSession
 	}
 	ctx := c.Request.Context()
-	hash := tokenHash(token)
+	hash := jixiao.HashSecret(token)
 	sess, user, err := s.store.FindSession(ctx, hash)
 	if jixiao.ErrorCode(err) == jixiao.ENOTFOUND {
 		return nil, nil, errNoSession
@@ -377,15 +381,11 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	now := time.Now()
-	token := jixiao.NewSecretToken(32)
-	next := &jixiao.Session{TokenHash: tokenHash(token), UserID: user.ID, CSRFToken: jixiao.NewSecretToken(32),
-		CreatedAt: now, SeenAt: now, ExpiresAt: sess.ExpiresAt}
-	if err := s.store.CreateSession(ctx, next); err != nil {
+	next, err := s.startSession(c, user.ID, sess.ExpiresAt)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, token, next.ExpiresAt)
 	s.audit(c, "user.password", user.Name, nil)
 	c.JSON(http.StatusOK, s.sessionView(next, user))
 }

@@ -184,9 +184,8 @@ func baseName(name string) string {
 // projectForm writes the 项目支出绩效自评表 of a project's latest official
 // score, or of ?score=ID.
 func (s *Server) projectForm(c *gin.Context) {
-	year, err := strconv.Atoi(c.Param("year"))
-	if err != nil {
-		s.fail(c, jixiao.Errorf(jixiao.ENOTFOUND, "no year %q", c.Param("year")))
+	year, ok := s.pathYear(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()

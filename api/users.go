@@ -13,15 +13,8 @@ import (
 )
 
 func (s *Server) listUsers(c *gin.Context) {
-	users, err := s.store.FindUsers(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if users == nil {
-		users = []jixiao.User{}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": users})
+	list, err := s.store.FindUsers(c.Request.Context())
+	items(s, c, list, err)
 }
 
 // createUser makes a user with a temporary password, shown in this

@@ -146,6 +146,21 @@ func (d *DB) FindDepartments(ctx context.Context) ([]jixiao.Department, error) {
 	return out, nil
 }
 
+// FindDepartment returns the department with this code, with its number
+// of projects.
+func (d *DB) FindDepartment(ctx context.Context, code string) (*jixiao.Department, error) {
+	var r departmentRow
+	if err := inScope(ctx, d.r.WithContext(ctx).Where("code = ?", code), "code").Take(&r).Error; err != nil {
+		return nil, unavailable(notFound(err, "no department %q", code))
+	}
+	var n int64
+	if err := d.r.WithContext(ctx).Model(&projectRow{}).Where("department_code = ?", code).Count(&n).Error; err != nil {
+		return nil, unavailable(err)
+	}
+	return &jixiao.Department{Code: r.Code, Name: r.Name, ParentCode: deref(r.ParentCode), MergedInto: deref(r.MergedInto),
+		CreatedAt: r.CreatedAt, Projects: int(n)}, nil
+}
+
 func checkDepartment(tx *gorm.DB, dep *jixiao.Department) error {
 	if msg := jixiao.ValidDepartmentCode(dep.Code); msg != "" {
 		return jixiao.Errorf(jixiao.EINVALID, "部门编码 %q 无效：%s", dep.Code, msg)

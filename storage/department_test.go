@@ -68,6 +68,11 @@ func TestDepartments(t *testing.T) {
 		if deps["住建局"].MergedInto != "101" || deps["住房公积金中心"].Projects != 3 || deps["住建局"].Projects != 0 {
 			t.Errorf("after the merge: %+v", deps)
 		}
+		if got, err := d.FindDepartment(ctx, "101"); err != nil || got.Projects != 3 || got.Name != "住房公积金中心" {
+			t.Errorf("FindDepartment(101) = %+v, %v", got, err)
+		}
+		_, err = d.FindDepartment(ctx, "999")
+		wantCode(t, err, jixiao.ENOTFOUND)
 		// The merged name still leads to the department it went into.
 		if _, err := d.UpsertProjects(ctx, []jixiao.Project{testProject(2024, "P-NEW", "住建局")}); err != nil {
 			t.Fatal(err)

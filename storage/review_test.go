@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"jixiao"
@@ -86,7 +87,7 @@ func TestReviewWorkflow(t *testing.T) {
 			actions = append(actions, r.Action+":"+r.Actor)
 		}
 		want := "submit:user:jia return:user:reviewer submit:user:jia approve:user:reviewer"
-		if got := joinWords(actions); got != want {
+		if got := strings.Join(actions, " "); got != want {
 			t.Errorf("history %s, want %s", got, want)
 		}
 		if state.Reviews[1].Comment != "请补充数量指标的说明" || state.Reviews[1].IndicatorComments["数量"] != "与年初目标不符" {
@@ -99,15 +100,4 @@ func TestReviewWorkflow(t *testing.T) {
 		_, err = d.Review(other, 2024, "R-1", jixiao.Review{Action: jixiao.ReviewSubmit, Actor: "user:yi"})
 		wantCode(t, err, jixiao.ENOTFOUND)
 	})
-}
-
-func joinWords(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += v
-	}
-	return out
 }
