@@ -14,6 +14,9 @@ type StoredProject struct {
 	InputHash string    `json:"input_hash"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Status is where its self-evaluation is in the review (StatusDraft…).
+	Status         string `json:"status"`
+	DepartmentCode string `json:"department_code,omitempty"`
 }
 
 // ProjectFilter selects stored projects. Zero fields do not filter.
@@ -30,10 +33,13 @@ type ProjectFilter struct {
 	// started by a scoped account); the store also limits every filter
 	// to the scope of the call's context (jixiao.ScopeOf).
 	DepartmentCodes []string
-	AfterKey        int64 // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
-	MaxKey          int64 // only projects stored with a key up to this one; 0: no bound, -1: none
-	Offset          int
-	Limit           int // 0: no limit
+	// Statuses selects projects whose review is at one of these
+	// statuses (an official evaluation: approved ones).
+	Statuses []string
+	AfterKey int64 // batch reading in key order after this key; -1 starts at the first key, 0 orders by year and id instead
+	MaxKey   int64 // only projects stored with a key up to this one; 0: no bound, -1: none
+	Offset   int
+	Limit    int // 0: no limit
 }
 
 // ProjectRef names one stored project: its year and id.
@@ -315,9 +321,14 @@ type Store interface {
 	// if the project's status allows it, and returns the new state:
 	// draft or returned → submitted → approved or returned. An approval
 	// or return must name the version submitted, which is the current
-	// one, and may not be by the one who submitted it.
+	// one, and an approval may not be by the one who submitted it. An
+	// approval with deductions stores the submitted version with them as
+	// the current one, and approves that.
 	Review(ctx context.Context, year int, id string, r Review) (ReviewState, error)
 	FindReviews(ctx context.Context, year int, id string) (ReviewState, error)
+	// FindProjectVersion returns a version of a project its review
+	// history names, or its current one.
+	FindProjectVersion(ctx context.Context, year int, id, hash string) (*Project, error)
 
 	SaveScenario(ctx context.Context, s *Scenario) error
 	FindScenario(ctx context.Context, id int64) (*Scenario, error)

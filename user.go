@@ -3,6 +3,7 @@ package jixiao
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -115,6 +116,21 @@ const (
 	StatusReturned  = "returned"  // 已退回
 )
 
+// StatusName is how messages and forms name a status: 草稿, 已提交…
+func StatusName(status string) string {
+	switch status {
+	case StatusDraft:
+		return "草稿"
+	case StatusSubmitted:
+		return "已提交"
+	case StatusApproved:
+		return "已审核"
+	case StatusReturned:
+		return "已退回"
+	}
+	return status
+}
+
 // Review actions.
 const (
 	ReviewSubmit  = "submit"
@@ -132,7 +148,65 @@ type Review struct {
 	Actor             string            `json:"actor"`
 	Comment           string            `json:"comment,omitempty"`
 	IndicatorComments map[string]string `json:"indicator_comments,omitempty"` // by indicator name
-	At                time.Time         `json:"at"`
+	// Deductions are the reviewer's deductions an approval made: the
+	// version it approved (InputHash) is the submitted one with them.
+	Deductions []Deduction `json:"deductions,omitempty"`
+	At         time.Time   `json:"at"`
+}
+
+// Deduction is a reviewer's deduction from one of a project's
+// third-level indicators, with the reason; the engine takes it off the
+// indicator's score (not below 0) and says so in the reason.
+type Deduction struct {
+	Indicator string  `json:"indicator"` // the indicator's name (三级指标)
+	Points    Decimal `json:"points"`
+	Reason    string  `json:"reason"`
+}
+
+// ApplyDeductions writes ds into the project's indicators, named by
+// their third-level names, replacing what those indicators carried.
+func (p *Project) ApplyDeductions(ds []Deduction) error {
+	var bad []FieldError
+	for i, d := range ds {
+		field := fmt.Sprintf("deductions[%d]", i)
+		var found []int
+		for j := range p.Indicators {
+			if p.Indicators[j].Name == d.Indicator {
+				found = append(found, j)
+			}
+		}
+		switch {
+		case len(found) == 0:
+			bad = append(bad, FieldError{Project: p.ID, Field: field + ".indicator", Message: fmt.Sprintf("项目没有三级指标“%s”", d.Indicator)})
+		case len(found) > 1:
+			bad = append(bad, FieldError{Project: p.ID, Field: field + ".indicator", Message: fmt.Sprintf("项目有 %d 个名为“%s”的三级指标，无法确定扣哪一个", len(found), d.Indicator)})
+		case d.Points <= 0 || d.Points > Points(100):
+			bad = append(bad, FieldError{Project: p.ID, Field: field + ".points", Message: "扣分须大于 0 且不超过 100 分"})
+		case strings.TrimSpace(d.Reason) == "":
+			bad = append(bad, FieldError{Project: p.ID, Field: field + ".reason", Message: "须写明扣分理由"})
+		case utf8.RuneCountInString(d.Reason) > 500:
+			bad = append(bad, FieldError{Project: p.ID, Field: field + ".reason", Message: "扣分理由至多 500 个字符"})
+		default:
+			points := d.Points
+			p.Indicators[found[0]].Deduction = &points
+			p.Indicators[found[0]].DeductionReason = strings.TrimSpace(d.Reason)
+		}
+	}
+	if len(bad) > 0 {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("项目 %s 的复核扣分有 %d 处错误", p.ID, len(bad)), Details: bad}
+	}
+	return nil
+}
+
+// Deductions lists the reviewer's deductions the project carries.
+func (p *Project) Deductions() []Deduction {
+	var out []Deduction
+	for _, ind := range p.Indicators {
+		if ind.Deduction != nil {
+			out = append(out, Deduction{Indicator: ind.Name, Points: *ind.Deduction, Reason: ind.DeductionReason})
+		}
+	}
+	return out
 }
 
 // ReviewState is a project's status and its reviews, oldest first.

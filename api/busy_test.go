@@ -20,7 +20,7 @@ func TestBoundedWork(t *testing.T) {
 	st.seedHuaihua()
 	giveBack := api.TakeAllSlots(st.srv)
 	st.unchanged(func() {
-		res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024})
+		res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024, "statuses": allStatuses})
 		p := res.problem(t, http.StatusServiceUnavailable, "unavailable")
 		if res.header.Get("Retry-After") != "30" || !strings.Contains(p.Detail, "个后台评价正在运行，请稍后再试") {
 			t.Errorf("evaluation: Retry-After %q, %q", res.header.Get("Retry-After"), p.Detail)
@@ -42,7 +42,7 @@ func TestBoundedWork(t *testing.T) {
 		var accepted struct {
 			Run jixiao.Run `json:"run"`
 		}
-		st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).want(t, http.StatusAccepted).decode(t, &accepted)
+		st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024, "statuses": allStatuses}).want(t, http.StatusAccepted).decode(t, &accepted)
 		if run := st.waitRun(accepted.Run.ID); run.Status != jixiao.RunDone {
 			t.Fatalf("run %+v", run)
 		}

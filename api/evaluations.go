@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,7 +19,8 @@ import (
 
 // evaluationRequest asks for an official evaluation of stored projects
 // (by ids and/or year and department) or of projects given inline, which
-// are stored first.
+// are stored first. Of stored projects only approved ones are scored,
+// unless the request says more.
 type evaluationRequest struct {
 	RuleSet       string            `json:"ruleset"` // id or version hash; empty: the default
 	ProjectIDs    []string          `json:"project_ids"`
@@ -25,6 +28,35 @@ type evaluationRequest struct {
 	Department    string            `json:"department"`
 	Projects      []json.RawMessage `json:"projects"`
 	AllowRejected bool              `json:"allow_rejected"` // store the others when some inline projects are rejected
+	// IncludeSubmitted adds submitted projects to the approved ones.
+	IncludeSubmitted bool `json:"include_submitted"`
+	// Statuses names the review statuses to score, for the bureau's own
+	// data (drafts it entered itself); a department may name approved and
+	// submitted only.
+	Statuses []string `json:"statuses"`
+}
+
+// reviewStatuses are the statuses a project's review can be at.
+var reviewStatuses = []string{jixiao.StatusDraft, jixiao.StatusSubmitted, jixiao.StatusApproved, jixiao.StatusReturned}
+
+// selectStatuses returns the statuses a stored selection scores.
+func selectStatuses(req evaluationRequest, scope jixiao.Scope) ([]string, error) {
+	statuses := append([]string(nil), req.Statuses...)
+	if len(statuses) == 0 {
+		statuses = []string{jixiao.StatusApproved}
+	}
+	if req.IncludeSubmitted && !slices.Contains(statuses, jixiao.StatusSubmitted) {
+		statuses = append(statuses, jixiao.StatusSubmitted)
+	}
+	for _, st := range statuses {
+		if !slices.Contains(reviewStatuses, st) {
+			return nil, invalidField("statuses", "未知的审核状态 %q（可用 %s）", st, strings.Join(reviewStatuses, ", "))
+		}
+		if scope.Limited() && st != jixiao.StatusApproved && st != jixiao.StatusSubmitted {
+			return nil, invalidField("statuses", "部门账户的正式评价只能包括已审核和已提交的项目，不能包括“%s”", st)
+		}
+	}
+	return statuses, nil
 }
 
 type evaluationResponse struct {
@@ -65,7 +97,8 @@ func (s *Server) createEvaluation(c *gin.Context) {
 		}
 	}()
 	sel := evaluation.Selection{ProjectIDs: req.ProjectIDs, Year: req.Year, Department: req.Department}
-	if scope := jixiao.ScopeOf(c.Request.Context()); scope.Limited() {
+	scope := jixiao.ScopeOf(c.Request.Context())
+	if scope.Limited() {
 		// Scored later, outside this request: the run keeps its limit.
 		sel.DepartmentCodes = scope.Departments
 	}
@@ -73,6 +106,16 @@ func (s *Server) createEvaluation(c *gin.Context) {
 	if len(req.Projects) > 0 {
 		if len(req.ProjectIDs) > 0 || req.Department != "" {
 			s.fail(c, invalidField("projects", "give either inline projects or project_ids/department, not both"))
+			return
+		}
+		if len(req.Statuses) > 0 || req.IncludeSubmitted {
+			s.fail(c, invalidField("statuses", "内联项目按所给的评价，不按审核状态选择：statuses 和 include_submitted 只用于已保存的项目"))
+			return
+		}
+		if scope.Limited() {
+			// A department's projects reach official scores through the
+			// review only; the bureau may score data it enters itself.
+			s.fail(c, invalidField("projects", "部门账户不能直接评价所送的项目：请保存项目并提交审核，财政局审核通过后评价"))
 			return
 		}
 		projects, err := s.inlineProjects(c, rs, req)
@@ -105,13 +148,29 @@ func (s *Server) createEvaluation(c *gin.Context) {
 			}
 		}
 	} else {
+		if sel.Statuses, err = selectStatuses(req, scope); err != nil {
+			s.fail(c, err)
+			return
+		}
 		// A selection of nothing fails before a run is recorded.
-		_, n, err := s.store.FindProjects(c.Request.Context(), jixiao.ProjectFilter{IDs: sel.ProjectIDs, Year: sel.Year, Department: sel.Department, Limit: 1})
+		f := jixiao.ProjectFilter{IDs: sel.ProjectIDs, Year: sel.Year, Department: sel.Department, Statuses: sel.Statuses, Limit: 1}
+		_, n, err := s.store.FindProjects(c.Request.Context(), f)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 		if n == 0 {
+			f.Statuses = nil
+			_, all, err := s.store.FindProjects(c.Request.Context(), f)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			if all > 0 {
+				s.fail(c, invalidField("statuses", "所选的 %d 个项目都不是%s：正式评价只评已审核的项目（include_submitted 可包括已提交的）",
+					all, statusWords(sel.Statuses)))
+				return
+			}
 			s.fail(c, invalidField("project_ids", "no stored project matches the selection"))
 			return
 		}
@@ -156,6 +215,15 @@ func (s *Server) createEvaluation(c *gin.Context) {
 	}
 	c.Header("Location", fmt.Sprintf("/api/v1/evaluations/%d", run.ID))
 	c.JSON(http.StatusCreated, resp)
+}
+
+// statusWords names statuses in Chinese: "已审核或已提交".
+func statusWords(statuses []string) string {
+	words := make([]string, len(statuses))
+	for i, st := range statuses {
+		words[i] = jixiao.StatusName(st)
+	}
+	return strings.Join(words, "或")
 }
 
 type inline struct {

@@ -30,7 +30,7 @@ type runResults struct {
 func TestEvaluationSync(t *testing.T) {
 	st := newStack(t)
 	st.seedHuaihua()
-	res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).want(t, http.StatusCreated)
+	res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024, "statuses": allStatuses}).want(t, http.StatusCreated)
 	var ev evaluationResult
 	res.decode(t, &ev)
 	run := ev.Run
@@ -49,7 +49,7 @@ func TestEvaluationSync(t *testing.T) {
 
 	var got jixiao.Run
 	st.get(jixiao.RoleViewer, fmt.Sprintf("/api/v1/evaluations/%d", run.ID)).want(t, http.StatusOK).decode(t, &got)
-	if got.ID != run.ID || got.Status != jixiao.RunDone || got.Scored != 26 || string(got.Selection) != `{"year":2024,"max_key":26}` {
+	if got.ID != run.ID || got.Status != jixiao.RunDone || got.Scored != 26 || string(got.Selection) != `{"year":2024,"statuses":["draft","submitted","approved","returned"],"max_key":26}` {
 		t.Errorf("run %+v", got)
 	}
 	st.get(jixiao.RoleViewer, "/api/v1/evaluations/999").problem(t, http.StatusNotFound, "not_found")
@@ -218,7 +218,7 @@ func TestEvaluationAsync(t *testing.T) {
 	// At the limit: synchronous.
 	st.evaluate(map[string]any{"project_ids": huaihuaIDs()[:5]})
 
-	res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).want(t, http.StatusAccepted)
+	res := st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024, "statuses": allStatuses}).want(t, http.StatusAccepted)
 	var acc evaluationResult
 	res.decode(t, &acc)
 	if acc.Run.ID == 0 || acc.Run.Total != 26 || acc.Results != nil {
@@ -446,7 +446,7 @@ func TestEvaluationRefusedDuringShutdown(t *testing.T) {
 	if err := st.srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024}).problem(t, http.StatusServiceUnavailable, "unavailable")
+	st.postJSON(jixiao.RoleScorer, "/api/v1/evaluations", map[string]any{"year": 2024, "statuses": allStatuses}).problem(t, http.StatusServiceUnavailable, "unavailable")
 }
 
 // Inline projects of two years score those projects only: a stored project

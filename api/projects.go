@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +16,16 @@ import (
 // projectView is a stored project with its latest official score.
 type projectView struct {
 	jixiao.Project
-	InputHash   string      `json:"input_hash"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-	LatestScore *scoreBrief `json:"latest_score"`
+	InputHash      string      `json:"input_hash"`
+	Status         string      `json:"status"`
+	DepartmentCode string      `json:"department_code,omitempty"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+	LatestScore    *scoreBrief `json:"latest_score"`
+}
+
+func newProjectView(sp jixiao.StoredProject, latest *jixiao.ScoreRecord) projectView {
+	return projectView{Project: sp.Project, InputHash: sp.InputHash, Status: sp.Status, DepartmentCode: sp.DepartmentCode,
+		UpdatedAt: sp.UpdatedAt, LatestScore: brief(latest)}
 }
 
 type scoreBrief struct {
@@ -110,6 +118,18 @@ func (s *Server) listProjects(c *gin.Context) {
 	if ids := c.Query("ids"); ids != "" {
 		f.IDs = strings.Split(ids, ",")
 	}
+	if v := c.Query("status"); v != "" {
+		f.Statuses = strings.Split(v, ",")
+		for _, st := range f.Statuses {
+			if !slices.Contains(reviewStatuses, st) {
+				s.fail(c, invalidField("status", "未知的审核状态 %q（可用 %s）", st, strings.Join(reviewStatuses, ", ")))
+				return
+			}
+		}
+	}
+	if v := c.Query("department_code"); v != "" {
+		f.DepartmentCodes = []string{v}
+	}
 	stored, total, err := s.store.FindProjects(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
@@ -122,7 +142,7 @@ func (s *Server) listProjects(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		views[i] = projectView{Project: stored[i].Project, InputHash: stored[i].InputHash, UpdatedAt: stored[i].UpdatedAt, LatestScore: brief(latest)}
+		views[i] = newProjectView(stored[i], latest)
 	}
 	c.JSON(http.StatusOK, newList(views, total, p))
 }
@@ -145,7 +165,7 @@ func (s *Server) getProject(c *gin.Context) {
 	out := struct {
 		projectView
 		Score *jixiao.ScoreRecord `json:"score"`
-	}{projectView{Project: sp.Project, InputHash: sp.InputHash, UpdatedAt: sp.UpdatedAt, LatestScore: brief(latest)}, latest}
+	}{newProjectView(*sp, latest), latest}
 	c.JSON(http.StatusOK, out)
 }
 

@@ -73,10 +73,16 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 		t.Fatalf("no principal %s", name)
 		return principal{}
 	}
+	// Every project is submitted: the departments' runs score submitted
+	// projects, and every review call the matrix makes conflicts with
+	// JB-2's state, and changes nothing.
+	for id, who := range map[string]string{"JA-1": "A-scorer", "JA-2": "A-scorer", "JB-1": "B-scorer", "JB-2": "B-scorer"} {
+		st.do(request{method: http.MethodPost, path: "/api/v1/projects/2024/" + id + "/submit", auth: by(who).auth}).want(t, http.StatusOK)
+	}
 	for owner, who := range map[string]string{"bureau": "bureau-scorer", "A": "A-scorer", "B": "B-scorer"} {
 		var ev evaluationResult
 		res := st.do(request{method: http.MethodPost, path: "/api/v1/evaluations", auth: by(who).auth, ctype: "application/json",
-			body: []byte(`{"year": 2024}`)})
+			body: []byte(`{"year": 2024, "include_submitted": true}`)})
 		if res.status == http.StatusAccepted { // scored in the background
 			res.decode(t, &ev)
 			ev.Run = st.waitRun(ev.Run.ID)
@@ -95,9 +101,6 @@ func newScopeFixture(t *testing.T, changes ...func(*config)) *scopeFixture {
 			body: []byte(`{"year": 2024, "save_as": "方案-` + owner + `"}`)}).want(t, http.StatusOK).decode(t, &sim)
 		f.scenarios[owner] = sim.ScenarioID
 	}
-	// JB-2 is submitted: every review call the matrix makes conflicts
-	// with its state, and changes nothing.
-	st.do(request{method: http.MethodPost, path: "/api/v1/projects/2024/JB-2/submit", auth: by("B-scorer").auth}).want(t, http.StatusOK)
 	var scores struct {
 		Items []jixiao.ScoreRecord `json:"items"`
 	}
@@ -142,12 +145,15 @@ func TestAccessMatrix(t *testing.T) {
 	importBody, importType := multipartFile(t, "乙局.xlsx", workbookOf(t, []jixiao.Project{hh}))
 	run := func(owner string) string { return fmt.Sprint(f.runs[owner]) }
 	sc := func(owner string) string { return fmt.Sprint(f.scenarios[owner]) }
+	var jb2 jixiao.ReviewState
+	st.get(jixiao.RoleViewer, "/api/v1/projects/2024/JB-2/review").want(t, http.StatusOK).decode(t, &jb2)
 	rows := []row{
 		{"GET", "/api/v1/projects?year=2024", "", "viewer", "", 200, 0, "", false},
 		{"GET", "/api/v1/projects/2024/JA-2", "", "viewer", "A", 200, 404, "", false},
 		{"GET", "/api/v1/projects/2024/JB-1", "", "viewer", "B", 200, 404, "", false},
 		{"GET", "/api/v1/projects/2024/JB-1/form.xlsx", "", "viewer", "B", 200, 404, "", false},
 		{"GET", "/api/v1/projects/2024/JB-2/review", "", "viewer", "B", 200, 404, "", false},
+		{"GET", "/api/v1/projects/2024/JB-2/versions/" + jb2.InputHash, "", "viewer", "B", 200, 404, "", false},
 		{"POST", "/api/v1/projects/2024/JB-2/submit", "", "scorer", "B", 409, 404, "", false},
 		{"POST", "/api/v1/projects/2024/JB-2/approve", `{"input_hash": "x"}`, "reviewer", "B", 409, 404, "application/json", false},
 		{"POST", "/api/v1/projects/2024/JB-2/return", `{"input_hash": "x", "comment": "意见"}`, "reviewer", "B", 409, 404, "application/json", false},
@@ -169,7 +175,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/rulesets", "", "viewer", "", 200, 0, "", false},
 		{"POST", "/api/v1/projects", proj("JB-1", "乙局"), "scorer", "B", 200, 422, "application/json", false},
 		{"POST", "/api/v1/projects", proj("JA-9", "甲局下属单位"), "scorer", "A", 200, 422, "application/json", false},
-		{"POST", "/api/v1/evaluations", `{"year": 2024, "project_ids": ["JB-1"]}`, "scorer", "B", 201, 422, "application/json", false},
+		{"POST", "/api/v1/evaluations", `{"year": 2024, "project_ids": ["JB-2"], "include_submitted": true}`, "scorer", "B", 201, 422, "application/json", false},
 		{"POST", "/api/v1/evaluations/" + run("B") + "/resume", "", "scorer", "B", 409, 404, "", false},
 		{"POST", "/api/v1/projects/import", string(importBody), "scorer", "B", 200, 422, importType, true},
 		{"POST", "/api/v1/projects/import/marked", string(importBody), "scorer", "", 200, 0, importType, true},

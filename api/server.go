@@ -311,6 +311,7 @@ func (s *Server) routes() *gin.Engine {
 	scorer.POST("/projects", s.upsertProjects)
 	viewer.GET("/projects/:year/:id/form.xlsx", s.projectForm)
 	viewer.GET("/projects/:year/:id/review", s.getReview)
+	viewer.GET("/projects/:year/:id/versions/:hash", s.getVersion)
 	scorer.POST("/projects/:year/:id/submit", s.review(jixiao.ReviewSubmit))
 	reviewer := v1.Group("", s.authenticate(jixiao.RoleReviewer))
 	reviewer.POST("/projects/:year/:id/approve", s.review(jixiao.ReviewApprove))

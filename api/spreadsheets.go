@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -221,13 +222,54 @@ func (s *Server) projectForm(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	var self *jixiao.Result
+	if input.HasDeductions() {
+		if self, err = s.selfResult(c, year, rec); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	var buf bytes.Buffer
-	if err := spreadsheet.WriteForm(&buf, input, &rec.Result, year); err != nil {
+	if err := spreadsheet.WriteReviewedForm(&buf, input, &rec.Result, self, year); err != nil {
 		s.fail(c, err)
 		return
 	}
 	attachment(c, xlsxType, fmt.Sprintf("%s-%s-自评表.xlsx", input.ID, input.Name))
 	c.Data(http.StatusOK, xlsxType, buf.Bytes())
+}
+
+// selfResult is the department's self-score beside a score of a version
+// the bureau approved with deductions: the version it submitted, scored
+// by the same rule-set version. It is nil when the score's version was
+// not approved with deductions (the bureau entered them itself).
+func (s *Server) selfResult(c *gin.Context, year int, rec *jixiao.ScoreRecord) (*jixiao.Result, error) {
+	ctx := c.Request.Context()
+	state, err := s.store.FindReviews(ctx, year, rec.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	submitted := ""
+	for i, r := range state.Reviews {
+		if r.Action == jixiao.ReviewApprove && r.InputHash == rec.InputHash && len(r.Deductions) > 0 && i > 0 {
+			submitted = state.Reviews[i-1].InputHash
+		}
+	}
+	if submitted == "" {
+		return nil, nil
+	}
+	input, err := s.store.FindInput(ctx, submitted)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.ruleSetByRef(ctx, rec.RuleSetHash)
+	if err != nil {
+		return nil, err
+	}
+	res, rej := rs.NewScorer().Score(input)
+	if rej != nil {
+		return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 所提交的版本不能用评分规则 %s 评分：%s", rec.ProjectID, rec.RuleSetID, strings.Join(rej.Errors, "；"))
+	}
+	return &res, nil
 }
 
 // exportSummary streams the summary workbook of the scores that match the

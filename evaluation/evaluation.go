@@ -41,6 +41,9 @@ type Selection struct {
 	// DepartmentCodes limits the run to these departments' projects: a
 	// run started by an account scoped to a department.
 	DepartmentCodes []string `json:"department_codes,omitempty"`
+	// Statuses limits the run to projects whose review is at one of
+	// these statuses; the API asks for approved ones unless told more.
+	Statuses []string `json:"statuses,omitempty"`
 	// MaxKey is set when a run starts: projects stored afterwards are not
 	// part of it, even when it is resumed later.
 	MaxKey int64 `json:"max_key,omitempty"`
@@ -48,7 +51,7 @@ type Selection struct {
 
 func (s Selection) filter() jixiao.ProjectFilter {
 	return jixiao.ProjectFilter{IDs: s.ProjectIDs, Year: s.Year, Department: s.Department, Refs: s.Projects, MaxKey: s.MaxKey,
-		DepartmentCodes: s.DepartmentCodes}
+		DepartmentCodes: s.DepartmentCodes, Statuses: s.Statuses}
 }
 
 // Service starts, executes and resumes runs.

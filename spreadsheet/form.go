@@ -85,6 +85,18 @@ var formColumns = [...]float64{
 // A result whose leaves name indicators the project does not have is an
 // error: it was not scored from this project.
 func WriteForm(w io.Writer, p *jixiao.Project, r *jixiao.Result, year int) error {
+	return WriteReviewedForm(w, p, r, nil, year)
+}
+
+// WriteReviewedForm writes the 自评表 of a project the bureau approved
+// with deductions: p is the approved version and r its (reviewed) result,
+// self the result of the version the department submitted. After the
+// indicators it shows the self-score, then a 复核扣分 block (A merged
+// down): 三级指标 (B:C), 自评得分 (D), 扣分 (E), 复核得分 (F), 扣分理由
+// (G:I), one row per deducted indicator, each score the engine's; the
+// total and grade rows are then the reviewed ones (复核总分, 复核等级).
+// A nil self is WriteForm.
+func WriteReviewedForm(w io.Writer, p *jixiao.Project, r, self *jixiao.Result, year int) error {
 	if p == nil || r == nil {
 		return errors.New("spreadsheet: WriteForm needs a project and its result")
 	}
@@ -97,6 +109,7 @@ func WriteForm(w io.Writer, p *jixiao.Project, r *jixiao.Result, year int) error
 	if err != nil {
 		return err
 	}
+	fw.self = self
 	if err := fw.write(p, r, year); err != nil {
 		return err
 	}
@@ -117,6 +130,9 @@ type formWriter struct {
 	row    int   // the last row written
 	height []int // lines of text per row, to size the rows
 	err    error
+	// self is the result of the version the department submitted, when
+	// the bureau approved another (with deductions).
+	self *jixiao.Result
 }
 
 func newFormWriter(f *excelize.File) (*formWriter, error) {
@@ -247,6 +263,9 @@ func (fw *formWriter) write(p *jixiao.Project, r *jixiao.Result, year int) error
 	fw.writeFunds(p, r, exec)
 	fw.writeGoals(p)
 	fw.writeIndicators(rows)
+	if fw.self != nil {
+		fw.writeSelfScore(p, r)
+	}
 	fw.writeTotal(r)
 	fw.writeFindings(r.Findings)
 	fw.next()
@@ -451,15 +470,70 @@ func (fw *formWriter) writeTotal(r *jixiao.Result) {
 			points += n.Points
 		}
 	}
+	total, grade := "总分", "自评等级"
+	if fw.self != nil {
+		total, grade = "复核总分", "复核等级"
+	}
 	fw.next()
-	fw.cell(1, 6, "总分", st.header)
+	fw.cell(1, 6, total, st.header)
 	fw.cell(7, 7, points.Float64(), st.score)
 	fw.cell(8, 8, r.Total.Float64(), st.score)
 	fw.cell(9, 9, formRescaleText(r), st.left)
 	fw.next()
-	fw.cell(1, 6, "自评等级", st.header)
+	fw.cell(1, 6, grade, st.header)
 	fw.cell(7, formLast, r.Grade, st.grade)
 	fw.setHeight(fw.row, 22)
+}
+
+// writeSelfScore writes the department's self-score and grade, then the
+// reviewer's deductions: for each deducted indicator its self-score, the
+// deduction, the reviewed score and the reason.
+func (fw *formWriter) writeSelfScore(p *jixiao.Project, r *jixiao.Result) {
+	st, self := fw.st, fw.self
+	fw.next()
+	fw.cell(1, 6, "自评总分", st.header)
+	fw.cell(7, 7, "", st.score)
+	fw.cell(8, 8, self.Total.Float64(), st.score)
+	fw.cell(9, 9, "自评等级 "+self.Grade, st.left)
+	top := fw.next()
+	fw.cell(2, 3, "三级指标", st.header)
+	fw.cell(4, 4, "自评得分", st.header)
+	fw.cell(5, 5, "扣分", st.header)
+	fw.cell(6, 6, "复核得分", st.header)
+	fw.cell(7, formLast, "扣分理由", st.header)
+	leaves := func(res *jixiao.Result) map[int]*jixiao.Node {
+		out := map[int]*jixiao.Node{}
+		var walk func([]jixiao.Node)
+		walk = func(nodes []jixiao.Node) {
+			for i := range nodes {
+				if nodes[i].Indicator > 0 {
+					out[nodes[i].Indicator] = &nodes[i]
+				}
+				walk(nodes[i].Children)
+			}
+		}
+		walk(res.Indicators)
+		return out
+	}
+	selfLeaves, reviewed := leaves(self), leaves(r)
+	listed := false
+	for i, ind := range p.Indicators {
+		if ind.Deduction == nil || reviewed[i+1] == nil || selfLeaves[i+1] == nil {
+			continue
+		}
+		listed = true
+		fw.next()
+		fw.cell(2, 3, ind.Name, st.left)
+		fw.cell(4, 4, selfLeaves[i+1].Score.Float64(), st.score)
+		fw.cell(5, 5, ind.Deduction.Float64(), st.score)
+		fw.cell(6, 6, reviewed[i+1].Score.Float64(), st.score)
+		fw.cell(7, formLast, ind.DeductionReason, st.left)
+	}
+	if !listed {
+		fw.next()
+		fw.cell(2, formLast, "无", st.left)
+	}
+	fw.cellAt(top, fw.row, 1, 1, "复核扣分", st.label)
 }
 
 // formRescaleText is the step from the applicable indicators to the

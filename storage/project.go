@@ -46,8 +46,9 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 
 	// Validate and hash outside the transaction: the writer is shared.
 	type item struct {
-		row  projectRow
-		body string
+		row     projectRow
+		body    string
+		deducts bool // it carries a reviewer's deduction
 	}
 	items := make([]item, len(projects))
 	seen := make(map[yearID]int, len(projects))
@@ -74,8 +75,9 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 			return up, err
 		}
 		items[i] = item{
-			row:  projectRow{Year: p.Year, ProjectID: p.ID, Department: p.Department, Name: p.Name, InputHash: hash},
-			body: string(body),
+			row:     projectRow{Year: p.Year, ProjectID: p.ID, Department: p.Department, Name: p.Name, InputHash: hash},
+			body:    string(body),
+			deducts: p.HasDeductions(),
 		}
 	}
 	if len(bad) > 0 {
@@ -156,6 +158,9 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 			for _, it := range items {
 				old, ok := current[yearID{it.row.Year, it.row.ProjectID}]
 				switch {
+				case it.deducts && (!ok || old.hash != it.row.InputHash):
+					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "indicators.deduction",
+						Message: "复核扣分由财政局审核时填写，部门不能填写"})
 				case !ok:
 				case !scope.Allows(old.department):
 					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
@@ -164,7 +169,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 					// A department edits its self-evaluation before it
 					// submits it, or after the bureau returns it.
 					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
-						Message: fmt.Sprintf("项目%s，部门不能再修改", statusName[old.status])})
+						Message: fmt.Sprintf("项目%s，部门不能再修改", jixiao.StatusName(old.status))})
 				}
 			}
 		}
@@ -173,6 +178,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 		}
 
 		changed := make([]projectRow, 0, len(items))
+		reopened := make(map[int][]string) // by year
 		for _, it := range items {
 			old, ok := current[yearID{it.row.Year, it.row.ProjectID}]
 			switch {
@@ -180,6 +186,11 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 				up.Created++
 			case old.hash != it.row.InputHash:
 				up.Updated++
+				if old.status == jixiao.StatusSubmitted || old.status == jixiao.StatusApproved {
+					// The bureau changed what was submitted or approved:
+					// it goes back to the department, to check and submit.
+					reopened[it.row.Year] = append(reopened[it.row.Year], it.row.ProjectID)
+				}
 			case old.department != deref(it.row.DepartmentCode):
 				up.Unchanged++ // the input is the same; only its department's code is set
 			default:
@@ -195,10 +206,23 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 		}
 		// One statement inserts the new projects and updates the changed
 		// ones; created_at of an existing project is kept.
-		return tx.Clauses(clause.OnConflict{
+		err = tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "year"}, {Name: "project_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"department", "department_code", "name", "input_hash", "updated_at"}),
 		}).CreateInBatches(&changed, 500).Error
+		if err != nil {
+			return err
+		}
+		for year, ids := range reopened {
+			for lo := 0; lo < len(ids); lo += keyBatch {
+				err := tx.Table("projects").Where("year = ? AND project_id IN ?", year, ids[lo:min(lo+keyBatch, len(ids))]).
+					Update("status", jixiao.StatusDraft).Error
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return jixiao.Upserted{}, err
@@ -216,7 +240,7 @@ func (d *DB) MaxProjectKey(ctx context.Context) (int64, error) {
 }
 
 // projectColumns are what a StoredProject is read from.
-const projectColumns = "p.id, p.input_hash, p.created_at, p.updated_at, i.body"
+const projectColumns = "p.id, p.input_hash, p.created_at, p.updated_at, p.status, p.department_code, i.body"
 
 // FindProjects returns the projects f selects and how many it selects in
 // all, ignoring f.Offset and f.Limit. They come in (year, id) order, or in
@@ -237,6 +261,9 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 		q := tx.Table("projects AS p")
 		if len(f.DepartmentCodes) > 0 {
 			q = q.Where("p.department_code IN ?", f.DepartmentCodes)
+		}
+		if len(f.Statuses) > 0 {
+			q = q.Where("p.status IN ?", f.Statuses)
 		}
 		if f.Year != 0 {
 			q = q.Where("p.year = ?", f.Year)
@@ -282,7 +309,7 @@ func (d *DB) FindProjects(ctx context.Context, f jixiao.ProjectFilter) ([]jixiao
 		// reflection per row costs more than the query.
 		for res.Next() {
 			var r storedProjectRow
-			if err := res.Scan(&r.ID, &r.InputHash, &r.CreatedAt, &r.UpdatedAt, &r.Body); err != nil {
+			if err := res.Scan(&r.ID, &r.InputHash, &r.CreatedAt, &r.UpdatedAt, &r.Status, &r.DepartmentCode, &r.Body); err != nil {
 				return err
 			}
 			rows = append(rows, r)

@@ -31,11 +31,6 @@ type reviewedProject struct {
 	InputHash string `gorm:"column:input_hash"`
 }
 
-// statusName is how the messages name a status.
-var statusName = map[string]string{
-	jixiao.StatusDraft: "草稿", jixiao.StatusSubmitted: "已提交", jixiao.StatusApproved: "已审核", jixiao.StatusReturned: "已退回",
-}
-
 // transitions: the statuses an action may start from, and where it leads.
 var transitions = map[string]struct {
 	from []string
@@ -81,7 +76,7 @@ func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (
 			allowed = allowed || p.Status == s
 		}
 		if !allowed {
-			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 当前为“%s”，不能%s", id, statusName[p.Status], actionName[r.Action])
+			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 当前为“%s”，不能%s", id, jixiao.StatusName(p.Status), actionName[r.Action])
 		}
 		if r.InputHash != "" && r.InputHash != p.InputHash {
 			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 已有新版本（%.12s），不是所审核的版本 %.12s：请刷新后重新审核", id, p.InputHash, r.InputHash)
@@ -99,7 +94,13 @@ func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (
 				return jixiao.Errorf(jixiao.EFORBIDDEN, "不能审核自己提交的项目 %s", id)
 			}
 		}
-		row := reviewRow{ProjectKey: p.ID, Action: r.Action, InputHash: p.InputHash, Actor: r.Actor, Comment: r.Comment,
+		approved := p.InputHash
+		if r.Action == jixiao.ReviewApprove && len(r.Deductions) > 0 {
+			if approved, err = d.deduct(tx, p, r.Deductions); err != nil {
+				return err
+			}
+		}
+		row := reviewRow{ProjectKey: p.ID, Action: r.Action, InputHash: approved, Actor: r.Actor, Comment: r.Comment,
 			IndicatorComments: string(comments), At: d.orNow(r.At)}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -110,6 +111,31 @@ func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (
 		return jixiao.ReviewState{}, err
 	}
 	return d.FindReviews(ctx, year, id)
+}
+
+// deduct stores the project's submitted version with the reviewer's
+// deductions as its current version, and returns that version's hash.
+func (d *DB) deduct(tx *gorm.DB, p reviewedProject, ds []jixiao.Deduction) (string, error) {
+	var in inputRow
+	if err := tx.Where("hash = ?", p.InputHash).Take(&in).Error; err != nil {
+		return "", err
+	}
+	var proj jixiao.Project
+	if err := decodeProject(in.Body, &proj); err != nil {
+		return "", err
+	}
+	if err := proj.ApplyDeductions(ds); err != nil {
+		return "", err
+	}
+	hash, body, err := InputHash(&proj)
+	if err != nil {
+		return "", err
+	}
+	now := d.now()
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&inputRow{Hash: hash, Body: string(body), CreatedAt: now}).Error; err != nil {
+		return "", err
+	}
+	return hash, tx.Table("projects").Where("id = ?", p.ID).Updates(map[string]any{"input_hash": hash, "updated_at": now}).Error
 }
 
 var actionName = map[string]string{jixiao.ReviewSubmit: "提交", jixiao.ReviewApprove: "审核通过", jixiao.ReviewReturn: "退回"}
@@ -135,8 +161,50 @@ func (d *DB) FindReviews(ctx context.Context, year int, id string) (jixiao.Revie
 			if len(out.Reviews[i].IndicatorComments) == 0 {
 				out.Reviews[i].IndicatorComments = nil
 			}
+			if r.Action == jixiao.ReviewApprove && i > 0 && rows[i-1].InputHash != r.InputHash {
+				// Approved with deductions: they are in the version it approved.
+				var in inputRow
+				if err := tx.Where("hash = ?", r.InputHash).Take(&in).Error; err != nil {
+					return err
+				}
+				var proj jixiao.Project
+				if err := decodeProject(in.Body, &proj); err != nil {
+					return err
+				}
+				out.Reviews[i].Deductions = proj.Deductions()
+			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// FindProjectVersion returns a version of a project that its review
+// history names, or its current one.
+func (d *DB) FindProjectVersion(ctx context.Context, year int, id, hash string) (*jixiao.Project, error) {
+	var out jixiao.Project
+	err := d.read(ctx, func(tx *gorm.DB) error {
+		p, err := d.findReviewed(ctx, tx, year, id, false)
+		if err != nil {
+			return err
+		}
+		if hash != p.InputHash {
+			var n int64
+			if err := tx.Model(&reviewRow{}).Where("project_key = ? AND input_hash = ?", p.ID, hash).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return jixiao.Errorf(jixiao.ENOTFOUND, "项目 %s 没有版本 %.12s", id, hash)
+			}
+		}
+		var in inputRow
+		if err := tx.Where("hash = ?", hash).Take(&in).Error; err != nil {
+			return err
+		}
+		return decodeProject(in.Body, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

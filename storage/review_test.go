@@ -65,16 +65,20 @@ func TestReviewWorkflow(t *testing.T) {
 		if state, err = review(dept, jixiao.ReviewSubmit, "user:jia", "", ""); err != nil || state.InputHash == submitted {
 			t.Fatalf("submitted again: %+v, %v", state, err)
 		}
-		// A bureau edit after the submission: the department must submit again.
+		// A bureau edit after the submission hands the project back to
+		// its department as a draft, to check and submit again.
 		bureauEdit := changed
 		bureauEdit.Name += "（财政局修改）"
 		if _, err := d.UpsertProjects(ctx, []jixiao.Project{bureauEdit}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = review(ctx, jixiao.ReviewApprove, "user:reviewer", "", "")
+		_, err = review(ctx, jixiao.ReviewApprove, "user:reviewer", state.InputHash, "")
 		wantCode(t, err, jixiao.ECONFLICT)
-		if _, err := d.UpsertProjects(ctx, []jixiao.Project{changed}); err != nil { // undone
-			t.Fatal(err)
+		if state, err = d.FindReviews(ctx, 2024, "R-1"); err != nil || state.Status != jixiao.StatusDraft {
+			t.Fatalf("after the bureau's edit: %+v, %v", state, err)
+		}
+		if state, err = review(dept, jixiao.ReviewSubmit, "user:jia", "", ""); err != nil {
+			t.Fatalf("submitted after the bureau's edit: %+v, %v", state, err)
 		}
 		if state, err = review(ctx, jixiao.ReviewApprove, "user:reviewer", state.InputHash, ""); err != nil || state.Status != jixiao.StatusApproved {
 			t.Fatalf("approved: %+v, %v", state, err)
@@ -86,7 +90,7 @@ func TestReviewWorkflow(t *testing.T) {
 		for _, r := range state.Reviews {
 			actions = append(actions, r.Action+":"+r.Actor)
 		}
-		want := "submit:user:jia return:user:reviewer submit:user:jia approve:user:reviewer"
+		want := "submit:user:jia return:user:reviewer submit:user:jia submit:user:jia approve:user:reviewer"
 		if got := strings.Join(actions, " "); got != want {
 			t.Errorf("history %s, want %s", got, want)
 		}

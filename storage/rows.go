@@ -43,11 +43,15 @@ type storedProjectRow struct {
 	InputHash string    `gorm:"column:input_hash"`
 	CreatedAt time.Time `gorm:"column:created_at"`
 	UpdatedAt time.Time `gorm:"column:updated_at"`
-	Body      string    `gorm:"column:body"`
+	Status    string    `gorm:"column:status"`
+	// DepartmentCode is NULL for a project whose department is unknown.
+	DepartmentCode *string `gorm:"column:department_code"`
+	Body           string  `gorm:"column:body"`
 }
 
 func (r *storedProjectRow) stored(slabs *decodeSlabs) (jixiao.StoredProject, error) {
-	sp := jixiao.StoredProject{Key: r.ID, InputHash: r.InputHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	sp := jixiao.StoredProject{Key: r.ID, InputHash: r.InputHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Status: r.Status, DepartmentCode: deref(r.DepartmentCode)}
 	err := slabs.decode(r.Body, &sp.Project)
 	return sp, err
 }

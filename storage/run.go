@@ -612,7 +612,7 @@ func (d *DB) ProjectsAfter(ctx context.Context, f jixiao.ProjectFilter) ([]jixia
 	}
 	for res.Next() {
 		var r storedProjectRow
-		if err := res.Scan(&r.ID, &r.InputHash, &r.CreatedAt, &r.UpdatedAt, &r.Body); err != nil {
+		if err := res.Scan(&r.ID, &r.InputHash, &r.CreatedAt, &r.UpdatedAt, &r.Status, &r.DepartmentCode, &r.Body); err != nil {
 			return nil, err
 		}
 		rows = append(rows, r)

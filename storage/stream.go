@@ -275,6 +275,9 @@ func projectWhere(f jixiao.ProjectFilter, after int64) (string, []any) {
 	if len(f.DepartmentCodes) > 0 {
 		in("p.department_code", f.DepartmentCodes)
 	}
+	if len(f.Statuses) > 0 {
+		in("p.status", f.Statuses)
+	}
 	if f.Department != "" {
 		where.WriteString(" AND p.department = ?")
 		args = append(args, f.Department)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -355,24 +356,64 @@ func bootstrapKey(ctx context.Context, store jixiao.Store, s *streams, db string
 	return nil
 }
 
-// demoLogin makes, on a database without users, a bureau admin who logs
-// in to the web interface with the password printed once. It is a demo's
-// login: no change of password is asked for.
+// demoLogin makes, on a database without users, two logins to the web
+// interface with passwords printed once: a bureau admin, and a scorer of
+// the department whose projects the demo loads. They are a demo's logins:
+// no change of password is asked for.
 func demoLogin(ctx context.Context, store jixiao.Store, s *streams) error {
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	password, hash, err := passwords.New(passwords.Recommended, 1).Temporary(ctx)
+	dept := jixiao.Department{Code: demoDepartmentCode, Name: demo.Huaihua()[0].Department}
+	if err := store.CreateDepartment(ctx, &dept); err != nil && jixiao.ErrorCode(err) != jixiao.ECONFLICT {
+		return err
+	}
+	hasher := passwords.New(passwords.Recommended, 1)
+	fmt.Fprintf(s.stdout, "Demo logins for the web interface, shown only this once:\n\n")
+	for _, u := range []jixiao.User{
+		{Name: "demo.bureau", DisplayName: "财政局（演示）", Role: jixiao.RoleAdmin},
+		{Name: "demo.dept", DisplayName: dept.Name + "（演示）", Role: jixiao.RoleScorer, Department: dept.Code},
+	} {
+		password, hash, err := hasher.Temporary(ctx)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = hash
+		if err := store.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"role": u.Role, "department_code": u.Department, "demo": true})
+		_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "user.create", Subject: u.Name, Detail: detail})
+		fmt.Fprintf(s.stdout, "    %s  用户名 %s  密码 %s\n", u.DisplayName, u.Name, password)
+	}
+	fmt.Fprintln(s.stdout)
+	return nil
+}
+
+// demoDepartmentCode is the code the demo gives the department of its
+// projects.
+const demoDepartmentCode = "HHGJJ"
+
+// approveDemo submits and approves the demo projects still in draft (or
+// submitted), as their department and the bureau would, so that the
+// official evaluation scores them.
+func approveDemo(ctx context.Context, store jixiao.Store, year int) error {
+	stored, _, err := store.FindProjects(ctx, jixiao.ProjectFilter{Year: year, Statuses: []string{jixiao.StatusDraft, jixiao.StatusSubmitted, jixiao.StatusReturned}})
 	if err != nil {
 		return err
 	}
-	u := jixiao.User{Name: "demo.bureau", DisplayName: "财政局（演示）", Role: jixiao.RoleAdmin, PasswordHash: hash}
-	if err := store.CreateUser(ctx, &u); err != nil {
-		return err
+	for _, sp := range stored {
+		if sp.Status != jixiao.StatusSubmitted {
+			if _, err := store.Review(ctx, year, sp.Project.ID, jixiao.Review{Action: jixiao.ReviewSubmit, Actor: "demo:department"}); err != nil {
+				return err
+			}
+		}
+		_, err := store.Review(ctx, year, sp.Project.ID, jixiao.Review{Action: jixiao.ReviewApprove, InputHash: sp.InputHash, Actor: "demo:bureau"})
+		if err != nil {
+			return err
+		}
 	}
-	_ = store.AddAudit(ctx, jixiao.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "user.create", Subject: u.Name, Detail: []byte(`{"role":"admin","demo":true}`)})
-	fmt.Fprintf(s.stdout, "Demo login for the web interface (bureau, admin), shown only this once:\n\n    用户名 %s  密码 %s\n\n", u.Name, password)
 	return nil
 }
 
@@ -388,6 +429,9 @@ func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, e
 	}
 	rs, _ := reg.Snapshot().Get(rulesID)
 	year := projects[0].Year
+	if err := approveDemo(ctx, store, year); err != nil {
+		return err
+	}
 	var ids []string
 	for _, p := range projects {
 		scored, err := hasScore(ctx, store, p.Year, p.ID, rs.Ref())
@@ -402,7 +446,7 @@ func loadDemo(ctx context.Context, store jixiao.Store, reg *registry.Registry, e
 		logger.Info("demo data already loaded and scored", "projects", len(projects), "ruleset", rulesID)
 		return nil
 	}
-	run, err := evals.Start(ctx, rs, evaluation.Selection{ProjectIDs: ids, Year: year}, "demo")
+	run, err := evals.Start(ctx, rs, evaluation.Selection{ProjectIDs: ids, Year: year, Statuses: []string{jixiao.StatusApproved}}, "demo")
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func TestServeCrashAndResume(t *testing.T) {
 	t.Logf("uploaded %d projects in %v", crashProjects, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	run := p.startEvaluation(t, map[string]any{"year": 2024})
+	run := p.startEvaluation(t, map[string]any{"year": 2024, "statuses": everyStatus})
 	if run.Total != crashProjects || run.Status != jixiao.RunRunning {
 		t.Fatalf("started %v, want a running run of %d projects", run, crashProjects)
 	}
@@ -201,7 +201,7 @@ func TestServeSIGTERMInterruptsRun(t *testing.T) {
 	args := []string{"--db", db, "--auth", "off", "--rules-dir="}
 	p := startBinary(t, bin, args...)
 	p.uploadProjects(t, n, 10_000)
-	run := p.startEvaluation(t, map[string]any{"year": 2024})
+	run := p.startEvaluation(t, map[string]any{"year": 2024, "statuses": everyStatus})
 	var seen runView
 	eventually(t, 5*time.Minute, "the evaluation passing its first chunk", func() (bool, string) {
 		seen = p.getRun(t, run.ID)
@@ -442,7 +442,7 @@ func TestServeReloadUnderLoad(t *testing.T) {
 		ids[i] = p.ID
 	}
 	inline := map[string]any{"projects": projects[:5]}
-	evaluate := map[string]any{"project_ids": ids, "year": projects[0].Year}
+	evaluate := map[string]any{"project_ids": ids, "year": projects[0].Year, "statuses": everyStatus}
 
 	// Requests of both kinds, from the start to the end of the test.
 	stats := &loadStats{ok: map[string]int{}}
@@ -689,7 +689,7 @@ func TestServeDemoIdempotent(t *testing.T) {
 	for i, p := range demo.Huaihua() {
 		ids[i] = p.ID
 	}
-	s.must(t, "POST", "/api/v1/evaluations", map[string]any{"ruleset": "huaihua-2024", "project_ids": ids, "year": 2024}, http.StatusCreated, nil)
+	s.must(t, "POST", "/api/v1/evaluations", map[string]any{"ruleset": "huaihua-2024", "project_ids": ids, "year": 2024, "statuses": everyStatus}, http.StatusCreated, nil)
 	before := countDemo(t, s.client)
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("serve exited with %d; stderr:\n%s", code, tail(s.stderr.String(), 4000))
@@ -714,7 +714,7 @@ func TestServeShutdownTimeoutStopsRuns(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "timeout.db")
 	s := startInProcess(t, "--db", db, "--auth", "off", "--rules-dir=")
 	s.uploadProjects(t, n, 10_000)
-	run := s.startEvaluation(t, map[string]any{"year": 2024})
+	run := s.startEvaluation(t, map[string]any{"year": 2024, "statuses": everyStatus})
 	eventually(t, 5*time.Minute, "the evaluation passing its first chunk", func() (bool, string) {
 		r := s.getRun(t, run.ID)
 		if r.Status != jixiao.RunRunning {
@@ -992,7 +992,7 @@ func TestServeInstancesShareABatch(t *testing.T) {
 	a.uploadProjects(t, crashProjects, 10_000)
 	t.Logf("uploaded %d projects in %v", crashProjects, time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	run := a.startEvaluation(t, map[string]any{"year": 2024})
+	run := a.startEvaluation(t, map[string]any{"year": 2024, "statuses": everyStatus})
 	if run.Total != crashProjects {
 		t.Fatalf("started %v, want a run of %d projects", run, crashProjects)
 	}
@@ -1197,7 +1197,7 @@ func TestServeBatchSurvivesDatabaseRestart(t *testing.T) {
 	const n = 30_000
 	p := startBinary(t, bin, "--db", db, "--auth", "off", "--rules-dir=", "--workers", "1")
 	p.uploadProjects(t, n, 10_000)
-	run := p.startEvaluation(t, map[string]any{"year": 2024})
+	run := p.startEvaluation(t, map[string]any{"year": 2024, "statuses": everyStatus})
 	eventually(t, 5*time.Minute, "the evaluation passing its first chunk", func() (bool, string) {
 		seen := p.getRun(t, run.ID)
 		return seen.Scored > 0, seen.String()
@@ -1244,25 +1244,53 @@ func TestServeBatchSurvivesDatabaseRestart(t *testing.T) {
 // demoLoginLine is what serve --demo prints of its demo login.
 var demoLoginLine = regexp.MustCompile(`用户名 (\S+)  密码 (\S+)`)
 
-// TestServeDemoLogin: the first serve --demo prints a bureau login once,
-// which logs in to the real service; the next start prints none.
+// TestServeDemoLogin: the first serve --demo prints a bureau login and a
+// department login once, which log in to the real service; the department
+// sees its approved, scored projects; the next start prints none.
 func TestServeDemoLogin(t *testing.T) {
 	bin := buildForServeTest(t)
 	db := filepath.Join(t.TempDir(), "demo.db")
 	p := startBinary(t, bin, "--db", db, "--rules-dir=", "--demo")
-	m := demoLoginLine.FindStringSubmatch(p.stdout.String())
-	if m == nil {
-		t.Fatalf("no demo login printed:\n%s", p.stdout.String())
+	logins := demoLoginLine.FindAllStringSubmatch(p.stdout.String(), -1)
+	if len(logins) != 2 || logins[0][1] != "demo.bureau" || logins[1][1] != "demo.dept" {
+		t.Fatalf("demo logins printed:\n%s", p.stdout.String())
 	}
 	var session struct {
 		User      jixiao.User `json:"user"`
 		CSRFToken string      `json:"csrf_token"`
 	}
-	p.must(t, "POST", "/api/v1/session", map[string]string{"name": m[1], "password": m[2]}, http.StatusOK, &session)
-	if session.User.Role != jixiao.RoleAdmin || session.User.MustChangePassword || session.CSRFToken == "" {
-		t.Errorf("demo session: %+v", session)
+	p.must(t, "POST", "/api/v1/session", map[string]string{"name": logins[0][1], "password": logins[0][2]}, http.StatusOK, &session)
+	if session.User.Role != jixiao.RoleAdmin || session.User.MustChangePassword || session.CSRFToken == "" || session.User.Department != "" {
+		t.Errorf("demo bureau session: %+v", session)
 	}
-	p.must(t, "POST", "/api/v1/session", map[string]string{"name": m[1], "password": m[2] + "x"}, http.StatusUnauthorized, nil)
+	p.must(t, "POST", "/api/v1/session", map[string]string{"name": logins[0][1], "password": logins[0][2] + "x"}, http.StatusUnauthorized, nil)
+	p.must(t, "POST", "/api/v1/session", map[string]string{"name": logins[1][1], "password": logins[1][2]}, http.StatusOK, &session)
+	if session.User.Role != jixiao.RoleScorer || session.User.Department != "HHGJJ" {
+		t.Errorf("demo department session: %+v", session)
+	}
+	var list struct {
+		Total int `json:"total"`
+		Items []struct {
+			Status      string `json:"status"`
+			LatestScore *struct {
+				Grade string `json:"grade"`
+			} `json:"latest_score"`
+		} `json:"items"`
+	}
+	key := regexp.MustCompile(`(?m)^\s+(jx_[a-z0-9]+)$`).FindStringSubmatch(p.stdout.String())
+	if key == nil {
+		t.Fatalf("no admin key shown:\n%s", p.stdout.String())
+	}
+	p.key = key[1]
+	p.must(t, "GET", "/api/v1/projects?year=2024&status=approved&per_page=100", nil, http.StatusOK, &list)
+	if list.Total != 26 {
+		t.Errorf("%d approved demo projects, want 26", list.Total)
+	}
+	for _, it := range list.Items {
+		if it.LatestScore == nil {
+			t.Errorf("an approved demo project has no score: %+v", it)
+		}
+	}
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, time.Minute); code != 0 {
 		t.Fatalf("serve exited with %d after SIGTERM", code)

@@ -444,6 +444,10 @@ func (c *client) uploadProjects(t testing.TB, n, batch int) {
 	}
 }
 
+// everyStatus selects projects at every review status: the tests' projects
+// are the bureau's own data, never reviewed.
+var everyStatus = []string{"draft", "submitted", "approved", "returned"}
+
 // startEvaluation asks for an official evaluation in the background.
 func (c *client) startEvaluation(t testing.TB, body any) runView {
 	t.Helper()
