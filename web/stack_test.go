@@ -31,6 +31,9 @@ type stack struct {
 	url   string
 	store *storage.DB
 	keys  map[string]string // secret by role
+	// dbPath is the SQLite file, for a test that changes what the API
+	// cannot (a session's last activity).
+	dbPath string
 }
 
 func newStack(t *testing.T) *stack {
@@ -76,11 +79,20 @@ func newStack(t *testing.T) *stack {
 	if _, err := store.UpsertProjects(ctx, projects); err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range projects {
+		state, err := store.Review(ctx, p.Year, p.ID, jixiao.Review{Action: jixiao.ReviewSubmit, Actor: "demo:department"})
+		if err == nil {
+			_, err = store.Review(ctx, p.Year, p.ID, jixiao.Review{Action: jixiao.ReviewApprove, InputHash: state.InputHash, Actor: "demo:bureau"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	rs, ok := reg.Snapshot().Get("cn-mof-2020-self")
 	if !ok {
 		t.Fatal("no rule set cn-mof-2020-self")
 	}
-	run, err := evals.Start(ctx, rs, evaluation.Selection{Year: projects[0].Year}, "demo")
+	run, err := evals.Start(ctx, rs, evaluation.Selection{Year: projects[0].Year, Statuses: []string{jixiao.StatusApproved}}, "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +100,8 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 
-	st := &stack{url: ts.URL, store: store, keys: map[string]string{}}
-	for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer, jixiao.RoleAdmin} {
+	st := &stack{url: ts.URL, store: store, keys: map[string]string{}, dbPath: filepath.Join(tmp, "jixiao.db")}
+	for _, role := range []string{jixiao.RoleViewer, jixiao.RoleScorer, jixiao.RoleReviewer, jixiao.RoleAdmin} {
 		secret, key := jixiao.NewAPIKey(role+"-key", role, time.Now())
 		if err := store.CreateAPIKey(ctx, &key); err != nil {
 			t.Fatal(err)

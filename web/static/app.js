@@ -9,6 +9,7 @@ import * as rulesets from './rulesets.js';
 import * as whatif from './whatif.js';
 import * as importer from './import.js';
 import * as people from './people.js';
+import * as review from './review.js';
 
 const routes = [
   [/^projects\/(\d+)\/(.+)$/, project.render, 'projects'],
@@ -18,6 +19,7 @@ const routes = [
   [/^whatif$/, whatif.render, 'whatif'],
   [/^import$/, importer.render, 'import'],
   [/^people$/, people.render, 'people'],
+  [/^review$/, review.render, 'review'],
 ];
 
 const main = document.getElementById('main');

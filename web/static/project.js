@@ -2,6 +2,7 @@
 
 import { api, allPages } from './api.js';
 import { h, add, card, table, badge, num, time, short, downloadLink, note, COMPUTED_RATE, STATED_RATE, COMPUTED_RATE_NOTE, STATED_RATE_NOTE } from './ui.js';
+import { reviewCard, statusBadge } from './review.js';
 
 const severity = { error: '错误', warning: '警告', info: '提示' };
 const direction = { '>=': '正向（≥）', '>': '大于（>）', '<=': '反向（≤）', '<': '小于（<）', '=': '等于', qualitative: '定性' };
@@ -14,12 +15,15 @@ export async function render(view, [year, id]) {
   ]);
   const score = p.score;
   const result = score?.result;
+  // A review step renders the page again, as a fresh view.
+  const reload = async () => window.dispatchEvent(new HashChangeEvent('hashchange'));
+  const review = await reviewCard(p, reload);
 
   add(view,
     h('nav.crumbs', h('a', { href: '#/projects' }, '项目'), ' / ', p.id),
     h('div.page-head',
       h('h1', p.name),
-      h('p.muted', `${p.id} · ${p.department || '未填主管部门'} · ${p.year} 年度`),
+      h('p.muted', `${p.id} · ${p.department || '未填主管部门'} · ${p.year} 年度 · `, statusBadge(p.status)),
       h('div.actions', downloadLink(`/api/v1${path}/form.xlsx`, '下载自评表（Excel）', 'form-link'))),
     h('div.columns',
       card('资金情况', facts([
@@ -40,6 +44,7 @@ export async function render(view, [year, id]) {
         ['评价批次', `#${score.run_id}`],
         ['评分时间', time(score.created_at)],
       ]) : note('该项目尚未正式评分。'))),
+    review,
     card('自评表', score ? tree(result) : note('尚未评分，没有自评表。')),
     card('绩效指标（填报）', table([
       { label: '一级指标', value: (i) => i.level1 },
@@ -50,6 +55,8 @@ export async function render(view, [year, id]) {
       { label: '实际完成值', value: (i) => i.actual ?? i.rating, cell: (i) => String(i.actual ?? i.rating ?? '—'), num: true },
       { label: '单位', value: (i) => i.unit },
       { label: '偏差原因', value: (i) => i.deviation_reason },
+      { label: '复核扣分', value: (i) => i.deduction, num: true },
+      { label: '扣分理由', value: (i) => i.deduction_reason },
     ], p.indicators || [], { empty: '未填报绩效指标' })),
     card('问题清单', table([
       { label: '类别', value: (f) => severity[f.severity] || f.severity, cell: (f) => h('span.sev', { class: f.severity }, severity[f.severity] || f.severity) },

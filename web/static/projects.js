@@ -3,9 +3,10 @@
 import { allPages } from './api.js';
 import { h, add, clear, card, table, badge, barChart, countGrades, GRADES, field, select, note, COMPUTED_RATE, COMPUTED_RATE_NOTE } from './ui.js';
 import { choices, yearSelect, deptSelect, evaluationPanel } from './shared.js';
+import { STATUS, statusBadge } from './review.js';
 
 export async function render(view, _args, query) {
-  const filter = { year: query.get('year') || '', department: query.get('department') || '', grade: query.get('grade') || '' };
+  const filter = { year: query.get('year') || '', department: query.get('department') || '', grade: query.get('grade') || '', status: query.get('status') || '' };
   const { years, departments } = await choices();
 
   const setFilter = (k) => (ev) => {
@@ -16,7 +17,8 @@ export async function render(view, _args, query) {
   const filters = h('div.filters',
     field('年度', yearSelect(years, filter.year, { id: 'filter-year', onchange: setFilter('year') })),
     field('主管部门', deptSelect(departments, filter.department, { id: 'filter-department', onchange: setFilter('department') })),
-    field('等级', select([['', '全部等级'], ...GRADES.map((g) => [g, g])], filter.grade, { id: 'filter-grade', onchange: setFilter('grade') })));
+    field('等级', select([['', '全部等级'], ...GRADES.map((g) => [g, g])], filter.grade, { id: 'filter-grade', onchange: setFilter('grade') })),
+    field('审核状态', select([['', '全部状态'], ...Object.entries(STATUS)], filter.status, { id: 'filter-status', onchange: setFilter('status') })));
 
   const summary = h('p.muted');
   const chartBox = h('div');
@@ -38,11 +40,12 @@ export async function render(view, _args, query) {
   const describe = () => {
     const parts = [filter.year ? filter.year + ' 年度' : '全部年度', filter.department || '全部部门'];
     if (filter.grade) parts.push(`当前等级为“${filter.grade}”的 ${shown.length} 个项目`);
+    if (filter.status && !filter.grade) parts.push(`审核状态为“${STATUS[filter.status]}”的 ${shown.length} 个项目`);
     return '范围：' + parts.join('，') + '。按所选规则集重新评分并保存为正式结果。';
   };
   const panel = await evaluationPanel({
     describe,
-    selection: () => filter.grade
+    selection: () => filter.grade || filter.status
       ? { project_ids: shown.map((p) => p.id), year: Number(filter.year) || undefined }
       : { year: Number(filter.year) || undefined, department: filter.department || undefined },
     done: async () => { await load(); panel.refresh(); },
@@ -65,6 +68,7 @@ function projectTable(items) {
     { label: '项目名称', value: (p) => p.name, class: 'name' },
     { label: '主管部门', value: (p) => p.department },
     { label: '年度', value: (p) => p.year },
+    { label: '状态', value: (p) => STATUS[p.status], cell: (p) => statusBadge(p.status) },
     { label: '全年预算数（元）', value: (p) => p.budget_adjusted, num: true },
     { label: '全年执行数（元）', value: (p) => p.spent, num: true },
     { label: COMPUTED_RATE, value: (p) => s(p).execution_rate, num: true, title: COMPUTED_RATE_NOTE },

@@ -1,11 +1,20 @@
 // Data and parts several pages use: the rule sets, the years and
 // departments to choose from, and the official-evaluation panel.
 
-import { api, allPages } from './api.js';
+import { api, allPages, session } from './api.js';
 import { h, clear, card, note, busy, select, field, badge, table, countGrades, GRADES, short } from './ui.js';
 
 let ruleSetsCache = null;
 let choicesCache = null;
+let meCache;
+
+// whoAmI is the logged-in person ({role, department_code, …}), or null
+// when the tab uses an API key.
+export async function whoAmI() {
+  if (session.key() || !session.csrf()) return null;
+  if (meCache === undefined) meCache = (await api('/session')).user;
+  return meCache;
+}
 
 export async function ruleSets(fresh = false) {
   if (!ruleSetsCache || fresh) ruleSetsCache = await api('/rulesets');
@@ -26,6 +35,7 @@ export async function choices(fresh = false) {
 export function forget() {
   ruleSetsCache = null;
   choicesCache = null;
+  meCache = undefined;
 }
 
 export const yearSelect = (years, value, props) => select([['', '全部年度'], ...years.map((y) => [y, y + ' 年度'])], value, props);
@@ -45,9 +55,17 @@ export async function evaluationPanel({ describe, selection, done, buttonId = 'r
   const out = h('div.result', { id: 'evaluation-result', 'aria-live': 'polite' });
   const scope = h('p.muted', describe());
   const button = h('button.primary', { type: 'button', id: buttonId }, '运行正式评价');
+  // Which review statuses are scored: approved ones unless asked; the
+  // bureau may also score its own data, entered without a review.
+  const user = await whoAmI();
+  const statuses = select([
+    ['approved', '已审核的项目'],
+    ['approved,submitted', '已审核和已提交（未审核）的项目'],
+    ...(user?.department_code ? [] : [['draft,submitted,approved,returned', '全部项目（含草稿：财政局自行录入的数据）']]),
+  ], 'approved', { id: 'eval-statuses' });
   button.addEventListener('click', () => busy(button, out, async () => {
     clear(out, note('正在评价…'));
-    const body = { ...selection(), ruleset: rules.value };
+    const body = { ...selection(), ruleset: rules.value, statuses: statuses.value.split(',') };
     let r = await api('/evaluations', { method: 'POST', json: body });
     while (r.run.status === 'running') {
       clear(out, note(`评价批次 #${r.run.id} 正在后台运行：已评分 ${r.run.scored} / ${r.run.total}`));
@@ -60,7 +78,8 @@ export async function evaluationPanel({ describe, selection, done, buttonId = 'r
     if (done) await done(r);
   }));
   return {
-    element: card('正式评价', scope, h('div.form-row', field('规则集', rules), button), out),
+    element: card('正式评价', scope,
+      h('div.form-row', field('规则集', rules), field('评价范围', statuses), button), out),
     refresh: () => clear(scope, describe()),
   };
 }
