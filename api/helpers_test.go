@@ -109,8 +109,9 @@ var fastPasswords = passwords.New(passwords.Params{Memory: 64, Time: 1, Threads:
 type config struct {
 	opts       api.Options
 	chunkSize  int
-	noRulesDir bool // built-in rule sets only: uploads are impossible
-	notLoaded  bool // the rule files are not loaded yet, as at start-up
+	noRulesDir bool      // built-in rule sets only: uploads are impossible
+	notLoaded  bool      // the rule files are not loaded yet, as at start-up
+	logs       io.Writer // where the service logs, at debug level; nil: nowhere
 }
 
 func newStack(t *testing.T, changes ...func(*config)) *stack {
@@ -140,7 +141,10 @@ func newStack(t *testing.T, changes ...func(*config)) *stack {
 	if cfg.opts.Passwords == nil {
 		cfg.opts.Passwords = fastPasswords // the same format and checks, quickly
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.logs == nil {
+		cfg.logs = io.Discard
+	}
+	logger := slog.New(slog.NewTextHandler(cfg.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	metrics := api.NewMetrics()
 	// As cmd/jixiao wires it: every activation is stored, marked and
 	// audited, and shows in the metrics.

@@ -20,16 +20,7 @@ import (
 // approve; and the history shows each step.
 func TestReviewWorkflow(t *testing.T) {
 	st := newStack(t)
-	ctx := context.Background()
-	if err := st.store.CreateDepartment(ctx, &jixiao.Department{Code: "DEPT-A", Name: "甲局"}); err != nil {
-		t.Fatal(err)
-	}
-	secret, key := jixiao.NewAPIKey("甲局填报", jixiao.RoleScorer, time.Now())
-	key.Department = "DEPT-A"
-	if err := st.store.CreateAPIKey(ctx, &key); err != nil {
-		t.Fatal(err)
-	}
-	dept := "Bearer " + secret
+	dept := st.departmentScorer("DEPT-A", "甲局", "甲局填报")
 	p := project("R-1", 90000)
 	p["department"] = "甲局"
 	store := func(auth string, p map[string]any) *response {
@@ -98,16 +89,7 @@ func TestReviewWorkflow(t *testing.T) {
 // project hands it back to its department as a draft.
 func TestEvaluationStatuses(t *testing.T) {
 	st := newStack(t)
-	ctx := context.Background()
-	if err := st.store.CreateDepartment(ctx, &jixiao.Department{Code: "DEPT-T", Name: "测试局"}); err != nil {
-		t.Fatal(err)
-	}
-	secret, key := jixiao.NewAPIKey("测试局填报", jixiao.RoleScorer, time.Now())
-	key.Department = "DEPT-T"
-	if err := st.store.CreateAPIKey(ctx, &key); err != nil {
-		t.Fatal(err)
-	}
-	dept := "Bearer " + secret
+	dept := st.departmentScorer("DEPT-T", "测试局", "测试局填报")
 	st.postJSON(jixiao.RoleScorer, "/api/v1/projects", []any{project("S-DRAFT", 90000), project("S-SUB", 90000), project("S-OK", 90000)}).want(t, http.StatusOK)
 	var state jixiao.ReviewState
 	for _, id := range []string{"S-SUB", "S-OK"} {
@@ -186,16 +168,7 @@ func TestEvaluationStatuses(t *testing.T) {
 // deductions itself.
 func TestReviewDeductions(t *testing.T) {
 	st := newStack(t)
-	ctx := context.Background()
-	if err := st.store.CreateDepartment(ctx, &jixiao.Department{Code: "DEPT-T", Name: "测试局"}); err != nil {
-		t.Fatal(err)
-	}
-	secret, key := jixiao.NewAPIKey("测试局填报", jixiao.RoleScorer, time.Now())
-	key.Department = "DEPT-T"
-	if err := st.store.CreateAPIKey(ctx, &key); err != nil {
-		t.Fatal(err)
-	}
-	dept := "Bearer " + secret
+	dept := st.departmentScorer("DEPT-T", "测试局", "测试局填报")
 	p := project("D-1", 100000)
 	p["indicators"].([]map[string]any)[0]["deduction"] = 1
 	p["indicators"].([]map[string]any)[0]["deduction_reason"] = "自己扣"
@@ -305,4 +278,20 @@ func formRows(t *testing.T, data []byte) map[string][]string {
 		}
 	}
 	return out
+}
+
+// departmentScorer makes a department and a scorer key of it, and returns
+// the key's Authorization header.
+func (st *stack) departmentScorer(code, name, keyName string) string {
+	st.t.Helper()
+	ctx := context.Background()
+	if err := st.store.CreateDepartment(ctx, &jixiao.Department{Code: code, Name: name}); err != nil {
+		st.t.Fatal(err)
+	}
+	secret, key := jixiao.NewAPIKey(keyName, jixiao.RoleScorer, time.Now())
+	key.Department = code
+	if err := st.store.CreateAPIKey(ctx, &key); err != nil {
+		st.t.Fatal(err)
+	}
+	return "Bearer " + secret
 }

@@ -274,12 +274,27 @@ func TestSessionTimeouts(t *testing.T) {
 // TestPasswordsNotKept: no password, temporary or chosen, is in the
 // database or the audit log.
 func TestPasswordsNotKept(t *testing.T) {
-	st := newStack(t)
+	var logs lockedBuffer
+	st := newStack(t, func(c *config) { c.logs = &logs })
 	_, temp := st.createUser("sun.qi", jixiao.RoleViewer)
+	wrong := "孙七猜错的密码 xyz"
+	st.do(request{method: http.MethodPost, path: "/api/v1/session", ctype: "application/json",
+		body: jsonBody(t, map[string]string{"name": "sun.qi", "password": wrong})}).want(t, http.StatusUnauthorized)
 	_, b := st.login("sun.qi", temp)
+	tooShort := "短"
+	st.do(request{method: http.MethodPut, path: "/api/v1/session/password", ctype: "application/json",
+		body: jsonBody(t, map[string]string{"current_password": temp, "new_password": tooShort}), header: b.header(nil)}).want(t, http.StatusUnprocessableEntity)
 	chosen := "孙七自己的密码 abc"
 	st.do(request{method: http.MethodPut, path: "/api/v1/session/password", ctype: "application/json",
 		body: jsonBody(t, map[string]string{"current_password": temp, "new_password": chosen}), header: b.header(nil)}).want(t, http.StatusOK)
+	// Request lines are written from a queue: wait for the last one.
+	logged := logs.String()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logged, "path=/api/v1/session/password status=200"); logged = logs.String() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the requests were not logged, so the logs prove nothing:\n%s", logged)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	users, err := st.store.FindUsers(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -307,9 +322,12 @@ func TestPasswordsNotKept(t *testing.T) {
 			}
 		}
 	}
-	for _, pw := range []string{temp, chosen} {
+	for _, pw := range []string{temp, chosen, wrong} {
 		if bytes.Contains(everything.Bytes(), []byte(pw)) {
 			t.Errorf("password %q is stored", pw)
+		}
+		if strings.Contains(logged, pw) {
+			t.Errorf("password %q is in the logs", pw)
 		}
 	}
 }
