@@ -1035,3 +1035,52 @@ func exGolden(t *testing.T, path, got string) {
 		t.Errorf("%s differs from what was written; run go test -update and review the diff\ngot:\n%s", path, got)
 	}
 }
+
+// TestReviewedFormGolden: the 自评表 of a project the bureau approved with
+// deductions, from real scores: the submitted version's result as the
+// self-score, the approved version's as the reviewed one; the golden
+// file shows the 自评总分 row, the 复核扣分 block and 复核总分/复核等级.
+func TestReviewedFormGolden(t *testing.T) {
+	src, _ := rules.BuiltinByID("cn-mof-2020-self")
+	rs, err := engine.Load(src.Path, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := exScoredProject(t, "cn-mof-2020-self", "HH2024-01")
+	reviewed := *self
+	reviewed.Indicators = slices.Clone(self.Indicators)
+	err = reviewed.ApplyDeductions([]jixiao.Deduction{
+		{Indicator: self.Indicators[0].Name, Points: jixiao.Cents(150), Reason: "佐证材料不全"},
+		{Indicator: self.Indicators[1].Name, Points: jixiao.Points(100), Reason: "与年报不符，不得分"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfRes, rej := rs.NewScorer().Score(self)
+	if rej != nil {
+		t.Fatal(rej.Errors)
+	}
+	res, rej := rs.NewScorer().Score(&reviewed)
+	if rej != nil {
+		t.Fatal(rej.Errors)
+	}
+	if res.Total >= selfRes.Total {
+		t.Fatalf("the deductions took nothing off: %s, self %s", res.Total, selfRes.Total)
+	}
+	var buf bytes.Buffer
+	if err := WriteReviewedForm(&buf, &reviewed, &res, &selfRes, 2024); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := exDump(t, f, FormSheet, res.RuleSet.Hash)
+	for _, want := range []string{"自评总分", "复核扣分", "复核总分", "复核等级", "佐证材料不全"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the reviewed form has no %s", want)
+		}
+	}
+	exGolden(t, filepath.Join("testdata", "export", "form-reviewed-HH2024-01.txt"), got)
+}

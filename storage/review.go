@@ -116,12 +116,8 @@ func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (
 // deduct stores the project's submitted version with the reviewer's
 // deductions as its current version, and returns that version's hash.
 func (d *DB) deduct(tx *gorm.DB, p reviewedProject, ds []jixiao.Deduction) (string, error) {
-	var in inputRow
-	if err := tx.Where("hash = ?", p.InputHash).Take(&in).Error; err != nil {
-		return "", err
-	}
-	var proj jixiao.Project
-	if err := decodeProject(in.Body, &proj); err != nil {
+	proj, err := readInput(tx, p.InputHash)
+	if err != nil {
 		return "", err
 	}
 	if err := proj.ApplyDeductions(ds); err != nil {
@@ -163,12 +159,8 @@ func (d *DB) FindReviews(ctx context.Context, year int, id string) (jixiao.Revie
 			}
 			if r.Action == jixiao.ReviewApprove && i > 0 && rows[i-1].InputHash != r.InputHash {
 				// Approved with deductions: they are in the version it approved.
-				var in inputRow
-				if err := tx.Where("hash = ?", r.InputHash).Take(&in).Error; err != nil {
-					return err
-				}
-				var proj jixiao.Project
-				if err := decodeProject(in.Body, &proj); err != nil {
+				proj, err := readInput(tx, r.InputHash)
+				if err != nil {
 					return err
 				}
 				out.Reviews[i].Deductions = proj.Deductions()
@@ -197,14 +189,22 @@ func (d *DB) FindProjectVersion(ctx context.Context, year int, id, hash string) 
 				return jixiao.Errorf(jixiao.ENOTFOUND, "项目 %s 没有版本 %.12s", id, hash)
 			}
 		}
-		var in inputRow
-		if err := tx.Where("hash = ?", hash).Take(&in).Error; err != nil {
-			return err
-		}
-		return decodeProject(in.Body, &out)
+		out, err = readInput(tx, hash)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// readInput reads and decodes the project input stored under hash.
+func readInput(tx *gorm.DB, hash string) (jixiao.Project, error) {
+	var in inputRow
+	var p jixiao.Project
+	if err := tx.Where("hash = ?", hash).Take(&in).Error; err != nil {
+		return p, notFound(err, "no project input %q", hash)
+	}
+	err := decodeProject(in.Body, &p)
+	return p, err
 }
