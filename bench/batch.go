@@ -30,6 +30,10 @@ func since(wall0 time.Time, cpu0 time.Duration) Timing {
 // prototype of a change to it.
 type Executor func(ctx context.Context, s *evaluation.Service, run *jixiao.Run, rs *engine.RuleSet) error
 
+// Approved is the selection of POST /api/v1/evaluations with no filter:
+// every approved project.
+var Approved = evaluation.Selection{Statuses: []string{jixiao.StatusApproved}}
+
 // Official runs an official evaluation of every project stored in the
 // database db (an SQLite path or a postgres:// URL), as the service runs
 // one: evaluation.Service Start, then Execute (or exec, when not nil), on
@@ -49,7 +53,7 @@ func Official(ctx context.Context, db string, rs *engine.RuleSet, svc evaluation
 	defer store.Close()
 	svc.Store = store
 	wall0, cpu0 := time.Now(), CPUTime()
-	run, err := svc.Start(ctx, rs, evaluation.Selection{}, "bench")
+	run, err := svc.Start(ctx, rs, Approved, "bench")
 	if err != nil {
 		return nil, Timing{}, err
 	}

@@ -211,7 +211,7 @@ func TestExecuteCancelled(t *testing.T) {
 			cancel()
 		}
 	}}
-	run, err := svc.Start(ctx, rs, evaluation.Selection{}, "test")
+	run, err := svc.Start(ctx, rs, Approved, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
