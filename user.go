@@ -154,6 +154,18 @@ type Review struct {
 	At         time.Time   `json:"at"`
 }
 
+// SubmittedBefore returns the version its department submitted before an
+// approval with deductions made version hash, or "" when no approval did
+// (the version is one the department submitted, or the bureau entered).
+func (s ReviewState) SubmittedBefore(hash string) string {
+	for i, r := range s.Reviews {
+		if r.Action == ReviewApprove && r.InputHash == hash && i > 0 && s.Reviews[i-1].InputHash != hash {
+			return s.Reviews[i-1].InputHash
+		}
+	}
+	return ""
+}
+
 // Deduction is a reviewer's deduction from one of a project's
 // third-level indicators, with the reason; the engine takes it off the
 // indicator's score (not below 0) and says so in the reason.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -216,21 +217,9 @@ func (s *Server) projectForm(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// The form shows the input that was scored, not a later edit.
-	input, err := s.store.FindInput(ctx, rec.InputHash)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var self *jixiao.Result
-	if input.HasDeductions() {
-		if self, err = s.selfResult(c, year, rec); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
 	var buf bytes.Buffer
-	if err := spreadsheet.WriteReviewedForm(&buf, input, &rec.Result, self, year); err != nil {
+	input, err := spreadsheet.WriteStoredForm(ctx, &buf, s.store, rec, year, s.scoreWithVersion)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -238,36 +227,15 @@ func (s *Server) projectForm(c *gin.Context) {
 	c.Data(http.StatusOK, xlsxType, buf.Bytes())
 }
 
-// selfResult is the department's self-score beside a score of a version
-// the bureau approved with deductions: the version it submitted, scored
-// by the same rule-set version. It is nil when the score's version was
-// not approved with deductions (the bureau entered them itself).
-func (s *Server) selfResult(c *gin.Context, year int, rec *jixiao.ScoreRecord) (*jixiao.Result, error) {
-	ctx := c.Request.Context()
-	state, err := s.store.FindReviews(ctx, year, rec.ProjectID)
+// scoreWithVersion scores p with a rule-set version, named by its hash.
+func (s *Server) scoreWithVersion(ctx context.Context, hash string, p *jixiao.Project) (*jixiao.Result, error) {
+	rs, err := s.ruleSetByRef(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	submitted := ""
-	for i, r := range state.Reviews {
-		if r.Action == jixiao.ReviewApprove && r.InputHash == rec.InputHash && len(r.Deductions) > 0 && i > 0 {
-			submitted = state.Reviews[i-1].InputHash
-		}
-	}
-	if submitted == "" {
-		return nil, nil
-	}
-	input, err := s.store.FindInput(ctx, submitted)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := s.ruleSetByRef(ctx, rec.RuleSetHash)
-	if err != nil {
-		return nil, err
-	}
-	res, rej := rs.NewScorer().Score(input)
+	res, rej := rs.NewScorer().Score(p)
 	if rej != nil {
-		return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 所提交的版本不能用评分规则 %s 评分：%s", rec.ProjectID, rec.RuleSetID, strings.Join(rej.Errors, "；"))
+		return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 不能用评分规则 %s 评分：%s", p.ID, rs.Ref().ID, strings.Join(rej.Errors, "；"))
 	}
 	return &res, nil
 }

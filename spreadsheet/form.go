@@ -1,6 +1,7 @@
 package spreadsheet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,39 @@ var formColumns = [...]float64{
 // error: it was not scored from this project.
 func WriteForm(w io.Writer, p *jixiao.Project, r *jixiao.Result, year int) error {
 	return WriteReviewedForm(w, p, r, nil, year)
+}
+
+// VersionScorer scores a project with the stored rule-set version whose
+// hash is given.
+type VersionScorer func(ctx context.Context, ruleSetHash string, p *jixiao.Project) (*jixiao.Result, error)
+
+// WriteStoredForm writes the 自评表 of the stored score rec, from the
+// input it scored (not a later edit), and returns that input. When the
+// bureau approved that version with deductions, the form also shows the
+// self-score: the version the department submitted, scored by score with
+// the same rule-set version.
+func WriteStoredForm(ctx context.Context, w io.Writer, store jixiao.Store, rec *jixiao.ScoreRecord, year int, score VersionScorer) (*jixiao.Project, error) {
+	input, err := store.FindInput(ctx, rec.InputHash)
+	if err != nil {
+		return nil, err
+	}
+	var self *jixiao.Result
+	if input.HasDeductions() {
+		state, err := store.FindReviews(ctx, rec.Year, rec.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if submitted := state.SubmittedBefore(rec.InputHash); submitted != "" {
+			selfInput, err := store.FindInput(ctx, submitted)
+			if err != nil {
+				return nil, err
+			}
+			if self, err = score(ctx, rec.RuleSetHash, selfInput); err != nil {
+				return nil, fmt.Errorf("the self-score of %s: %w", rec.ProjectID, err)
+			}
+		}
+	}
+	return input, WriteReviewedForm(w, input, &rec.Result, self, year)
 }
 
 // WriteReviewedForm writes the 自评表 of a project the bureau approved

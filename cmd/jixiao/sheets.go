@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"jixiao"
+	"jixiao/engine"
 	"jixiao/spreadsheet"
 	"jixiao/storage"
 )
@@ -162,13 +164,9 @@ func runExport(ctx context.Context, s *streams, args []string) int {
 			s.log.Error("export: the project has no official score yet", "err", jixiao.ErrorMessage(err))
 			return exitUsage
 		}
-		input, err := store.FindInput(ctx, rec.InputHash)
+		input, err := spreadsheet.WriteStoredForm(ctx, &buf, store, rec, *year, storedVersionScorer(store))
 		if err != nil {
-			s.log.Error("export", "err", err)
-			return exitUsage
-		}
-		if err := spreadsheet.WriteForm(&buf, input, &rec.Result, *year); err != nil {
-			s.log.Error("export", "err", err)
+			s.log.Error("export", "err", jixiao.ErrorMessage(err))
 			return exitUsage
 		}
 		if name == "" {
@@ -193,3 +191,23 @@ func runExport(ctx context.Context, s *streams, args []string) int {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// storedVersionScorer scores with a rule-set version stored in the
+// database, as the service does for a 自评表's self-score.
+func storedVersionScorer(store jixiao.Store) spreadsheet.VersionScorer {
+	return func(ctx context.Context, hash string, p *jixiao.Project) (*jixiao.Result, error) {
+		v, err := store.FindRuleSetVersion(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := engine.Load(v.RuleSetID+"@"+v.Hash[:12], []byte(v.Body))
+		if err != nil {
+			return nil, fmt.Errorf("stored rule-set version %s no longer compiles: %w", v.Hash, err)
+		}
+		res, rej := rs.NewScorer().Score(p)
+		if rej != nil {
+			return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 不能用评分规则 %s 评分：%s", p.ID, v.RuleSetID, strings.Join(rej.Errors, "；"))
+		}
+		return &res, nil
+	}
+}
