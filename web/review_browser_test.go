@@ -97,6 +97,7 @@ func TestBrowserReviewFlow(t *testing.T) {
 	if got := b.text("#review-table"); !strings.Contains(got, importedID) || strings.Contains(got, "HH2024-01") {
 		t.Errorf("the queue of submissions: %s", got)
 	}
+	b.shoot("review-queue")
 	b.follow(chromedp.Click(chromedp.CSS(`#review-table a[href="`+projectHash+`"]`)), "projects")
 	b.wait("#review-comment")
 	indicator := b.attr("#review-indicators .indicator-comment", "data-name")
@@ -111,6 +112,7 @@ func TestBrowserReviewFlow(t *testing.T) {
 	b.passwordLogin("tian.jia", "田甲的密码 2024", "projects")
 	b.goTo("#/review?status=returned", "review")
 	b.waitText("#review-table", importedID)
+	b.shoot("review-mine")
 	b.goTo(projectHash, "projects")
 	b.waitText("#return-comments", "执行数与账面不符，请核对")
 	b.waitText("#return-comments", indicator+"：请补充完成情况说明")
