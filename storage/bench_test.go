@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +178,31 @@ func plainInsert(ctx context.Context, d *DB, db *sql.DB, runID int64, scores []j
 		}
 	}
 	return tx.Commit()
+}
+
+// BenchmarkDepartmentScope is the scope a request of a scoped account
+// reads: a department with 20 units, among 500 departments.
+func BenchmarkDepartmentScope(b *testing.B) {
+	ctx := context.Background()
+	d, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "jixiao.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	for i := range 500 {
+		dep := jixiao.Department{Code: fmt.Sprintf("D%03d", i), Name: fmt.Sprintf("部门%03d", i)}
+		if i > 0 && i <= 20 {
+			dep.ParentCode = "D000"
+		}
+		if err := d.CreateDepartment(ctx, &dep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := d.DepartmentScope(ctx, "D000")
+		if err != nil || len(s.Departments) != 21 {
+			b.Fatalf("%+v, %v", s, err)
+		}
+	}
 }

@@ -275,27 +275,16 @@ func (d *DB) DepartmentScope(ctx context.Context, code string) (jixiao.Scope, er
 	if code == "" {
 		return jixiao.Scope{}, nil
 	}
-	var rows []departmentRow
-	if err := d.r.WithContext(ctx).Where("merged_into IS NULL").Find(&rows).Error; err != nil {
+	// Every scoped request asks: the database walks down from code and
+	// answers those rows only, not the whole table. UNION stops at a row
+	// met before.
+	err := d.r.WithContext(ctx).Raw(`WITH RECURSIVE sub(code) AS (
+		SELECT code FROM departments WHERE code = ? AND merged_into IS NULL
+		UNION
+		SELECT d.code FROM departments d JOIN sub ON d.parent_code = sub.code WHERE d.merged_into IS NULL
+	) SELECT code FROM sub`, code).Scan(&s.Departments).Error
+	if err != nil {
 		return s, unavailable(err)
-	}
-	children := map[string][]string{}
-	exists := false
-	for _, r := range rows {
-		if r.Code == code {
-			exists = true
-		}
-		if r.ParentCode != nil {
-			children[*r.ParentCode] = append(children[*r.ParentCode], r.Code)
-		}
-	}
-	if !exists {
-		return s, nil
-	}
-	for queue := []string{code}; len(queue) > 0; queue = queue[1:] {
-		c := queue[0]
-		s.Departments = append(s.Departments, c)
-		queue = append(queue, children[c]...)
 	}
 	return s, nil
 }

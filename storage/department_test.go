@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -194,4 +195,44 @@ func TestDepartmentsMigration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDepartmentScope: an account's scope is its department and the
+// subordinate units below it at any depth, without merged ones; a merged
+// or unknown department's scope is empty.
+func TestDepartmentScope(t *testing.T) {
+	forEachDB(t, func(t *testing.T, d *DB) {
+		ctx := context.Background()
+		for _, dep := range []jixiao.Department{
+			{Code: "A", Name: "甲局"}, {Code: "A1", Name: "甲局一处", ParentCode: "A"}, {Code: "A11", Name: "甲局一处一科", ParentCode: "A1"},
+			{Code: "A2", Name: "甲局二处", ParentCode: "A"}, {Code: "B", Name: "乙局"},
+		} {
+			if err := d.CreateDepartment(ctx, &dep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.MergeDepartment(ctx, "A2", "B"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			code string
+			want []string
+		}{
+			{"A", []string{"A", "A1", "A11"}},
+			{"A1", []string{"A1", "A11"}},
+			{"A11", []string{"A11"}},
+			{"A2", nil}, // merged
+			{"NOPE", nil},
+		} {
+			s, err := d.DepartmentScope(ctx, tt.code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.Clone(s.Departments)
+			slices.Sort(got)
+			if s.Department != tt.code || !slices.Equal(got, tt.want) {
+				t.Errorf("scope of %s: %+v, want %v", tt.code, s, tt.want)
+			}
+		}
+	})
 }
