@@ -32,8 +32,8 @@ func (s *Server) createKey(c *gin.Context) {
 		s.fail(c, invalidField("name", "a name of 1 to 100 characters is required"))
 		return
 	}
-	if jixiao.RoleRank(req.Role) == 0 {
-		s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", req.Role))
+	if err := checkRole(req.Role); err != nil {
+		s.fail(c, err)
 		return
 	}
 	secret, key := jixiao.NewAPIKey(req.Name, req.Role, time.Now())

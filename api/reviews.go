@@ -1,7 +1,9 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,7 +72,7 @@ func (s *Server) review(action string) gin.HandlerFunc {
 		}
 		r := jixiao.Review{Action: action, InputHash: req.InputHash, Actor: actor(c), Comment: strings.TrimSpace(req.Comment),
 			IndicatorComments: req.IndicatorComments, Deductions: req.Deductions}
-		for _, text := range append([]string{r.Comment}, values(r.IndicatorComments)...) {
+		for _, text := range append([]string{r.Comment}, slices.Collect(maps.Values(r.IndicatorComments))...) {
 			if len([]rune(text)) > 2000 {
 				s.fail(c, invalidField("comment", "意见至多 2000 个字符"))
 				return
@@ -84,12 +86,4 @@ func (s *Server) review(action string) gin.HandlerFunc {
 		s.audit(c, "project."+action, strconv.Itoa(year)+"/"+c.Param("id"), gin.H{"input_hash": state.InputHash, "status": state.Status})
 		c.JSON(http.StatusOK, state)
 	}
-}
-
-func values(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }

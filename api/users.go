@@ -40,8 +40,8 @@ func (s *Server) createUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if jixiao.RoleRank(req.Role) == 0 {
-		s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", req.Role))
+	if err := checkRole(req.Role); err != nil {
+		s.fail(c, err)
 		return
 	}
 	password, hash, err := s.passwords.Temporary(c.Request.Context())
@@ -56,6 +56,14 @@ func (s *Server) createUser(c *gin.Context) {
 	}
 	s.audit(c, "user.create", u.Name, gin.H{"role": u.Role, "id": u.ID, "department_code": u.Department})
 	c.JSON(http.StatusCreated, gin.H{"user": u, "password": password})
+}
+
+// checkRole refuses a role that is not one of the four.
+func checkRole(role string) error {
+	if jixiao.RoleRank(role) == 0 {
+		return invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", role)
+	}
+	return nil
 }
 
 func displayName(v string) (string, error) {
@@ -112,8 +120,8 @@ func (s *Server) updateUser(c *gin.Context) {
 		changes["display_name"] = display
 	}
 	if req.Role != nil {
-		if jixiao.RoleRank(*req.Role) == 0 {
-			s.fail(c, invalidField("role", "must be viewer, scorer, reviewer or admin, got %q", *req.Role))
+		if err := checkRole(*req.Role); err != nil {
+			s.fail(c, err)
 			return
 		}
 		u.Role = *req.Role
