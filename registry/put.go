@@ -111,7 +111,7 @@ func (r *Registry) Put(ctx context.Context, id string, data []byte, who string) 
 	defer r.mu.Unlock()
 	r.reconcileLocked([]*fileState{f})
 	if e, ok := r.activateErrs[id]; ok {
-		if cur, active := r.snap.Load().sets[id]; !active || cur.l != l {
+		if cur, active := r.Snapshot().sets[id]; !active || cur.l != l {
 			return nil, errors.New(e.Diagnostics[0].Message)
 		}
 	}
@@ -134,7 +134,7 @@ func (r *Registry) write(id, path string, data []byte, who string, l *loaded) (*
 		return nil, nil, jixiao.Errorf(jixiao.ECONFLICT, "the rules directory changed while the upload of %s was checked; send it again", id)
 	}
 	hash, fileHash := l.hash(), hashOf(data) // differ for a file that extends another
-	if e, ok := r.snap.Load().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
+	if e, ok := r.Snapshot().sets[id]; ok && e.l.hash() == hash && e.l.path == path {
 		if f := r.files[path]; f != nil && f.hash == fileHash {
 			return nil, e.l.rs, nil
 		}
@@ -161,7 +161,7 @@ func (r *Registry) write(id, path string, data []byte, who string, l *loaded) (*
 // of the active version, or a file that declares the id but does not load,
 // or id.yaml, unless that holds another rule set.
 func (r *Registry) targetLocked(id string) (string, error) {
-	if e, ok := r.snap.Load().sets[id]; ok && e.l.source != jixiao.SourceBuiltin {
+	if e, ok := r.Snapshot().sets[id]; ok && e.l.source != jixiao.SourceBuiltin {
 		return e.l.path, nil
 	}
 	for _, path := range sortedKeys(r.files) {

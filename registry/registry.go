@@ -108,20 +108,22 @@ type Options struct {
 // Registry holds the active rule sets. Snapshot and Status never block;
 // changes (directory scans and Put) are serialised.
 type Registry struct {
-	dir          string
-	debounce     time.Duration
-	poll         time.Duration
-	noEvents     bool
-	log          *slog.Logger
-	onActivate   func(jixiao.RuleSetVersion) error
-	onReload     func(string, bool)
-	lastGood     func(path, id string) (jixiao.RuleSetVersion, bool)
-	sharedFn     func(ctx context.Context) ([]jixiao.RuleSetVersion, error)
-	onAdopt      func(jixiao.RuleSetVersion)
-	syncing      sync.Mutex // serialises Sync
-	buildHook    func(path string)
-	snap         atomic.Pointer[Snapshot]
-	status       atomic.Pointer[[]Status]
+	dir        string
+	debounce   time.Duration
+	poll       time.Duration
+	noEvents   bool
+	log        *slog.Logger
+	onActivate func(jixiao.RuleSetVersion) error
+	onReload   func(string, bool)
+	lastGood   func(path, id string) (jixiao.RuleSetVersion, bool)
+	sharedFn   func(ctx context.Context) ([]jixiao.RuleSetVersion, error)
+	onAdopt    func(jixiao.RuleSetVersion)
+	syncing    sync.Mutex // serialises Sync
+	buildHook  func(path string)
+	// published holds the snapshot and the status computed from it in
+	// one pointer, so that no reader sees a new version active beside the
+	// errors of the file it fixed.
+	published    atomic.Pointer[published]
 	ready        atomic.Bool
 	running      atomic.Bool
 	loading      sync.Mutex            // serialises Load
@@ -309,7 +311,7 @@ func Open(opts Options) (*Registry, error) {
 	for _, b := range r.builtins {
 		byHash[b.hash()] = b.rs
 	}
-	r.snap.Store(&Snapshot{sets: map[string]*entry{}, byHash: byHash})
+	r.published.Store(&published{snap: &Snapshot{sets: map[string]*entry{}, byHash: byHash}})
 
 	if r.dir != "" {
 		st, err := os.Stat(r.dir)
@@ -359,7 +361,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	defer r.mu.Unlock()
 	r.reconcileLocked(attempts)
 	for _, id := range sortedKeys(r.activateErrs) {
-		if _, ok := r.snap.Load().sets[id]; !ok {
+		if _, ok := r.Snapshot().sets[id]; !ok {
 			return fmt.Errorf("rule set %s: %s", id, r.activateErrs[id].Diagnostics[0].Message)
 		}
 	}
@@ -378,7 +380,12 @@ func (r *Registry) Dir() string { return r.dir }
 // Snapshot returns the current set of active rule sets. It never blocks
 // and never changes: a batch that keeps the snapshot it started with
 // scores every project with the same versions.
-func (r *Registry) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Registry) Snapshot() *Snapshot { return r.published.Load().snap }
+
+type published struct {
+	snap   *Snapshot
+	status []Status
+}
 
 // Snapshot is an immutable view of the active rule sets.
 type Snapshot struct {
@@ -476,12 +483,9 @@ type FileError struct {
 // Status returns the state of every rule-set id, sorted by id, followed by
 // the files whose id could not be read. It never blocks.
 func (r *Registry) Status() []Status {
-	p := r.status.Load()
-	if p == nil {
-		return nil
-	}
-	out := make([]Status, len(*p))
-	for i, s := range *p {
+	p := r.published.Load()
+	out := make([]Status, len(p.status))
+	for i, s := range p.status {
 		s.Errors = slices.Clone(s.Errors)
 		out[i] = s
 	}
@@ -615,7 +619,8 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 		}
 	}
 
-	old := r.snap.Load()
+	old := r.Snapshot()
+	snap := old
 	sets := make(map[string]*entry, len(want))
 	changed := false
 	for _, id := range sortedKeys(want) {
@@ -680,10 +685,11 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 		}
 	}
 	if changed {
-		r.snap.Store(&Snapshot{sets: sets, byHash: r.byHashLocked(old, sets), ids: sortedKeys(sets)})
+		snap = &Snapshot{sets: sets, byHash: r.byHashLocked(old, sets), ids: sortedKeys(sets)}
 	}
 
-	for _, f := range attempts {
+	reloaded := make([]string, len(attempts))
+	for i, f := range attempts {
 		id := f.id
 		if id == "" && f.good != nil {
 			id = f.good.id()
@@ -694,9 +700,12 @@ func (r *Registry) reconcileLocked(attempts []*fileState) {
 		if id == "" {
 			id = filepath.Base(f.path)
 		}
-		r.callReload(id, !f.rejected())
+		reloaded[i] = id
 	}
-	r.publishStatusLocked()
+	r.publishLocked(snap)
+	for i, f := range attempts {
+		r.callReload(reloaded[i], !f.rejected())
+	}
 }
 
 // wantLocked works out which version of every id should be active: the
@@ -860,10 +869,9 @@ func (r *Registry) callReload(id string, ok bool) {
 	r.onReload(id, ok)
 }
 
-// publishStatusLocked computes the status of every id from the current
-// snapshot and files.
-func (r *Registry) publishStatusLocked() {
-	snap := r.snap.Load()
+// publishLocked makes snap the current snapshot, together with the
+// status of every id computed from it and the files.
+func (r *Registry) publishLocked(snap *Snapshot) {
 	byID := map[string]*Status{}
 	get := func(id string) *Status {
 		s := byID[id]
@@ -929,7 +937,7 @@ func (r *Registry) publishStatusLocked() {
 		out = append(out, *byID[id])
 	}
 	out = append(out, unknown...)
-	r.status.Store(&out)
+	r.published.Store(&published{snap: snap, status: out})
 }
 
 func sortedKeys[V any](m map[string]V) []string {

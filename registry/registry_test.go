@@ -797,14 +797,15 @@ func TestDebounce(t *testing.T) {
 	}
 }
 
-// TestConcurrentReaders: readers never see a missing rule set while files
-// are edited, broken, deleted and uploaded. Run with -race.
+// TestConcurrentReaders: readers never see a missing rule set, or a
+// status older than the snapshot, while files are edited, broken, deleted
+// and uploaded. Run with -race.
 func TestConcurrentReaders(t *testing.T) {
 	h := newHarness(t, t.TempDir(), Options{PollInterval: 10 * time.Millisecond, Debounce: 5 * time.Millisecond}).run()
 	path := h.path(mofID + ".yaml")
 
 	var stop atomic.Bool
-	var reads, misses atomic.Int64
+	var reads, misses, stale atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -819,7 +820,16 @@ func TestConcurrentReaders(t *testing.T) {
 						misses.Add(1)
 					}
 				}
-				_ = h.r.Status()
+				// The status read after a snapshot is computed from that
+				// snapshot, or from a later one: never from an earlier one.
+				st := h.r.Status()
+				if h.r.Snapshot() == snap {
+					for _, s := range st {
+						if s.ID == mofID && (s.Active == nil || s.Active.Hash != rs.Ref().Hash) {
+							stale.Add(1)
+						}
+					}
+				}
 				reads.Add(1)
 			}
 		})
@@ -850,6 +860,9 @@ func TestConcurrentReaders(t *testing.T) {
 	wg.Wait()
 	if misses.Load() > 0 {
 		t.Errorf("%d of %d reads found no rule set", misses.Load(), reads.Load())
+	}
+	if stale.Load() > 0 {
+		t.Errorf("%d of %d reads found a status older than the snapshot read before it", stale.Load(), reads.Load())
 	}
 }
 

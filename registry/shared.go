@@ -102,7 +102,7 @@ func (r *Registry) skipShared(v jixiao.RuleSetVersion, want map[string]*loaded) 
 	if cur.hash() == v.Hash {
 		return true
 	}
-	active, ok := r.snap.Load().sets[v.RuleSetID]
+	active, ok := r.Snapshot().sets[v.RuleSetID]
 	return ok && active.l.hash() != cur.hash()
 }
 

@@ -249,7 +249,7 @@ func (r *Registry) planScanLocked() *scanPlan {
 		if r.dirErr == nil || r.dirErr.Error() != err.Error() {
 			r.log.Error("cannot read the rules directory; the active rule sets stay as they are", "dir", r.dir, "err", err)
 			r.dirErr, r.dirErrAt = err, now
-			r.publishStatusLocked()
+			r.publishLocked(r.Snapshot())
 		}
 		return nil
 	}
@@ -365,7 +365,7 @@ func (r *Registry) recordLoadLocked(f *fileState, data []byte, hash, source, who
 // the built-ins.
 func (r *Registry) parentsLocked() map[string]*loaded {
 	sets := maps.Clone(r.builtins)
-	for id, e := range r.snap.Load().sets {
+	for id, e := range r.Snapshot().sets {
 		sets[id] = e.l
 	}
 	return sets
@@ -408,7 +408,7 @@ func (r *Registry) logRejected(f *fileState) {
 	}
 	if id != "" {
 		args = append(args, "id", id)
-		if e, ok := r.snap.Load().sets[id]; ok {
+		if e, ok := r.Snapshot().sets[id]; ok {
 			args = append(args, "active_version", e.l.rs.Ref().Version, "active_hash", jixiao.ShortHash(e.l.hash()), "active_path", e.l.path)
 		}
 	}
