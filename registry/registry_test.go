@@ -1149,7 +1149,9 @@ func TestSlowFileDoesNotHoldUpPut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, h.path("slow.yaml"), district)
+	// Saved by rename: a write in place could be seen half done, and the
+	// upload's own scan would then build the whole file, blocked too.
+	saveByRename(t, h.path("slow.yaml"), district)
 	select {
 	case <-entered:
 	case <-time.After(10 * time.Second):
