@@ -359,17 +359,22 @@ func (s *Service) Execute(ctx context.Context, run *jixiao.Run, rs *engine.RuleS
 		return s.interrupted(ctx, run, scoreErr)
 	case scoreErr != nil:
 		return s.finish(ctx, run, jixiao.RunFailed, scoreErr)
-	case exhausted && sent == saved:
+	case sent == saved:
+		// The reader may have stopped on a cancel that came after the
+		// last chunk was saved, before it found nothing left to claim:
+		// the chunks left decide, not whether it looked.
 		left, err := s.Store.ChunksLeft(context.WithoutCancel(ctx), run.ID)
 		if err != nil {
 			return s.finish(ctx, run, jixiao.RunFailed, err)
 		}
-		if left > 0 {
+		if left == 0 {
+			return s.finish(ctx, run, jixiao.RunDone, nil)
+		}
+		if exhausted {
 			// Other processes hold the rest; the last of them to save
 			// a chunk finishes the run.
 			return nil
 		}
-		return s.finish(ctx, run, jixiao.RunDone, nil)
 	}
 	return s.interrupted(ctx, run, ctx.Err())
 }
