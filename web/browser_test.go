@@ -53,11 +53,11 @@ func needChromium(t *testing.T) string {
 	if err == nil {
 		return p
 	}
-	msg := fmt.Sprintf("the browser tests need Chromium (%v): install it with\n\tapt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk\nor set JIXIAO_CHROME to a Chromium binary", err)
+	const install = "install it with\n\tapt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk\nor set JIXIAO_CHROME to a Chromium binary"
 	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+		t.Fatalf("Chromium is not installed (%v), and CI runs every browser test: %s", err, install)
 	}
-	t.Skip(msg)
+	t.Skipf("Chromium is not installed (%v), so this browser test is skipped: %s", err, install)
 	return ""
 }
 
