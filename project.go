@@ -59,17 +59,6 @@ type Indicator struct {
 	DeductionReason string   `json:"deduction_reason,omitempty"` // why, required with a deduction
 }
 
-// HasDeductions reports whether any indicator carries a reviewer's
-// deduction.
-func (p *Project) HasDeductions() bool {
-	for i := range p.Indicators {
-		if p.Indicators[i].Deduction != nil || p.Indicators[i].DeductionReason != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // CostLevel1 is the 一级指标 of cost targets (成本指标). Such an indicator
 // may leave its direction out: the rule set gives it (less is better, in
 // the built-in sets).

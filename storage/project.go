@@ -165,7 +165,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 				case !scope.Allows(old.department):
 					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
 						Message: fmt.Sprintf("%d 年的这个项目编号已由其他部门使用", it.row.Year)})
-				case old.hash != it.row.InputHash && (old.status == jixiao.StatusSubmitted || old.status == jixiao.StatusApproved):
+				case old.hash != it.row.InputHash && jixiao.UnderReview(old.status):
 					// A department edits its self-evaluation before it
 					// submits it, or after the bureau returns it.
 					outside = append(outside, jixiao.FieldError{Project: it.row.ProjectID, Field: "id",
@@ -186,7 +186,7 @@ func (d *DB) UpsertProjects(ctx context.Context, projects []jixiao.Project) (jix
 				up.Created++
 			case old.hash != it.row.InputHash:
 				up.Updated++
-				if old.status == jixiao.StatusSubmitted || old.status == jixiao.StatusApproved {
+				if jixiao.UnderReview(old.status) {
 					// The bureau changed what was submitted or approved:
 					// it goes back to the department, to check and submit.
 					reopened[it.row.Year] = append(reopened[it.row.Year], it.row.ProjectID)

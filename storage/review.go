@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -71,11 +72,7 @@ func (d *DB) Review(ctx context.Context, year int, id string, r jixiao.Review) (
 		if err != nil {
 			return err
 		}
-		allowed := false
-		for _, s := range t.from {
-			allowed = allowed || p.Status == s
-		}
-		if !allowed {
+		if !slices.Contains(t.from, p.Status) {
 			return jixiao.Errorf(jixiao.ECONFLICT, "项目 %s 当前为“%s”，不能%s", id, jixiao.StatusName(p.Status), actionName[r.Action])
 		}
 		if r.InputHash != "" && r.InputHash != p.InputHash {
@@ -157,9 +154,11 @@ func (d *DB) FindReviews(ctx context.Context, year int, id string) (jixiao.Revie
 			if len(out.Reviews[i].IndicatorComments) == 0 {
 				out.Reviews[i].IndicatorComments = nil
 			}
-			if r.Action == jixiao.ReviewApprove && i > 0 && rows[i-1].InputHash != r.InputHash {
-				// Approved with deductions: they are in the version it approved.
-				proj, err := readInput(tx, r.InputHash)
+		}
+		for i := range out.Reviews {
+			if out.ApprovedWithDeductions(i) {
+				// The deductions are in the version it approved.
+				proj, err := readInput(tx, out.Reviews[i].InputHash)
 				if err != nil {
 					return err
 				}
