@@ -129,11 +129,7 @@ func (s *Server) ruleSetByRef(ctx context.Context, ref string) (*engine.RuleSet,
 	} else if err != nil {
 		return nil, err
 	}
-	rs, err := engine.Load(v.RuleSetID+"@"+v.Hash[:12], []byte(v.Body))
-	if err != nil {
-		return nil, fmt.Errorf("stored rule-set version %s no longer compiles: %w", v.Hash, err)
-	}
-	return rs, nil
+	return engine.LoadVersion(v)
 }
 
 func (s *Server) listRuleSets(c *gin.Context) {

@@ -87,10 +87,10 @@ func (s *Server) verifyScore(c *gin.Context) {
 	}
 	out := gin.H{"score_id": rec.ID, "input_hash": rec.InputHash, "ruleset_hash": rec.RuleSetHash,
 		"engine_version": rec.EngineVersion, "current_engine_version": engine.Version}
-	rs, err := engine.Load(version.RuleSetID+"@"+version.Hash[:12], []byte(version.Body))
+	rs, err := engine.LoadVersion(version)
 	if err != nil {
 		out["identical"] = false
-		out["reason"] = "the stored rule body no longer compiles: " + err.Error()
+		out["reason"] = err.Error()
 		c.JSON(http.StatusOK, out)
 		return
 	}

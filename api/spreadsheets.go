@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -233,11 +232,7 @@ func (s *Server) scoreWithVersion(ctx context.Context, hash string, p *jixiao.Pr
 	if err != nil {
 		return nil, err
 	}
-	res, rej := rs.NewScorer().Score(p)
-	if rej != nil {
-		return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 不能用评分规则 %s 评分：%s", p.ID, rs.Ref().ID, strings.Join(rej.Errors, "；"))
-	}
-	return &res, nil
+	return rs.ScoreOne(p)
 }
 
 // exportSummary streams the summary workbook of the scores that match the

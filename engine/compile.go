@@ -201,6 +201,15 @@ func Load(path string, data []byte) (*RuleSet, error) {
 	})
 }
 
+// LoadVersion compiles a rule-set version as the store records it.
+func LoadVersion(v *jixiao.RuleSetVersion) (*RuleSet, error) {
+	rs, err := Load(v.RuleSetID+"@"+jixiao.ShortHash(v.Hash), []byte(v.Body))
+	if err != nil {
+		return nil, fmt.Errorf("stored rule-set version %s no longer compiles: %w", v.Hash, err)
+	}
+	return rs, nil
+}
+
 // LoadWith parses and compiles a rule file whose parent, if it extends
 // one, parents finds.
 func LoadWith(path string, data []byte, parents rules.Parents) (*RuleSet, error) {

@@ -218,6 +218,16 @@ func (s *Scorer) store(sl slot, fm *formula, reuse bool) error {
 	return nil
 }
 
+// ScoreOne scores one project with a scorer of its own. A rejection is
+// an error (code invalid) that names the project, the rule set and why.
+func (rs *RuleSet) ScoreOne(p *jixiao.Project) (*jixiao.Result, error) {
+	res, rej := rs.NewScorer().Score(p)
+	if rej != nil {
+		return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 不能用评分规则 %s 评分：%s", p.ID, rs.Ref().ID, strings.Join(rej.Errors, "；"))
+	}
+	return &res, nil
+}
+
 // Score scores one project. It returns either a result or a rejection
 // that lists every reason the project could not be scored.
 func (s *Scorer) Score(p *jixiao.Project) (jixiao.Result, *jixiao.Rejection) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"jixiao"
@@ -200,14 +199,10 @@ func storedVersionScorer(store jixiao.Store) spreadsheet.VersionScorer {
 		if err != nil {
 			return nil, err
 		}
-		rs, err := engine.Load(v.RuleSetID+"@"+v.Hash[:12], []byte(v.Body))
+		rs, err := engine.LoadVersion(v)
 		if err != nil {
-			return nil, fmt.Errorf("stored rule-set version %s no longer compiles: %w", v.Hash, err)
+			return nil, err
 		}
-		res, rej := rs.NewScorer().Score(p)
-		if rej != nil {
-			return nil, jixiao.Errorf(jixiao.EINVALID, "项目 %s 不能用评分规则 %s 评分：%s", p.ID, v.RuleSetID, strings.Join(rej.Errors, "；"))
-		}
-		return &res, nil
+		return rs.ScoreOne(p)
 	}
 }
