@@ -1,6 +1,9 @@
 package jixiao
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"iter"
+)
 
 // RuleSetRef identifies exactly which rule file produced a result.
 type RuleSetRef struct {
@@ -89,18 +92,28 @@ func (n Node) MarshalJSON() ([]byte, error) {
 }
 
 // Find returns the node with the given id anywhere in the tree.
-func (r *Result) Find(id string) *Node { return findNode(r.Indicators, id) }
-
-func findNode(nodes []Node, id string) *Node {
-	for i := range nodes {
-		if nodes[i].ID == id {
-			return &nodes[i]
-		}
-		if n := findNode(nodes[i].Children, id); n != nil {
+func (r *Result) Find(id string) *Node {
+	for n := range r.Nodes() {
+		if n.ID == id {
 			return n
 		}
 	}
 	return nil
+}
+
+// Nodes yields every node of the tree, depth first, each before its
+// children.
+func (r *Result) Nodes() iter.Seq[*Node] {
+	return func(yield func(*Node) bool) { yieldNodes(r.Indicators, yield) }
+}
+
+func yieldNodes(nodes []Node, yield func(*Node) bool) bool {
+	for i := range nodes {
+		if !yield(&nodes[i]) || !yieldNodes(nodes[i].Children, yield) {
+			return false
+		}
+	}
+	return true
 }
 
 // Severity ranks data-quality findings.

@@ -537,16 +537,11 @@ func (fw *formWriter) writeSelfScore(p *jixiao.Project, r *jixiao.Result) {
 	fw.cell(7, formLast, "扣分理由", st.header)
 	leaves := func(res *jixiao.Result) map[int]*jixiao.Node {
 		out := map[int]*jixiao.Node{}
-		var walk func([]jixiao.Node)
-		walk = func(nodes []jixiao.Node) {
-			for i := range nodes {
-				if nodes[i].Indicator > 0 {
-					out[nodes[i].Indicator] = &nodes[i]
-				}
-				walk(nodes[i].Children)
+		for n := range res.Nodes() {
+			if n.Indicator > 0 {
+				out[n.Indicator] = n
 			}
 		}
-		walk(res.Indicators)
 		return out
 	}
 	selfLeaves, reviewed := leaves(self), leaves(r)
@@ -771,16 +766,11 @@ func notApplicable(r *jixiao.Result, n *jixiao.Node) bool {
 // execution rate, when exactly one did.
 func formExecutionNode(r *jixiao.Result) *jixiao.Node {
 	var found []*jixiao.Node
-	var walk func([]jixiao.Node)
-	walk = func(nodes []jixiao.Node) {
-		for i := range nodes {
-			if nodes[i].ExecutionRate != nil && len(nodes[i].Children) == 0 {
-				found = append(found, &nodes[i])
-			}
-			walk(nodes[i].Children)
+	for n := range r.Nodes() {
+		if n.ExecutionRate != nil && len(n.Children) == 0 {
+			found = append(found, n)
 		}
 	}
-	walk(r.Indicators)
 	if len(found) != 1 {
 		return nil
 	}
