@@ -39,6 +39,14 @@ type evaluationRequest struct {
 // reviewStatuses are the statuses a project's review can be at.
 var reviewStatuses = []string{jixiao.StatusDraft, jixiao.StatusSubmitted, jixiao.StatusApproved, jixiao.StatusReturned}
 
+// checkStatus refuses a status that is not a review status, in field.
+func checkStatus(field, status string) error {
+	if !slices.Contains(reviewStatuses, status) {
+		return invalidField(field, "未知的审核状态 %q（可用 %s）", status, strings.Join(reviewStatuses, ", "))
+	}
+	return nil
+}
+
 // selectStatuses returns the statuses a stored selection scores.
 func selectStatuses(req evaluationRequest, scope jixiao.Scope) ([]string, error) {
 	statuses := append([]string(nil), req.Statuses...)
@@ -49,8 +57,8 @@ func selectStatuses(req evaluationRequest, scope jixiao.Scope) ([]string, error)
 		statuses = append(statuses, jixiao.StatusSubmitted)
 	}
 	for _, st := range statuses {
-		if !slices.Contains(reviewStatuses, st) {
-			return nil, invalidField("statuses", "未知的审核状态 %q（可用 %s）", st, strings.Join(reviewStatuses, ", "))
+		if err := checkStatus("statuses", st); err != nil {
+			return nil, err
 		}
 		if scope.Limited() && st != jixiao.StatusApproved && st != jixiao.StatusSubmitted {
 			return nil, invalidField("statuses", "部门账户的正式评价只能包括已审核和已提交的项目，不能包括“%s”", st)

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +120,8 @@ func (s *Server) listProjects(c *gin.Context) {
 	if v := c.Query("status"); v != "" {
 		f.Statuses = strings.Split(v, ",")
 		for _, st := range f.Statuses {
-			if !slices.Contains(reviewStatuses, st) {
-				s.fail(c, invalidField("status", "未知的审核状态 %q（可用 %s）", st, strings.Join(reviewStatuses, ", ")))
+			if err := checkStatus("status", st); err != nil {
+				s.fail(c, err)
 				return
 			}
 		}

@@ -33,17 +33,12 @@ func (d *DB) FindScores(ctx context.Context, f jixiao.ScoreFilter) ([]jixiao.Sco
 		total int64
 	)
 	err := d.read(ctx, func(tx *gorm.DB) error {
-		var q *gorm.DB
+		q, from := tx.Table("scores AS s"), "s"
 		if f.RunID != 0 {
-			q = tx.Table("run_scores AS rs").Where("rs.run_id = ?", f.RunID)
-			if jixiao.ScopeOf(ctx).Limited() {
-				q = inScope(ctx, q.Joins("JOIN projects p ON p.id = rs.project_key"), "p.department_code")
-			}
-		} else {
-			q = tx.Table("scores AS s")
-			if jixiao.ScopeOf(ctx).Limited() {
-				q = inScope(ctx, q.Joins("JOIN projects p ON p.id = s.project_key"), "p.department_code")
-			}
+			q, from = tx.Table("run_scores AS rs").Where("rs.run_id = ?", f.RunID), "rs"
+		}
+		if jixiao.ScopeOf(ctx).Limited() {
+			q = inScope(ctx, q.Joins("JOIN projects p ON p.id = "+from+".project_key"), "p.department_code")
 		}
 		var where []string
 		var args []any

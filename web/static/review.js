@@ -157,15 +157,15 @@ function historyTable(reviews) {
 function compareVersions(path, state) {
   const versions = [];
   const seen = new Set();
-  state.reviews.forEach((r, i) => {
-    if (seen.has(r.input_hash)) return;
+  for (const r of state.reviews) {
+    if (seen.has(r.input_hash)) continue;
     seen.add(r.input_hash);
-    versions.push([r.input_hash, `${ACTION[r.action]}的版本 ${short(r.input_hash)}（${time(r.at)}）`, i]);
-  });
+    versions.push([r.input_hash, `${ACTION[r.action]}的版本 ${short(r.input_hash)}（${time(r.at)}）`]);
+  }
   if (!seen.has(state.input_hash)) versions.push([state.input_hash, `当前版本 ${short(state.input_hash)}`]);
   if (versions.length < 2) return null;
-  const from = select(versions.map(([v, l]) => [v, l]), versions[versions.length - 2][0], { id: 'compare-from' });
-  const to = select(versions.map(([v, l]) => [v, l]), versions[versions.length - 1][0], { id: 'compare-to' });
+  const from = select(versions, versions[versions.length - 2][0], { id: 'compare-from' });
+  const to = select(versions, versions[versions.length - 1][0], { id: 'compare-to' });
   const out = h('div#compare-result');
   const button = h('button.secondary#compare-button', { type: 'button' }, '比较');
   button.addEventListener('click', () => busy(button, out, async () => {
